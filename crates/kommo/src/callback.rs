@@ -1,0 +1,193 @@
+//! Reading what Kommo appends to the redirect URI.
+//!
+//! Success: `?code=…&state=…&referer=kwid.kommo.com&client_id=…` (widget installs add `from_widget`).
+//! Denial: `?error=access_denied&client_id=…&state=…`.
+
+use crate::consent::state_matches;
+use crate::host::{AccountHost, HostError};
+
+/// What came back on the redirect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callback {
+    /// The user allowed access.
+    Code(CodeReturn),
+    /// The consent page answered with an error (normally `access_denied`: the user declined).
+    Error(ErrorReturn),
+}
+
+/// A successful return. Values are kept exactly as received.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CodeReturn {
+    pub code: String,
+    pub state: Option<String>,
+    /// The account host, e.g. `kwid.kommo.com` (raw; see [`CodeReturn::account_host`]).
+    pub referer: String,
+    pub client_id: Option<String>,
+    pub from_widget: bool,
+}
+
+impl CodeReturn {
+    /// The validated account host the code belongs to.
+    pub fn account_host(&self) -> Result<AccountHost, HostError> {
+        AccountHost::parse(&self.referer)
+    }
+
+    /// Check the returned `state` against the one stored before leaving for consent.
+    pub fn check_state(&self, stored: Option<&str>) -> Result<(), StateProblem> {
+        check_state(stored, self.state.as_deref())
+    }
+}
+
+/// A returned error.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErrorReturn {
+    pub error: String,
+    pub state: Option<String>,
+    pub client_id: Option<String>,
+}
+
+impl ErrorReturn {
+    /// The user pressed "Deny" on the consent page.
+    pub fn is_access_denied(&self) -> bool {
+        self.error == "access_denied"
+    }
+}
+
+/// Why the return cannot be trusted. In every case the page must not exchange the code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateProblem {
+    #[error("this browser tab holds no pending sign-in, so the returned code cannot be matched to a request made here")]
+    NothingStored,
+    #[error("the return carries no state parameter")]
+    Missing,
+    #[error("the returned state does not match the one this page sent")]
+    Mismatch,
+}
+
+/// Compare stored and returned `state`.
+pub fn check_state(stored: Option<&str>, returned: Option<&str>) -> Result<(), StateProblem> {
+    let stored = stored.filter(|s| !s.is_empty()).ok_or(StateProblem::NothingStored)?;
+    let returned = returned.ok_or(StateProblem::Missing)?;
+    if state_matches(stored, returned) {
+        Ok(())
+    } else {
+        Err(StateProblem::Mismatch)
+    }
+}
+
+/// Why a return query could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    #[error("the parameter {0:?} appears more than once, so the return is ambiguous")]
+    Duplicate(&'static str),
+    #[error("the return has both a code and an error")]
+    CodeAndError,
+    #[error("the parameter {0:?} is present but empty")]
+    Empty(&'static str),
+    #[error("the return has a code but no referer (the account host), so it is not known where to exchange it")]
+    MissingReferer,
+}
+
+const KNOWN: [&str; 6] = ["code", "state", "referer", "client_id", "from_widget", "error"];
+
+/// Parse a query string (with or without the leading `?`). `Ok(None)` when it carries neither `code` nor `error`:
+/// an ordinary visit to the page.
+pub fn parse_callback(query: &str) -> Result<Option<Callback>, CallbackError> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let mut values: [Option<String>; 6] = Default::default();
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if let Some(i) = KNOWN.iter().position(|k| *k == key) {
+            if values[i].is_some() {
+                return Err(CallbackError::Duplicate(KNOWN[i]));
+            }
+            values[i] = Some(value.into_owned());
+        }
+    }
+    let [code, state, referer, client_id, from_widget, error] = values;
+    match (code, error) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(CallbackError::CodeAndError),
+        (Some(code), None) => {
+            if code.is_empty() {
+                return Err(CallbackError::Empty("code"));
+            }
+            let referer = referer.filter(|r| !r.is_empty()).ok_or(CallbackError::MissingReferer)?;
+            Ok(Some(Callback::Code(CodeReturn {
+                code,
+                state,
+                referer,
+                client_id,
+                from_widget: from_widget.is_some_and(|v| v != "0" && v != "false"),
+            })))
+        }
+        (None, Some(error)) => {
+            if error.is_empty() {
+                return Err(CallbackError::Empty("error"));
+            }
+            Ok(Some(Callback::Error(ErrorReturn { error, state, client_id })))
+        }
+    }
+}
+
+/// Whether a query string looks like a return from consent (has `code` or `error`), even if it is malformed.
+pub fn looks_like_callback(query: &str) -> bool {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "code" || k == "error")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_success_return() {
+        let cb = parse_callback("?code=def502%2Babc&state=s1&referer=kwid.kommo.com&client_id=cid&from_widget=1")
+            .unwrap()
+            .unwrap();
+        let Callback::Code(c) = cb else { panic!("not a code") };
+        assert_eq!(c.code, "def502+abc");
+        assert_eq!(c.state.as_deref(), Some("s1"));
+        assert_eq!(c.account_host().unwrap().subdomain(), "kwid");
+        assert_eq!(c.client_id.as_deref(), Some("cid"));
+        assert!(c.from_widget);
+        assert_eq!(c.check_state(Some("s1")), Ok(()));
+        assert_eq!(c.check_state(Some("s2")), Err(StateProblem::Mismatch));
+        assert_eq!(c.check_state(None), Err(StateProblem::NothingStored));
+    }
+
+    #[test]
+    fn reads_a_denial() {
+        let Some(Callback::Error(e)) = parse_callback("error=access_denied&client_id=c&state=s").unwrap() else {
+            panic!()
+        };
+        assert!(e.is_access_denied());
+        assert_eq!(e.state.as_deref(), Some("s"));
+    }
+
+    #[test]
+    fn ordinary_visits_and_malformed_returns() {
+        assert_eq!(parse_callback(""), Ok(None));
+        assert_eq!(parse_callback("?utm_source=x"), Ok(None));
+        assert_eq!(parse_callback("?code=a&code=b&referer=x.kommo.com"), Err(CallbackError::Duplicate("code")));
+        assert_eq!(parse_callback("?code=a&state=1&state=2&referer=x.kommo.com"), Err(CallbackError::Duplicate("state")));
+        assert_eq!(parse_callback("?code=a&state=s"), Err(CallbackError::MissingReferer));
+        assert_eq!(parse_callback("?code=&referer=x.kommo.com"), Err(CallbackError::Empty("code")));
+        assert_eq!(parse_callback("?code=a&error=x&referer=x.kommo.com"), Err(CallbackError::CodeAndError));
+        // A garbled query with stray separators and bad escapes is read leniently, never panics.
+        let odd = parse_callback("?&&=&code=%zz&referer=x.kommo.com&state").unwrap().unwrap();
+        let Callback::Code(c) = odd else { panic!() };
+        assert_eq!(c.code, "%zz");
+        assert_eq!(c.state.as_deref(), Some(""));
+        assert_eq!(c.check_state(Some("abc")), Err(StateProblem::Mismatch));
+        assert!(looks_like_callback("?code=a&code=b"));
+        assert!(!looks_like_callback("?x=1"));
+    }
+
+    #[test]
+    fn missing_state_is_refused() {
+        let Some(Callback::Code(c)) = parse_callback("?code=a&referer=x.kommo.com").unwrap() else { panic!() };
+        assert_eq!(c.check_state(Some("s")), Err(StateProblem::Missing));
+        let Some(Callback::Code(c)) = parse_callback("?code=a&referer=evil.net").unwrap() else { panic!() };
+        assert!(c.account_host().is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! The contract between the page and the exchange proxy: header names, the proxy's own error body and `/healthz`.
+
+use serde::{Deserialize, Serialize};
+
+/// The header that names the account host the proxy must forward to.
+pub const ACCOUNT_HEADER: &str = "x-kommo-account";
+/// When the proxy sends every account to one upstream (tests, the demo), it tells the upstream which account host
+/// the request was for in this header.
+pub const FORWARDED_HOST_HEADER: &str = "x-forwarded-host";
+/// The proxy's health path.
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// What went wrong inside the proxy (as opposed to an answer from Kommo, which the proxy passes on unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProxyErrorCode {
+    /// No `X-Kommo-Account` header.
+    MissingAccount,
+    /// The account host is not an allowed Kommo/amoCRM account host.
+    BadAccountHost,
+    /// The request body is over the size cap.
+    BodyTooLarge,
+    /// The body is not a token request.
+    BadRequest,
+    /// The proxy holds credentials for another integration and does not pass others through.
+    ClientNotAllowed,
+    /// Too many requests from this client; wait and retry.
+    RateLimited,
+    /// The upstream could not be reached (DNS, connection refused, TLS).
+    UpstreamUnreachable,
+    /// The upstream did not answer in time.
+    UpstreamTimeout,
+    /// The upstream answered with something that is not JSON (an HTML error page, garbage).
+    UpstreamNotJson,
+    /// The request's origin is not allowed.
+    OriginNotAllowed,
+    /// Any other failure.
+    Internal,
+}
+
+impl ProxyErrorCode {
+    /// The snake_case name used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProxyErrorCode::MissingAccount => "missing_account",
+            ProxyErrorCode::BadAccountHost => "bad_account_host",
+            ProxyErrorCode::BodyTooLarge => "body_too_large",
+            ProxyErrorCode::BadRequest => "bad_request",
+            ProxyErrorCode::ClientNotAllowed => "client_not_allowed",
+            ProxyErrorCode::RateLimited => "rate_limited",
+            ProxyErrorCode::UpstreamUnreachable => "upstream_unreachable",
+            ProxyErrorCode::UpstreamTimeout => "upstream_timeout",
+            ProxyErrorCode::UpstreamNotJson => "upstream_not_json",
+            ProxyErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ProxyErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status the proxy answers with.
+    pub fn status(self) -> u16 {
+        match self {
+            ProxyErrorCode::MissingAccount | ProxyErrorCode::BadAccountHost | ProxyErrorCode::BadRequest => 400,
+            ProxyErrorCode::BodyTooLarge => 413,
+            ProxyErrorCode::ClientNotAllowed | ProxyErrorCode::OriginNotAllowed => 403,
+            ProxyErrorCode::RateLimited => 429,
+            ProxyErrorCode::UpstreamUnreachable | ProxyErrorCode::UpstreamNotJson => 502,
+            ProxyErrorCode::UpstreamTimeout => 504,
+            ProxyErrorCode::Internal => 500,
+        }
+    }
+}
+
+/// The proxy's own error body: `{"proxy_error":"upstream_unreachable","message":"…", …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyError {
+    pub proxy_error: ProxyErrorCode,
+    pub message: String,
+    /// For `upstream_not_json`: what the upstream answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_content_type: Option<String>,
+    /// The first bytes of a non-JSON upstream body (at most [`ProxyError::SNIPPET_MAX`] characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_body: Option<String>,
+}
+
+impl ProxyError {
+    /// How much of a non-JSON upstream body the proxy passes back.
+    pub const SNIPPET_MAX: usize = 2000;
+
+    pub fn new(code: ProxyErrorCode, message: impl Into<String>) -> Self {
+        ProxyError {
+            proxy_error: code,
+            message: message.into(),
+            upstream_status: None,
+            upstream_content_type: None,
+            upstream_body: None,
+        }
+    }
+
+    /// `upstream_not_json`, keeping the start of what was received.
+    pub fn not_json(status: u16, content_type: Option<&str>, body: &str) -> Self {
+        let snippet: String = body.chars().take(Self::SNIPPET_MAX).collect();
+        ProxyError {
+            proxy_error: ProxyErrorCode::UpstreamNotJson,
+            message: format!(
+                "the account host answered {status} with {} instead of JSON",
+                content_type.unwrap_or("no content type")
+            ),
+            upstream_status: Some(status),
+            upstream_content_type: content_type.map(str::to_string),
+            upstream_body: Some(snippet),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        self.proxy_error.status()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Recognise a proxy error in a parsed JSON body.
+    pub fn from_value(value: &serde_json::Value) -> Option<Self> {
+        value.get("proxy_error")?;
+        serde_json::from_value(value.clone()).ok()
+    }
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// Always `"ok"`.
+    pub status: String,
+    /// The proxy's version.
+    pub version: String,
+    /// Whether the proxy holds a client secret (never the secret itself).
+    pub holds_secret: bool,
+    /// The integration id the held secret belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_serialize_as_documented() {
+        let e = ProxyError::new(ProxyErrorCode::BadAccountHost, "nope");
+        assert_eq!(e.to_json(), r#"{"proxy_error":"bad_account_host","message":"nope"}"#);
+        for code in [
+            ProxyErrorCode::MissingAccount,
+            ProxyErrorCode::BadAccountHost,
+            ProxyErrorCode::BodyTooLarge,
+            ProxyErrorCode::BadRequest,
+            ProxyErrorCode::ClientNotAllowed,
+            ProxyErrorCode::RateLimited,
+            ProxyErrorCode::UpstreamUnreachable,
+            ProxyErrorCode::UpstreamTimeout,
+            ProxyErrorCode::UpstreamNotJson,
+            ProxyErrorCode::OriginNotAllowed,
+            ProxyErrorCode::Internal,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert!(code.status() >= 400);
+        }
+    }
+
+    #[test]
+    fn not_json_keeps_a_bounded_snippet() {
+        let body = "<html>".repeat(1000);
+        let e = ProxyError::not_json(502, Some("text/html"), &body);
+        assert_eq!(e.status(), 502);
+        assert_eq!(e.upstream_body.as_ref().unwrap().chars().count(), ProxyError::SNIPPET_MAX);
+        let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(ProxyError::from_value(&v), Some(e));
+        assert_eq!(ProxyError::from_value(&serde_json::json!({"hint": "x"})), None);
+    }
+}
