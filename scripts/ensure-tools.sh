@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what building and testing the page needs, skipping whatever is already there at the right version.
+# Safe to run again. Prints one line per tool. Nothing is downloaded except from package registries.
+#   scripts/ensure-tools.sh            wasm target, wasm-bindgen CLI, Trunk, wasm-opt
+#   scripts/ensure-tools.sh --browser  also Chromium + chromedriver (Debian packages) for browser tests
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$root/.tools/node_modules/.bin:$PATH"
+
+say() { printf '[tools] %s\n' "$*" >&2; }
+
+# The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock.
+wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock 2>/dev/null || true)
+wb_version=${wb_version:-0.2.130}
+trunk_version=0.21.14
+binaryen_version=132.0.0
+
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "wasm32-unknown-unknown target: present"
+else
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$wb_version" ]; then
+  say "wasm-bindgen CLI $wb_version: present"
+else
+  say "installing wasm-bindgen CLI $wb_version (about 3 minutes on 2 cores)"
+  cargo install wasm-bindgen-cli --version "$wb_version" --force
+fi
+
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" = "$trunk_version" ]; then
+  say "trunk $trunk_version: present"
+else
+  say "installing trunk $trunk_version (about 10 minutes on 2 cores, once)"
+  cargo install --locked trunk --version "$trunk_version" --force
+fi
+
+if [ -x .tools/node_modules/.bin/wasm-opt ] && .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
+  say "wasm-opt (binaryen $binaryen_version): present"
+elif command -v npm >/dev/null 2>&1; then
+  say "installing wasm-opt from npm binaryen@$binaryen_version (Debian's binaryen makes a blank page)"
+  mkdir -p .tools
+  (cd .tools && { [ -f package.json ] || echo '{"private":true}' > package.json; } && npm install --no-audit --no-fund --silent "binaryen@$binaryen_version")
+else
+  say "npm missing: building without wasm-opt (bigger page)"
+fi
+
+if [ "${1:-}" = "--browser" ]; then
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    say "chromium + chromedriver: present ($(/usr/bin/chromium --version 2>/dev/null | head -n1))"
+  else
+    say "installing chromium + chromium-driver from Debian (about 1 minute)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+fi

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test: native unit and integration tests (core, proxy, Kommo double, demo wiring), the end-to-end
+# tests that drive the built page in headless Chromium against the proxy and the double, and the wasm-bindgen
+# browser tests of the page's components in headless Chromium. Installs what is missing first.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$root/.tools/node_modules/.bin:$PATH"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "checking tools"
+scripts/ensure-tools.sh --browser
+
+step "building the release page into dist/ (the end-to-end tests drive it)"
+trunk build --release --offline
+
+step "native tests: core, proxy, Kommo double, end to end in headless Chromium"
+KOMMO_E2E_DIST="$root/dist" cargo test --workspace --exclude kommo-oauth-helper
+
+step "browser tests of the page's components (wasm-bindgen-test in headless Chromium)"
+cargo test -p kommo-oauth-helper --target wasm32-unknown-unknown
