@@ -10,7 +10,9 @@ pub mod env;
 pub mod hints;
 pub mod host;
 pub mod jwt;
+pub mod outcome;
 pub mod proxy;
+pub mod setup;
 pub mod token;
 
 pub use callback::{parse_callback, Callback, CodeReturn, ErrorReturn, StateProblem};
