@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::callback::{check_state, parse_callback, Callback, CallbackError, CodeReturn, ErrorReturn, StateProblem};
+use crate::callback::{
+    check_state, parse_callback, Callback, CallbackError, CodeReturn, ErrorReturn, StateProblem,
+};
 use crate::env::EnvValues;
 use crate::hints::Hint;
 use crate::host::AccountHost;
@@ -18,7 +20,10 @@ pub enum ReturnOutcome {
     /// The consent page returned an error (normally `access_denied`).
     Declined { error: ErrorReturn },
     /// The `state` check failed: never exchange this code.
-    Untrusted { problem: Untrusted, referer: Option<String> },
+    Untrusted {
+        problem: Untrusted,
+        referer: Option<String>,
+    },
     /// The query could not be read.
     Malformed { problem: Malformed },
 }
@@ -70,10 +75,15 @@ pub fn read_return(query: &str, stored_state: Option<&str>) -> Option<ReturnOutc
         Err(e) => Some(ReturnOutcome::Malformed { problem: e.into() }),
         Ok(None) => None,
         Ok(Some(Callback::Error(error))) => Some(ReturnOutcome::Declined { error }),
-        Ok(Some(Callback::Code(ret))) => Some(match check_state(stored_state, ret.state.as_deref()) {
-            Ok(()) => ReturnOutcome::Code { ret },
-            Err(p) => ReturnOutcome::Untrusted { problem: p.into(), referer: Some(ret.referer) },
-        }),
+        Ok(Some(Callback::Code(ret))) => {
+            Some(match check_state(stored_state, ret.state.as_deref()) {
+                Ok(()) => ReturnOutcome::Code { ret },
+                Err(p) => ReturnOutcome::Untrusted {
+                    problem: p.into(),
+                    referer: Some(ret.referer),
+                },
+            })
+        }
     }
 }
 
@@ -115,7 +125,8 @@ pub fn env_values(
         format!("Access token expires: {expires_local}; the refresh token rotates, save the new one after each refresh"),
     ];
     if client_secret.is_empty() {
-        comments.push("CLIENT_SECRET is empty: the exchange proxy holds the secret key".to_string());
+        comments
+            .push("CLIENT_SECRET is empty: the exchange proxy holds the secret key".to_string());
     }
     EnvValues {
         domain: host.subdomain().to_string(),
@@ -138,7 +149,9 @@ mod tests {
     #[test]
     fn a_matching_state_gives_a_code() {
         let q = format!("?code=c0de&state={S}&referer=kwid.kommo.com&client_id=cid");
-        let Some(ReturnOutcome::Code { ret }) = read_return(&q, Some(S)) else { panic!() };
+        let Some(ReturnOutcome::Code { ret }) = read_return(&q, Some(S)) else {
+            panic!()
+        };
         assert_eq!(ret.code, "c0de");
         assert_eq!(ret.account_host().unwrap().as_str(), "kwid.kommo.com");
     }
@@ -149,30 +162,51 @@ mod tests {
         for (stored, want) in [
             (None, Untrusted::NothingStored),
             (Some(""), Untrusted::NothingStored),
-            (Some("ffffffffffffffffffffffffffffffff"), Untrusted::Mismatch),
+            (
+                Some("ffffffffffffffffffffffffffffffff"),
+                Untrusted::Mismatch,
+            ),
         ] {
             let out = read_return(&q, stored).unwrap();
-            assert_eq!(out, ReturnOutcome::Untrusted { problem: want, referer: Some("kwid.kommo.com".into()) });
+            assert_eq!(
+                out,
+                ReturnOutcome::Untrusted {
+                    problem: want,
+                    referer: Some("kwid.kommo.com".into())
+                }
+            );
         }
         let out = read_return("?code=c0de&referer=kwid.kommo.com", Some(S)).unwrap();
-        assert!(matches!(out, ReturnOutcome::Untrusted { problem: Untrusted::Missing, .. }));
+        assert!(matches!(
+            out,
+            ReturnOutcome::Untrusted {
+                problem: Untrusted::Missing,
+                ..
+            }
+        ));
         // The serialized form of an untrusted return holds no code.
         assert!(!serde_json::to_string(&out).unwrap().contains("c0de"));
     }
 
     #[test]
     fn denials_malformed_and_ordinary_visits() {
-        let Some(ReturnOutcome::Declined { error }) = read_return("?error=access_denied&state=x", Some(S)) else {
+        let Some(ReturnOutcome::Declined { error }) =
+            read_return("?error=access_denied&state=x", Some(S))
+        else {
             panic!()
         };
         assert!(error.is_access_denied());
         assert_eq!(
             read_return("?code=a&code=b&referer=k.kommo.com", Some(S)),
-            Some(ReturnOutcome::Malformed { problem: Malformed::Duplicate("code".into()) })
+            Some(ReturnOutcome::Malformed {
+                problem: Malformed::Duplicate("code".into())
+            })
         );
         assert_eq!(
             read_return("?code=a&state=x", Some(S)),
-            Some(ReturnOutcome::Malformed { problem: Malformed::MissingReferer })
+            Some(ReturnOutcome::Malformed {
+                problem: Malformed::MissingReferer
+            })
         );
         assert_eq!(read_return("", Some(S)), None);
         assert_eq!(read_return("?utm=1", None), None);
@@ -181,7 +215,11 @@ mod tests {
     #[test]
     fn outcomes_survive_serialization() {
         let outs = [
-            read_return(&format!("?code=c&state={S}&referer=k.kommo.com&from_widget=1"), Some(S)).unwrap(),
+            read_return(
+                &format!("?code=c&state={S}&referer=k.kommo.com&from_widget=1"),
+                Some(S),
+            )
+            .unwrap(),
             read_return("?error=access_denied", None).unwrap(),
             read_return("?code=c&referer=k.kommo.com", Some(S)).unwrap(),
             read_return("?code=&referer=k.kommo.com", None).unwrap(),
@@ -189,7 +227,11 @@ mod tests {
         ];
         for out in outs {
             let json = serde_json::to_string(&out).unwrap();
-            assert_eq!(serde_json::from_str::<ReturnOutcome>(&json).unwrap(), out, "{json}");
+            assert_eq!(
+                serde_json::from_str::<ReturnOutcome>(&json).unwrap(),
+                out,
+                "{json}"
+            );
         }
     }
 
@@ -197,7 +239,9 @@ mod tests {
     fn hint_keys_are_distinct_snake_case() {
         let mut keys: Vec<&str> = Hint::ALL.iter().map(|h| hint_key(*h)).collect();
         keys.push(hint_key(Hint::Unknown));
-        assert!(keys.iter().all(|k| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+        assert!(keys
+            .iter()
+            .all(|k| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
         let n = keys.len();
         keys.sort();
         keys.dedup();
@@ -222,7 +266,14 @@ mod tests {
             refresh_token: "def502".into(),
             server_time: None,
         };
-        let v = env_values(&host, "cid", "", "https://app.example/", &tokens, "2026-11-28 14:00 (UTC+03:00)");
+        let v = env_values(
+            &host,
+            "cid",
+            "",
+            "https://app.example/",
+            &tokens,
+            "2026-11-28 14:00 (UTC+03:00)",
+        );
         assert_eq!(
             render(EnvFormat::Dotenv, "KOMMO_TEST_", &v),
             "# Account host: kwid.kommo.com\n\

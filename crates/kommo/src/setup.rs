@@ -21,7 +21,15 @@ pub struct SetupLink {
     pub demo: bool,
 }
 
-const KEYS: [&str; 7] = ["service", "consent_base", "client_id", "redirect_uri", "proxy", "prefix", "demo"];
+const KEYS: [&str; 7] = [
+    "service",
+    "consent_base",
+    "client_id",
+    "redirect_uri",
+    "proxy",
+    "prefix",
+    "demo",
+];
 
 impl SetupLink {
     /// The fragment without the leading `#`; empty values are left out.
@@ -66,7 +74,8 @@ impl SetupLink {
                 "proxy" => &mut link.proxy,
                 "prefix" => &mut link.prefix,
                 _ => {
-                    link.demo = link.demo || !(value.is_empty() || value == "0" || value == "false");
+                    link.demo =
+                        link.demo || !(value.is_empty() || value == "0" || value == "false");
                     continue;
                 }
             };
@@ -105,14 +114,20 @@ mod tests {
 
     #[test]
     fn leaves_out_empty_values() {
-        let link = SetupLink { service: Some("kommo".into()), proxy: Some(String::new()), ..Default::default() };
+        let link = SetupLink {
+            service: Some("kommo".into()),
+            proxy: Some(String::new()),
+            ..Default::default()
+        };
         assert_eq!(link.to_fragment(), "service=kommo");
         assert_eq!(SetupLink::default().to_fragment(), "");
     }
 
     #[test]
     fn never_reads_a_secret_and_ignores_plain_anchors() {
-        let link = SetupLink::from_fragment("#client_id=abc&client_secret=s3cr3t&secret=x&service=amocrm").unwrap();
+        let link =
+            SetupLink::from_fragment("#client_id=abc&client_secret=s3cr3t&secret=x&service=amocrm")
+                .unwrap();
         assert_eq!(link.client_id.as_deref(), Some("abc"));
         assert_eq!(link.service.as_deref(), Some("amocrm"));
         assert!(!link.to_fragment().contains("s3cr3t"));
@@ -126,7 +141,8 @@ mod tests {
         assert!(SetupLink::from_fragment("demo=1").unwrap().demo);
         assert!(SetupLink::from_fragment("demo=true").unwrap().demo);
         assert!(!SetupLink::from_fragment("demo=0").unwrap().demo);
-        let link = SetupLink::from_fragment("client_id=first&client_id=second&prefix=%20P_%20").unwrap();
+        let link =
+            SetupLink::from_fragment("client_id=first&client_id=second&prefix=%20P_%20").unwrap();
         assert_eq!(link.client_id.as_deref(), Some("first"));
         assert_eq!(link.prefix.as_deref(), Some("P_"));
     }
