@@ -1,0 +1,66 @@
+use clap::Parser;
+use kommo_proxy::Cli;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let started = std::time::Instant::now();
+    let cli = Cli::parse();
+    kommo_proxy::init_tracing(cli.log_format == "json");
+    let bind = cli.bind;
+    let config = match cli.into_config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kommo-proxy: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(bind).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("kommo-proxy: cannot listen on {bind}: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| bind.to_string());
+    tracing::info!(
+        target: "kommo_proxy",
+        listen = %addr,
+        holds_secret = config.held().is_some(),
+        upstream = config.upstream_base.as_deref().unwrap_or("https://{account}"),
+        static_dir = ?config.static_dir,
+        origins = ?config.allow_origins,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "kommo-proxy listening on http://{addr}"
+    );
+    let shutdown = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = tokio::signal::ctrl_c() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    };
+    match kommo_proxy::serve_with_shutdown(config, listener, shutdown).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kommo-proxy: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
