@@ -1,0 +1,1012 @@
+//! The proxy over real loopback HTTP against recording upstream stubs: allowlist, CORS, limits, held secret,
+//! upstream failures, header hygiene, static page.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use kommo::{AccountHost, ProxyErrorCode};
+use kommo_proxy::Config;
+
+const TOKEN_BODY: &str = r#"{"client_id":"cid","client_secret":"","grant_type":"authorization_code","code":"c0de","redirect_uri":"https://app.example/cb"}"#;
+
+// ---- account host allowlist ----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn accepts_account_hosts_and_tells_the_upstream_which() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+    for host in [
+        "kwid.kommo.com",
+        "kwid.amocrm.ru",
+        "kwid.amocrm.com",
+        "a-1.kommo.com",
+    ] {
+        let a = answer(token_post(proxy, host, TOKEN_BODY)).await;
+        assert_eq!(a.status, 200, "{host}: {}", a.body);
+        assert_eq!(a.body, r#"{"ok":true}"#);
+        let rec = up.last();
+        assert_eq!(rec.target, "/oauth2/access_token");
+        assert_eq!(rec.header("x-forwarded-host").as_deref(), Some(host));
+    }
+    assert_eq!(up.count(), 4);
+}
+
+#[tokio::test]
+async fn refuses_the_ssrf_table_before_anything_leaves() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+    let refused = [
+        "kommo.com",
+        "www.kommo.com",
+        "www.amocrm.ru",
+        "a.b.kommo.com",
+        "kommo.com.evil.net",
+        "evil.net#.kommo.com",
+        "user@kwid.kommo.com",
+        "kwid.kommo.com@evil.net",
+        "kwid.kommo.com:8443",
+        "127.0.0.1",
+        "2130706433",
+        "[::1]",
+        "::1",
+        "0x7f.0.0.1",
+        "localhost",
+        "kwid%2ekommo.com",
+        "kwid.kommo.com%2f..",
+        "KWID.kommo.com",
+        "kwid.KOMMO.COM",
+        "kwid.kommo.com.",
+        ".kommo.com",
+        "-kwid.kommo.com",
+        "xn--80ak6aa92e.kommo.com",
+        "https://kwid.kommo.com",
+        "//kwid.kommo.com",
+        "kwid.kommo.com/api",
+        "kwid.kommo.com?x=1",
+        "kwid.kommo.com\\@evil.net",
+        "kwid.kommo.com,evil.net",
+        "kwid.kommo.com evil.net",
+        "evilkommo.com",
+        "kwid.kommo.co",
+        "kwid.kommo.com.evil.net",
+        "kwid.example.test",
+    ];
+    for host in refused {
+        let a = answer(token_post(proxy, host, TOKEN_BODY)).await;
+        let err = a.proxy_error();
+        assert_eq!(
+            err.proxy_error,
+            ProxyErrorCode::BadAccountHost,
+            "{host}: {}",
+            a.body
+        );
+        assert_eq!(
+            err.message,
+            AccountHost::parse(host).unwrap_err().to_string(),
+            "{host}: says why"
+        );
+        // The API route applies the same check.
+        let a = answer(api_get(proxy, host, "account")).await;
+        assert_eq!(
+            a.proxy_error().proxy_error,
+            ProxyErrorCode::BadAccountHost,
+            "{host}"
+        );
+    }
+    assert_eq!(up.count(), 0, "nothing reached the upstream");
+}
+
+#[tokio::test]
+async fn missing_duplicate_and_non_utf8_account_headers_are_refused() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+
+    let a = answer(
+        client()
+            .post(format!("http://{proxy}/oauth2/access_token"))
+            .body(TOKEN_BODY),
+    )
+    .await;
+    assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::MissingAccount);
+    assert_eq!(a.status, 400);
+    assert!(a.proxy_error().message.contains("X-Kommo-Account"));
+
+    let a = answer(
+        client()
+            .get(format!("http://{proxy}/api/v4/account"))
+            .header("x-kommo-account", "kwid.kommo.com")
+            .header("x-kommo-account", "evil.kommo.com"),
+    )
+    .await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::BadAccountHost);
+    assert!(err.message.contains("exactly one"), "{}", err.message);
+
+    let raw = reqwest::header::HeaderValue::from_bytes(b"kwid.kommo.com\xff").unwrap();
+    let a = answer(
+        client()
+            .get(format!("http://{proxy}/api/v4/account"))
+            .header("x-kommo-account", raw),
+    )
+    .await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::BadAccountHost);
+    assert!(err.message.contains("UTF-8"), "{}", err.message);
+
+    let a = answer(
+        client()
+            .get(format!("http://{proxy}/api/v4/account"))
+            .header("x-kommo-account", ""),
+    )
+    .await;
+    assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::BadAccountHost);
+
+    assert_eq!(up.count(), 0);
+}
+
+#[tokio::test]
+async fn extra_suffixes_come_from_configuration() {
+    let up = ok_stub().await;
+    let plain = spawn_proxy(config_for(up.addr)).await;
+    let a = answer(api_get(plain, "acme.example.test", "account")).await;
+    assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::BadAccountHost);
+
+    let mut c = config_for(up.addr);
+    c.extra_suffixes
+        .push(kommo::host::parse_suffix("example.test").unwrap());
+    let extended = spawn_proxy(c).await;
+    let a = answer(api_get(extended, "acme.example.test", "account")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        up.last().header("x-forwarded-host").as_deref(),
+        Some("acme.example.test")
+    );
+    // Still one label only.
+    let a = answer(api_get(extended, "a.acme.example.test", "account")).await;
+    assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::BadAccountHost);
+    assert_eq!(up.count(), 1);
+}
+
+// ---- forwarding --------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn token_bodies_pass_as_sent_without_held_credentials() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    assert_eq!(a.status, 200);
+    let rec = up.last();
+    assert_eq!(rec.method, "POST");
+    assert_eq!(rec.body_str(), TOKEN_BODY, "byte for byte");
+    assert_eq!(
+        rec.header("content-type").as_deref(),
+        Some("application/json")
+    );
+
+    let form = "client_id=cid&client_secret=&grant_type=refresh_token&refresh_token=r%2Bt&redirect_uri=https%3A%2F%2Fa.b%2Fc";
+    let a = answer(
+        client()
+            .post(format!("http://{proxy}/oauth2/access_token"))
+            .header("x-kommo-account", "kwid.kommo.com")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let rec = up.last();
+    assert_eq!(rec.body_str(), form);
+    assert_eq!(
+        rec.header("content-type").as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+}
+
+#[tokio::test]
+async fn kommo_answers_pass_back_unchanged() {
+    let hint = kommo::Hint::CodeExpired.error();
+    let hint_body = serde_json::to_string(&hint).unwrap();
+    let hb = hint_body.clone();
+    let up = stub(move |rec| {
+        if rec.target.starts_with("/oauth2") {
+            raw_response(400, Some("application/problem+json; charset=utf-8"), &hb)
+        } else if rec.target.starts_with("/api/v4/leads") {
+            status_only(204)
+        } else if rec.target.starts_with("/api/v4/users") {
+            let mut r = json_response(429, r#"{"title":"Too Many Requests","status":429}"#);
+            r.headers_mut().insert("retry-after", "3".parse().unwrap());
+            r
+        } else {
+            raw_response(
+                200,
+                Some("application/hal+json"),
+                r#"{"id":1,"name":"Kwid"}"#,
+            )
+        }
+    })
+    .await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    assert_eq!(a.status, 400);
+    assert_eq!(a.body, hint_body);
+    assert_eq!(
+        a.header("content-type").as_deref(),
+        Some("application/problem+json; charset=utf-8")
+    );
+    assert_eq!(a.header("cache-control").as_deref(), Some("no-store"));
+
+    let a = answer(api_get(proxy, "kwid.kommo.com", "account?with=amojo_id")).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body, r#"{"id":1,"name":"Kwid"}"#);
+    assert_eq!(
+        a.header("content-type").as_deref(),
+        Some("application/hal+json")
+    );
+    assert_eq!(
+        up.last().target,
+        "/api/v4/account?with=amojo_id",
+        "path and query pass"
+    );
+
+    let a = answer(api_get(proxy, "kwid.kommo.com", "leads?limit=250&page=9")).await;
+    assert_eq!(a.status, 204);
+    assert_eq!(a.body, "");
+    assert_eq!(up.last().target, "/api/v4/leads?limit=250&page=9");
+
+    let a = answer(api_get(proxy, "kwid.kommo.com", "users")).await;
+    assert_eq!(a.status, 429);
+    assert_eq!(a.header("retry-after").as_deref(), Some("3"));
+    assert_eq!(a.json()["title"], "Too Many Requests");
+}
+
+#[tokio::test]
+async fn only_known_headers_cross_either_way() {
+    let up = stub(|_| {
+        let mut r = json_response(200, r#"{"ok":true}"#);
+        let h = r.headers_mut();
+        h.insert("set-cookie", "session=upstream; Path=/".parse().unwrap());
+        h.insert("x-powered-by", "PHP".parse().unwrap());
+        h.insert("x-upstream-secret", "1".parse().unwrap());
+        h.insert("location", "https://evil.example/".parse().unwrap());
+        h.insert("access-control-allow-origin", "*".parse().unwrap());
+        r
+    })
+    .await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+
+    let a = answer(
+        token_post(proxy, "kwid.kommo.com", TOKEN_BODY)
+            .header("cookie", "session=browser")
+            .header("authorization", "Bearer should-not-go-to-token")
+            .header("x-custom", "1")
+            .header("x-forwarded-for", "10.0.0.1")
+            .header("user-agent", "browser-ua"),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    for h in [
+        "set-cookie",
+        "x-powered-by",
+        "x-upstream-secret",
+        "location",
+        "access-control-allow-origin",
+    ] {
+        assert!(a.header(h).is_none(), "{h} came back");
+    }
+    let rec = up.last();
+    for h in [
+        "cookie",
+        "authorization",
+        "x-custom",
+        "x-forwarded-for",
+        "origin",
+        "x-kommo-account",
+    ] {
+        assert!(rec.header(h).is_none(), "{h} was forwarded");
+    }
+    assert!(rec
+        .header("user-agent")
+        .unwrap()
+        .starts_with("kommo-oauth-helper-proxy/"));
+
+    let a = answer(
+        api_get(proxy, "kwid.kommo.com", "account")
+            .header("authorization", "Bearer tok")
+            .header("cookie", "a=b")
+            .header("accept", "application/hal+json"),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let rec = up.last();
+    assert_eq!(
+        rec.header("authorization").as_deref(),
+        Some("Bearer tok"),
+        "the API gets the bearer token"
+    );
+    assert_eq!(
+        rec.header("accept").as_deref(),
+        Some("application/hal+json")
+    );
+    assert!(rec.header("cookie").is_none());
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let up = stub(|rec| {
+        if rec.target == "/elsewhere" {
+            json_response(200, r#"{"followed":true}"#)
+        } else {
+            let mut r = raw_response(302, None, "");
+            r.headers_mut()
+                .insert("location", "/elsewhere".parse().unwrap());
+            r
+        }
+    })
+    .await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::UpstreamNotJson);
+    assert_eq!(err.upstream_status, Some(302));
+    assert!(a.header("location").is_none());
+    assert_eq!(up.count(), 1, "the redirect was not followed");
+}
+
+#[tokio::test]
+async fn api_paths_cannot_leave_api_v4() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+    // Sent raw: a URL library would resolve the dot segments before they left the client.
+    for path in [
+        "%2e%2e/oauth2/access_token",
+        ".%2E/x",
+        "../../oauth2/access_token",
+        "leads/./x",
+        "leads%2f..%2fx",
+        "leads/%2E",
+        "a%5cb",
+        "a\\b",
+        "a%00b",
+    ] {
+        let (status, body) = raw_request(
+            proxy,
+            "GET",
+            &format!("/api/v4/{path}"),
+            &[("X-Kommo-Account", "kwid.kommo.com")],
+        )
+        .await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("bad_request"), "{path}: {body}");
+    }
+    assert_eq!(up.count(), 0);
+    let a = answer(api_get(
+        proxy,
+        "kwid.kommo.com",
+        "leads/pipelines/1/statuses",
+    ))
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(up.last().target, "/api/v4/leads/pipelines/1/statuses");
+}
+
+#[tokio::test]
+async fn wrong_methods_and_unknown_paths_get_clear_errors() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+    let a = answer(
+        client()
+            .get(format!("http://{proxy}/oauth2/access_token"))
+            .header("x-kommo-account", "kwid.kommo.com"),
+    )
+    .await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::BadRequest);
+    assert!(err.message.contains("use POST"), "{}", err.message);
+    let a = answer(
+        client()
+            .post(format!("http://{proxy}/api/v4/account"))
+            .header("x-kommo-account", "kwid.kommo.com"),
+    )
+    .await;
+    assert!(a.proxy_error().message.contains("use GET"));
+    let a = answer(
+        client()
+            .get(format!("http://{proxy}/api/v3/account"))
+            .header("x-kommo-account", "kwid.kommo.com"),
+    )
+    .await;
+    assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::BadRequest);
+    let a = answer(client().get(format!("http://{proxy}/"))).await;
+    assert_eq!(a.status, 404, "no static dir: nothing at /");
+    assert_eq!(up.count(), 0);
+}
+
+// ---- upstream failures ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn upstream_down_is_unreachable() {
+    let dead = closed_port().await;
+    let proxy = spawn_proxy(config_for(dead)).await;
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::UpstreamUnreachable);
+    assert_eq!(a.status, 502);
+    assert!(err.message.contains("kwid.kommo.com"), "{}", err.message);
+    let a = answer(api_get(proxy, "kwid.kommo.com", "account?secretish=1")).await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::UpstreamUnreachable);
+    assert!(
+        !err.message.contains("secretish"),
+        "the URL is not echoed: {}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn a_silent_upstream_times_out() {
+    let silent = silent_upstream().await;
+    let mut c = config_for(silent);
+    c.timeout = Duration::from_millis(300);
+    let proxy = spawn_proxy(c).await;
+    let started = Instant::now();
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::UpstreamTimeout);
+    assert_eq!(a.status, 504);
+    assert!(err.message.contains("300 ms"), "{}", err.message);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the timeout applied"
+    );
+}
+
+#[tokio::test]
+async fn non_json_answers_become_upstream_not_json() {
+    let html = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>";
+    let up = stub(move |rec| match rec.target.as_str() {
+        "/api/v4/html" => raw_response(502, Some("text/html"), html),
+        "/api/v4/garbage" => raw_response(200, Some("application/json"), "{\"access_token\": oops"),
+        "/api/v4/empty" => raw_response(200, Some("application/json"), ""),
+        "/api/v4/text" => raw_response(500, None, "Internal error"),
+        _ => raw_response(502, Some("text/html; charset=utf-8"), html),
+    })
+    .await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::UpstreamNotJson);
+    assert_eq!(a.status, 502);
+    assert_eq!(err.upstream_status, Some(502));
+    assert_eq!(
+        err.upstream_content_type.as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(err.upstream_body.as_deref(), Some(html));
+
+    let a = answer(api_get(proxy, "kwid.kommo.com", "garbage")).await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::UpstreamNotJson);
+    assert_eq!(err.upstream_status, Some(200));
+    assert_eq!(
+        err.upstream_body.as_deref(),
+        Some("{\"access_token\": oops")
+    );
+
+    let a = answer(api_get(proxy, "kwid.kommo.com", "empty")).await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::UpstreamNotJson);
+    assert_eq!(err.upstream_body.as_deref(), Some(""));
+
+    let a = answer(api_get(proxy, "kwid.kommo.com", "text")).await;
+    let err = a.proxy_error();
+    assert_eq!(err.upstream_status, Some(500));
+    assert_eq!(err.upstream_content_type, None);
+
+    // The page's reader sees a proxy failure, not tokens.
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    assert!(matches!(
+        kommo::token::read_token_answer(a.status, &a.body),
+        Err(kommo::TokenFailure::Proxy(_))
+    ));
+}
+
+#[tokio::test]
+async fn oversized_upstream_answers_are_cut_off() {
+    let big = format!("[{}1]", "1,".repeat(5000));
+    let up = stub(move |_| json_response(200, &big)).await;
+    let mut c = config_for(up.addr);
+    c.max_upstream_body_bytes = 1000;
+    let proxy = spawn_proxy(c).await;
+    let a = answer(api_get(proxy, "kwid.kommo.com", "leads")).await;
+    assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::Internal);
+}
+
+// ---- held credentials ------------------------------------------------------------------------------------------
+
+fn held(up: std::net::SocketAddr) -> Config {
+    config_for(up).with_credentials("cid", "HELD-SECRET-1")
+}
+
+#[tokio::test]
+async fn a_held_secret_fills_an_empty_one() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(held(up.addr)).await;
+
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let sent = up.last().json();
+    assert_eq!(sent["client_secret"], "HELD-SECRET-1");
+    assert_eq!(sent["client_id"], "cid");
+    assert_eq!(sent["code"], "c0de");
+    assert_eq!(sent["grant_type"], "authorization_code");
+    assert_eq!(sent["redirect_uri"], "https://app.example/cb");
+
+    // No client_secret field at all, or null.
+    for body in [
+        r#"{"client_id":"cid","grant_type":"refresh_token","refresh_token":"rt","redirect_uri":"https://app.example/cb"}"#,
+        r#"{"client_id":"cid","client_secret":null,"grant_type":"refresh_token","refresh_token":"rt","redirect_uri":"x"}"#,
+    ] {
+        let a = answer(token_post(proxy, "kwid.kommo.com", body)).await;
+        assert_eq!(a.status, 200);
+        assert_eq!(up.last().json()["client_secret"], "HELD-SECRET-1");
+        assert_eq!(up.last().json()["refresh_token"], "rt");
+    }
+
+    // Form encoding is filled in the same encoding.
+    let a = answer(
+        client()
+            .post(format!("http://{proxy}/oauth2/access_token"))
+            .header("x-kommo-account", "kwid.kommo.com")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("client_id=cid&client_secret=&grant_type=authorization_code&code=c%2B1&redirect_uri=https%3A%2F%2Fa%2Fb"),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    let rec = up.last();
+    assert_eq!(
+        rec.header("content-type").as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&rec.body).into_owned().collect();
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("client_secret"), Some("HELD-SECRET-1"));
+    assert_eq!(get("code"), Some("c+1"));
+    assert_eq!(get("redirect_uri"), Some("https://a/b"));
+    assert_eq!(
+        pairs.iter().filter(|(n, _)| n == "client_secret").count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_users_own_secret_passes_as_sent() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(held(up.addr)).await;
+    let body = r#"{"client_id":"cid","client_secret":"users-own","grant_type":"authorization_code","code":"c","redirect_uri":"r"}"#;
+    let a = answer(token_post(proxy, "kwid.kommo.com", body)).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(up.last().body_str(), body);
+}
+
+#[tokio::test]
+async fn other_integrations_are_refused_unless_passed_through() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(held(up.addr)).await;
+    let other = r#"{"client_id":"other","client_secret":"","grant_type":"authorization_code","code":"c","redirect_uri":"r"}"#;
+    let a = answer(token_post(proxy, "kwid.kommo.com", other)).await;
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::ClientNotAllowed);
+    assert_eq!(a.status, 403);
+    assert!(!a.body.contains("HELD-SECRET-1"));
+    let a = answer(
+        client()
+            .post(format!("http://{proxy}/oauth2/access_token"))
+            .header("x-kommo-account", "kwid.kommo.com")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("client_id=other&client_secret=x&grant_type=authorization_code&code=c&redirect_uri=r"),
+    )
+    .await;
+    assert_eq!(
+        a.proxy_error().proxy_error,
+        ProxyErrorCode::ClientNotAllowed
+    );
+    // Not a token request at all.
+    for bad in [
+        "not json",
+        "[1,2]",
+        r#"{"client_id":5}"#,
+        r#"{"grant_type":"x"}"#,
+    ] {
+        let a = answer(token_post(proxy, "kwid.kommo.com", bad)).await;
+        assert_eq!(
+            a.proxy_error().proxy_error,
+            ProxyErrorCode::BadRequest,
+            "{bad}"
+        );
+    }
+    assert_eq!(up.count(), 0);
+
+    let mut c = held(up.addr);
+    c.pass_through_other_clients = true;
+    let open = spawn_proxy(c).await;
+    let a = answer(token_post(open, "kwid.kommo.com", other)).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        up.last().body_str(),
+        other,
+        "passed as sent, the held secret not used"
+    );
+}
+
+#[tokio::test]
+async fn health_says_whether_a_secret_is_held_never_the_secret() {
+    let up = ok_stub().await;
+    let plain = spawn_proxy(config_for(up.addr)).await;
+    let a = answer(client().get(format!("http://{plain}/healthz"))).await;
+    assert_eq!(a.status, 200);
+    let h: kommo::Health = serde_json::from_str(&a.body).unwrap();
+    assert_eq!(h.status, "ok");
+    assert_eq!(h.version, env!("CARGO_PKG_VERSION"));
+    assert!(!h.holds_secret);
+    assert_eq!(h.client_id, None);
+
+    let holding = spawn_proxy(held(up.addr)).await;
+    let a = answer(client().get(format!("http://{holding}/healthz"))).await;
+    let h: kommo::Health = serde_json::from_str(&a.body).unwrap();
+    assert!(h.holds_secret);
+    assert_eq!(h.client_id.as_deref(), Some("cid"));
+    assert!(!a.body.contains("HELD-SECRET-1"));
+    assert_eq!(up.count(), 0, "health does not call upstream");
+}
+
+// ---- CORS --------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn cors_echoes_only_allowed_origins() {
+    let up = ok_stub().await;
+    let c = config_for(up.addr).allow_origin("HTTPS://Helper.Example/");
+    let proxy = spawn_proxy(c).await;
+
+    for origin in [
+        "http://localhost:8080",
+        "http://127.0.0.1:8080",
+        "https://helper.example",
+    ] {
+        let a =
+            answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY).header("origin", origin)).await;
+        assert_eq!(a.status, 200, "{origin}");
+        assert_eq!(
+            a.header("access-control-allow-origin").as_deref(),
+            Some(origin)
+        );
+        assert!(a.header("access-control-allow-credentials").is_none());
+        assert!(a
+            .header("vary")
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("origin"));
+        assert!(a
+            .header("access-control-expose-headers")
+            .unwrap()
+            .contains("retry-after"));
+    }
+    assert_eq!(up.count(), 3);
+
+    // Errors carry it too, so the page can read them.
+    let a =
+        answer(token_post(proxy, "evil.net", TOKEN_BODY).header("origin", "http://localhost:8080"))
+            .await;
+    assert_eq!(a.status, 400);
+    assert_eq!(
+        a.header("access-control-allow-origin").as_deref(),
+        Some("http://localhost:8080")
+    );
+
+    for origin in [
+        "https://evil.example",
+        "null",
+        "http://localhost:8081",
+        "https://helper.example.evil.net",
+    ] {
+        let a =
+            answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY).header("origin", origin)).await;
+        assert_eq!(
+            a.proxy_error().proxy_error,
+            ProxyErrorCode::OriginNotAllowed,
+            "{origin}"
+        );
+        assert!(a.header("access-control-allow-origin").is_none());
+        let a = answer(api_get(proxy, "kwid.kommo.com", "account").header("origin", origin)).await;
+        assert_eq!(a.status, 403);
+    }
+    assert_eq!(up.count(), 3, "refused origins reach nothing");
+
+    // Health is public but gets no ACAO for a foreign origin; requests without Origin (curl, servers) pass.
+    let a = answer(
+        client()
+            .get(format!("http://{proxy}/healthz"))
+            .header("origin", "https://evil.example"),
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert!(a.header("access-control-allow-origin").is_none());
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    assert_eq!(a.status, 200);
+    assert!(a.header("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn preflight_is_answered_for_allowed_origins_only() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+    let preflight = |origin: &str| {
+        client()
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("http://{proxy}/oauth2/access_token"),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, x-kommo-account",
+            )
+    };
+    let a = answer(preflight("http://localhost:8080")).await;
+    assert_eq!(a.status, 204);
+    assert_eq!(
+        a.header("access-control-allow-origin").as_deref(),
+        Some("http://localhost:8080")
+    );
+    let methods = a.header("access-control-allow-methods").unwrap();
+    assert!(
+        methods.contains("GET") && methods.contains("POST"),
+        "{methods}"
+    );
+    let headers = a
+        .header("access-control-allow-headers")
+        .unwrap()
+        .to_ascii_lowercase();
+    for h in ["content-type", "authorization", "x-kommo-account"] {
+        assert!(headers.contains(h), "{headers}");
+    }
+    assert!(
+        a.header("access-control-max-age")
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            > 0
+    );
+    assert!(a.header("access-control-allow-credentials").is_none());
+
+    let a = answer(preflight("https://evil.example")).await;
+    assert_eq!(
+        a.proxy_error().proxy_error,
+        ProxyErrorCode::OriginNotAllowed
+    );
+    assert_eq!(a.status, 403);
+    assert!(a.header("access-control-allow-origin").is_none());
+    assert!(a.header("access-control-allow-methods").is_none());
+    assert_eq!(up.count(), 0, "preflights never reach upstream");
+}
+
+// ---- limits --------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn bodies_over_the_cap_are_refused() {
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(config_for(up.addr)).await;
+    let big = format!(r#"{{"client_id":"cid","pad":"{}"}}"#, "x".repeat(17 * 1024));
+    let a = answer(token_post(proxy, "kwid.kommo.com", &big)).await;
+    assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::BodyTooLarge);
+    assert_eq!(a.status, 413);
+
+    // Chunked, no Content-Length: the cap still holds while reading.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(proxy).await.unwrap();
+    let head = "POST /oauth2/access_token HTTP/1.1\r\nHost: x\r\nX-Kommo-Account: kwid.kommo.com\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let chunk = "y".repeat(4096);
+    for _ in 0..5 {
+        let _ = sock
+            .write_all(format!("{:x}\r\n{chunk}\r\n", chunk.len()).as_bytes())
+            .await;
+    }
+    let _ = sock.write_all(b"0\r\n\r\n").await;
+    let mut out = String::new();
+    let _ = sock.read_to_string(&mut out).await;
+    assert!(out.starts_with("HTTP/1.1 413"), "{out}");
+    assert!(out.contains("body_too_large"));
+
+    // Just under the cap passes.
+    let ok = format!(r#"{{"client_id":"cid","pad":"{}"}}"#, "x".repeat(15 * 1024));
+    let a = answer(token_post(proxy, "kwid.kommo.com", &ok)).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(up.count(), 1);
+}
+
+#[tokio::test]
+async fn bursts_are_rate_limited_per_client_and_account() {
+    let up = ok_stub().await;
+    let mut c = config_for(up.addr);
+    c.rate_limit_per_second = 7;
+    let proxy = spawn_proxy(c).await;
+
+    let started = Instant::now();
+    let mut ok = 0;
+    let mut limited = 0;
+    for _ in 0..20 {
+        let a = answer(api_get(proxy, "kwid.kommo.com", "account")).await;
+        match a.status {
+            200 => ok += 1,
+            429 => {
+                limited += 1;
+                assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::RateLimited);
+                let secs: u64 = a
+                    .header("retry-after")
+                    .expect("Retry-After")
+                    .parse()
+                    .unwrap();
+                assert!((1..=1).contains(&secs), "{secs}");
+            }
+            s => panic!("unexpected {s}: {}", a.body),
+        }
+    }
+    let elapsed = started.elapsed();
+    assert!(
+        limited >= 1,
+        "20 quick requests, none limited ({ok} passed in {elapsed:?})"
+    );
+    if elapsed < Duration::from_secs(1) {
+        assert!(ok <= 7, "{ok} passed within one second");
+    }
+    assert_eq!(up.count(), ok, "limited requests never reach upstream");
+
+    // Another account host has its own window; health is never limited.
+    let a = answer(api_get(proxy, "other.kommo.com", "account")).await;
+    assert_eq!(a.status, 200);
+    for _ in 0..10 {
+        assert_eq!(
+            answer(client().get(format!("http://{proxy}/healthz")))
+                .await
+                .status,
+            200
+        );
+    }
+}
+
+#[tokio::test]
+async fn forwarded_for_is_used_only_when_trusted() {
+    let up = ok_stub().await;
+    let burst = |proxy| async move {
+        let mut statuses = Vec::new();
+        for ip in ["203.0.113.1", "203.0.113.2"] {
+            for _ in 0..8 {
+                let a = answer(
+                    api_get(proxy, "kwid.kommo.com", "account").header("x-forwarded-for", ip),
+                )
+                .await;
+                statuses.push((ip, a.status));
+            }
+        }
+        statuses
+    };
+    let mut c = config_for(up.addr);
+    c.rate_limit_per_second = 7;
+    let untrusted = spawn_proxy(c.clone()).await;
+    let s = burst(untrusted).await;
+    let second_ip_ok = s
+        .iter()
+        .filter(|(ip, st)| *ip == "203.0.113.2" && *st == 200)
+        .count();
+    assert_eq!(
+        second_ip_ok, 0,
+        "a spoofed X-Forwarded-For does not open a new window: {s:?}"
+    );
+
+    c.trust_forwarded_for = true;
+    let trusted = spawn_proxy(c).await;
+    let s = burst(trusted).await;
+    let second_ip_ok = s
+        .iter()
+        .filter(|(ip, st)| *ip == "203.0.113.2" && *st == 200)
+        .count();
+    assert!(
+        second_ip_ok >= 1,
+        "behind a trusted proxy each client has its own window: {s:?}"
+    );
+}
+
+// ---- static page ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn serves_the_page_with_spa_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><title>helper</title>",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("app.js"), "console.log(1)").unwrap();
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(config_for(up.addr).with_static_dir(dir.path())).await;
+
+    let a = answer(client().get(format!("http://{proxy}/"))).await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains("<title>helper</title>"));
+    assert!(a.header("content-type").unwrap().starts_with("text/html"));
+    assert_eq!(a.header("referrer-policy").as_deref(), Some("no-referrer"));
+    assert_eq!(
+        a.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+
+    let a = answer(client().get(format!("http://{proxy}/app.js"))).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body, "console.log(1)");
+
+    // The redirect URI path (any page path) gets the page, query and all.
+    let a = answer(client().get(format!(
+        "http://{proxy}/callback?code=abc&state=s&referer=kwid.kommo.com"
+    )))
+    .await;
+    assert_eq!(a.status, 200);
+    assert!(a.body.contains("<title>helper</title>"));
+
+    let a = answer(client().get(format!("http://{proxy}/missing.js"))).await;
+    assert_eq!(a.status, 404, "a missing asset is not the page");
+    let a = answer(client().get(format!("http://{proxy}/api/unknown"))).await;
+    assert_eq!(
+        a.proxy_error().proxy_error,
+        ProxyErrorCode::BadRequest,
+        "API paths never fall back to the page"
+    );
+    let a = answer(client().post(format!("http://{proxy}/callback"))).await;
+    assert_eq!(a.status, 405);
+
+    // The proxy routes still work beside the page.
+    let a = answer(client().get(format!("http://{proxy}/healthz"))).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(up.count(), 0);
+}
+
+#[tokio::test]
+async fn response_headers_are_pluggable() {
+    let up = ok_stub().await;
+    let mut c = config_for(up.addr);
+    c.response_headers.push((
+        "content-security-policy".into(),
+        "default-src 'self'".into(),
+    ));
+    let proxy = spawn_proxy(c).await;
+    let a = answer(client().get(format!("http://{proxy}/healthz"))).await;
+    assert_eq!(
+        a.header("content-security-policy").as_deref(),
+        Some("default-src 'self'")
+    );
+    assert_eq!(a.header("referrer-policy").as_deref(), Some("no-referrer"));
+}
+
+#[tokio::test]
+async fn works_without_connect_info() {
+    // Vercel-like: the router called in-process, no ConnectInfo; the limit falls back to one key per account.
+    use tower::ServiceExt;
+    let up = ok_stub().await;
+    let mut c = config_for(up.addr);
+    c.rate_limit_per_second = 2;
+    let app = kommo_proxy::router(c);
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let req = axum::http::Request::get("/api/v4/account")
+            .header("x-kommo-account", "kwid.kommo.com")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        statuses.push(app.clone().oneshot(req).await.unwrap().status().as_u16());
+    }
+    assert_eq!(&statuses[..2], &[200, 200]);
+    assert_eq!(statuses[2], 429);
+}
