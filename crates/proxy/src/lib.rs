@@ -45,9 +45,11 @@ pub async fn serve_with_shutdown(
 pub fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     let _ = if json {
         builder.json().try_init()
     } else {
@@ -148,17 +150,18 @@ pub fn vercel_config(vars: impl IntoIterator<Item = (String, String)>) -> Result
             args.push(format!("--{long}"));
         }
     }
-    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
-    let mut config = cli.into_config()?;
-    config.trust_forwarded_for = true;
+    // The deployment's own URLs are its public origins (so the local dev origins are not added).
     for name in [
         "VERCEL_URL",
         "VERCEL_BRANCH_URL",
         "VERCEL_PROJECT_PRODUCTION_URL",
     ] {
-        if let Some(host) = get(name).filter(|h| !h.is_empty()) {
-            config = config.allow_origin(&format!("https://{host}"));
+        if let Some(host) = get(name).filter(|h| !h.trim().is_empty()) {
+            args.push(format!("--public-origin=https://{}", host.trim()));
         }
     }
+    let cli = Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+    let mut config = cli.into_config()?;
+    config.trust_forwarded_for = true;
     Ok(config)
 }
