@@ -110,12 +110,23 @@ pub fn format_mm_ss(secs: i64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-/// The values of the env block after a successful exchange. `client_secret` empty means the proxy holds it, which
-/// a comment line says; `expires_local` is the access token's expiry already formatted in the user's local time.
+/// Where the env block's `CLIENT_SECRET` comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource<'a> {
+    /// The secret the user typed.
+    Typed(&'a str),
+    /// Left empty because the exchange proxy holds the secret.
+    HeldByProxy,
+    /// Not known to the page (not typed, e.g. after a reload without "remember"); left empty with a note.
+    Unknown,
+}
+
+/// The values of the env block after a successful exchange. `expires_local` is the access token's expiry, already
+/// formatted in the user's local time.
 pub fn env_values(
     host: &AccountHost,
     client_id: &str,
-    client_secret: &str,
+    secret: SecretSource<'_>,
     redirect_uri: &str,
     tokens: &TokenResponse,
     expires_local: &str,
@@ -124,10 +135,20 @@ pub fn env_values(
         format!("Account host: {host}"),
         format!("Access token expires: {expires_local}; the refresh token rotates, save the new one after each refresh"),
     ];
-    if client_secret.is_empty() {
-        comments
-            .push("CLIENT_SECRET is empty: the exchange proxy holds the secret key".to_string());
-    }
+    let client_secret = match secret {
+        SecretSource::Typed(s) if !s.is_empty() => s,
+        SecretSource::Typed(_) | SecretSource::Unknown => {
+            comments
+                .push("CLIENT_SECRET is empty: fill in the integration's secret key".to_string());
+            ""
+        }
+        SecretSource::HeldByProxy => {
+            comments.push(
+                "CLIENT_SECRET is empty: the exchange proxy holds the secret key".to_string(),
+            );
+            ""
+        }
+    };
     EnvValues {
         domain: host.subdomain().to_string(),
         client_id: client_id.to_string(),
@@ -269,7 +290,7 @@ mod tests {
         let v = env_values(
             &host,
             "cid",
-            "",
+            SecretSource::HeldByProxy,
             "https://app.example/",
             &tokens,
             "2026-11-28 14:00 (UTC+03:00)",
@@ -287,8 +308,23 @@ mod tests {
              KOMMO_TEST_ACCESS_TOKEN=a.b.c\n\
              KOMMO_TEST_REFRESH_TOKEN=def502\n"
         );
-        let v = env_values(&host, "cid", "s3", "https://app.example/", &tokens, "x");
+        let v = env_values(
+            &host,
+            "cid",
+            SecretSource::Typed("s3"),
+            "https://app.example/",
+            &tokens,
+            "x",
+        );
         assert_eq!(v.comments.len(), 2);
         assert_eq!(v.client_secret, "s3");
+        for unknown in [SecretSource::Typed(""), SecretSource::Unknown] {
+            let v = env_values(&host, "cid", unknown, "https://app.example/", &tokens, "x");
+            assert_eq!(v.client_secret, "");
+            assert_eq!(
+                v.comments[2],
+                "CLIENT_SECRET is empty: fill in the integration's secret key"
+            );
+        }
     }
 }

@@ -1,0 +1,210 @@
+//! Thin wrappers over the browser APIs the page uses. Everything here degrades to a harmless default when an API
+//! is missing (a locked-down browser, a test page), so the components never have to unwrap.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Window;
+
+pub fn window() -> Window {
+    web_sys::window().expect("the page runs in a window")
+}
+
+/// `location.origin`, e.g. `https://helper.example`.
+pub fn origin() -> String {
+    window().location().origin().unwrap_or_default()
+}
+
+/// `location.search` including the `?`, or empty.
+pub fn search() -> String {
+    window().location().search().unwrap_or_default()
+}
+
+/// `location.hash` including the `#`, or empty.
+pub fn hash() -> String {
+    window().location().hash().unwrap_or_default()
+}
+
+/// This page's address without query and fragment: the default redirect URI.
+pub fn page_url() -> String {
+    let loc = window().location();
+    format!("{}{}", loc.origin().unwrap_or_default(), loc.pathname().unwrap_or_default())
+}
+
+/// Replace the address bar's URL without a navigation (removes a read code from history).
+pub fn replace_url(url: &str) {
+    if let Ok(h) = window().history() {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(url));
+    }
+}
+
+/// Remove the query from the address bar, keeping path and fragment.
+pub fn strip_query() {
+    let loc = window().location();
+    let url = format!("{}{}", loc.pathname().unwrap_or_default(), loc.hash().unwrap_or_default());
+    replace_url(&url);
+}
+
+/// Remove the fragment from the address bar, keeping path and query.
+pub fn strip_fragment() {
+    let loc = window().location();
+    let url = format!("{}{}", loc.pathname().unwrap_or_default(), loc.search().unwrap_or_default());
+    replace_url(&url);
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// 16 bytes from `crypto.getRandomValues`. `None` when the browser has no crypto (then no state is made and the
+/// page refuses to start consent rather than use a weak one).
+pub fn random_16() -> Option<[u8; 16]> {
+    let crypto = window().crypto().ok()?;
+    let mut bytes = [0u8; 16];
+    crypto.get_random_values_with_u8_array(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// `navigator.language`.
+pub fn browser_language() -> String {
+    window().navigator().language().unwrap_or_default()
+}
+
+/// A point in time as local `YYYY-MM-DD HH:MM (UTC±hh:mm)`.
+pub fn local_time(ms: f64) -> String {
+    let d = js_sys::Date::new(&JsValue::from_f64(ms));
+    let offset = -(d.get_timezone_offset() as i32);
+    let sign = if offset < 0 { '-' } else { '+' };
+    let off = offset.abs();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} (UTC{}{:02}:{:02})",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes(),
+        sign,
+        off / 60,
+        off % 60
+    )
+}
+
+/// Copy text with the asynchronous clipboard API. `false` when it is missing or refused.
+pub async fn copy_text(text: &str) -> bool {
+    let clipboard = window().navigator().clipboard();
+    if clipboard.is_undefined() || clipboard.is_null() {
+        return false;
+    }
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text)).await.is_ok()
+}
+
+/// Parse an absolute URL with the browser's URL API: `(protocol, hostname, origin)`.
+pub fn parse_url(s: &str) -> Option<(String, String, String)> {
+    let u = web_sys::Url::new(s).ok()?;
+    Some((u.protocol(), u.hostname(), u.origin()))
+}
+
+/// Go to a URL in this tab.
+pub fn navigate(url: &str) {
+    let _ = window().location().assign(url);
+}
+
+/// Open a popup; `None` when the browser blocked it.
+pub fn open_popup(url: &str) -> Option<Window> {
+    window()
+        .open_with_url_and_target_and_features(url, "kommo_consent", "popup,width=560,height=720")
+        .ok()
+        .flatten()
+}
+
+/// The window that opened this one, when there is one and it shows a page of this same origin.
+pub fn same_origin_opener() -> Option<Window> {
+    let opener = window().opener().ok()?;
+    if opener.is_null() || opener.is_undefined() {
+        return None;
+    }
+    let opener: Window = opener.unchecked_into();
+    // Reading a cross-origin window's location throws; that is the test.
+    let theirs = opener.location().origin().ok()?;
+    (theirs == origin()).then_some(opener)
+}
+
+/// The fields a popup posts to its opener.
+pub const MESSAGE_KIND: &str = "kommo-oauth-helper/return";
+pub const RETURN_FIELDS: [&str; 6] = ["code", "state", "referer", "client_id", "from_widget", "error"];
+
+/// Post `{kind, code, state, referer, client_id, from_widget, error}` (values from the query, missing ones
+/// `null`) to `target`, restricted to this page's own origin.
+pub fn post_return(target: &Window, query: &str) -> bool {
+    let msg = Object::new();
+    let _ = Reflect::set(&msg, &"kind".into(), &MESSAGE_KIND.into());
+    let q = query.strip_prefix('?').unwrap_or(query);
+    for field in RETURN_FIELDS {
+        let value = form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| JsValue::from_str(&v))
+            .unwrap_or(JsValue::NULL);
+        let _ = Reflect::set(&msg, &field.into(), &value);
+    }
+    target.post_message(&msg, &origin()).is_ok()
+}
+
+/// Read a posted return back into a query string, or `None` if the message is not one of ours.
+pub fn message_to_query(data: &JsValue) -> Option<String> {
+    let kind = Reflect::get(data, &"kind".into()).ok()?.as_string()?;
+    if kind != MESSAGE_KIND {
+        return None;
+    }
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for field in RETURN_FIELDS {
+        if let Some(v) = Reflect::get(data, &field.into()).ok().and_then(|v| v.as_string()) {
+            out.append_pair(field, &v);
+        }
+    }
+    Some(format!("?{}", out.finish()))
+}
+
+/// Close this window (works for popups the page opened).
+pub fn close_self() {
+    let _ = window().close();
+}
+
+/// Move keyboard focus to an element by id (without scrolling it away from view).
+pub fn focus_id(id: &str) {
+    if let Some(el) = window().document().and_then(|d| d.get_element_by_id(id)) {
+        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+    }
+}
+
+/// Smoothly scroll an element by id into view.
+pub fn scroll_to_id(id: &str) {
+    if let Some(el) = window().document().and_then(|d| d.get_element_by_id(id)) {
+        let opts = web_sys::ScrollIntoViewOptions::new();
+        opts.set_behavior(web_sys::ScrollBehavior::Smooth);
+        opts.set_block(web_sys::ScrollLogicalPosition::Start);
+        el.scroll_into_view_with_scroll_into_view_options(&opts);
+    }
+}
+
+/// Copy through a temporary off-screen textarea and `execCommand("copy")` (browsers without the clipboard API
+/// or without permission). Focus goes back to where it was.
+pub fn copy_text_fallback(text: &str) -> bool {
+    let Some(doc) = window().document() else { return false };
+    let Some(body) = doc.body() else { return false };
+    let previous = doc.active_element();
+    let Ok(el) = doc.create_element("textarea") else { return false };
+    let area: web_sys::HtmlTextAreaElement = el.unchecked_into();
+    area.set_value(text);
+    let _ = area.set_attribute("readonly", "");
+    let _ = area.set_attribute("style", "position:fixed;top:-1000px;opacity:0");
+    let _ = body.append_child(&area);
+    area.select();
+    let ok = doc.unchecked_ref::<web_sys::HtmlDocument>().exec_command("copy").unwrap_or(false);
+    area.remove();
+    if let Some(p) = previous.and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = p.focus();
+    }
+    ok
+}

@@ -1,0 +1,761 @@
+//! The Kommo OAuth helper page: a Leptos client-side app that walks a developer from a new Kommo/amoCRM
+//! integration to a ready env block (Setup → Consent → Return → Exchange → Result).
+//!
+//! The protocol lives in the `kommo` crate; this crate is the thin browser layer. [`AppWith`] takes an
+//! [`AppConfig`] so tests can mount the whole app with a fake [`Api`] and their own storage namespace.
+
+pub mod api;
+pub mod browser;
+pub mod i18n;
+pub mod steps;
+pub mod storage;
+mod widgets;
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use kommo::callback::{looks_like_callback, parse_callback};
+use kommo::consent::{parse_client_id, ClientIdError};
+use kommo::env::parse_prefix;
+use kommo::outcome::{read_return, ReturnOutcome};
+use kommo::setup::SetupLink;
+use kommo::{CodeReturn, Health, Lang, Service, TokenRequest, TokenResponse};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::{Deserialize, Serialize};
+
+pub use api::{Api, ApiError, HttpApi, RawAnswer};
+use i18n::{tx, Tx};
+pub use storage::{keys, Area, Store};
+
+/// The storage namespace of the real page.
+pub const STORE_NS: &str = "kommo-oauth-helper:";
+
+/// How long after the last edit of the proxy URL its `/healthz` is checked.
+const HEALTH_DEBOUNCE: Duration = Duration::from_millis(400);
+
+/// What the app is mounted with.
+#[derive(Clone)]
+pub struct AppConfig {
+    /// The proxy client ([`HttpApi`] in the page, a fake in tests).
+    pub api: Rc<dyn Api>,
+    /// Where setup, state and results are kept.
+    pub store: Store,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig { api: Rc::new(HttpApi), store: Store::new(STORE_NS) }
+    }
+}
+
+/// The setup the user fills in (everything but the secret key). Kept in sessionStorage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setup {
+    /// `kommo`, `amocrm` or `custom`.
+    pub service: String,
+    /// For `custom` only.
+    pub consent_base: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// Empty: this page's own origin.
+    pub proxy: String,
+    pub prefix: String,
+    pub demo: bool,
+}
+
+impl Setup {
+    /// The defaults for a page at `page_url`.
+    pub fn defaults(page_url: &str) -> Self {
+        Setup {
+            service: "kommo".into(),
+            consent_base: String::new(),
+            client_id: String::new(),
+            redirect_uri: page_url.to_string(),
+            proxy: String::new(),
+            prefix: kommo::env::DEFAULT_PREFIX.into(),
+            demo: false,
+        }
+    }
+
+    /// Take every value a link carries.
+    pub fn apply_link(&mut self, link: SetupLink) {
+        let set = |slot: &mut String, v: Option<String>| {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        };
+        if let Some(s) = link.service.filter(|s| matches!(s.as_str(), "kommo" | "amocrm" | "custom")) {
+            self.service = s;
+        }
+        set(&mut self.consent_base, link.consent_base);
+        set(&mut self.client_id, link.client_id);
+        set(&mut self.redirect_uri, link.redirect_uri);
+        set(&mut self.proxy, link.proxy);
+        set(&mut self.prefix, link.prefix);
+        self.demo = link.demo;
+    }
+
+    /// The shareable link (values equal to the defaults are left out).
+    pub fn to_link(&self, page_url: &str) -> SetupLink {
+        let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        SetupLink {
+            service: Some(self.service.clone()),
+            consent_base: if self.service == "custom" { some(&self.consent_base) } else { None },
+            client_id: some(&self.client_id),
+            redirect_uri: some(&self.redirect_uri).filter(|r| r != page_url),
+            proxy: some(&self.proxy),
+            prefix: some(&self.prefix).filter(|p| p != kommo::env::DEFAULT_PREFIX),
+            demo: self.demo,
+        }
+    }
+}
+
+/// A return from consent and when it arrived (ms since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    pub outcome: ReturnOutcome,
+    pub at: i64,
+}
+
+/// A token answer, from the proxy or pasted back from curl, with what it was requested with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub content_type: Option<String>,
+    pub at: i64,
+    pub pasted: bool,
+    pub client_id: String,
+    pub redirect_uri: String,
+}
+
+impl Answer {
+    pub fn raw(&self) -> RawAnswer {
+        RawAnswer { status: self.status, body: self.body.clone(), content_type: self.content_type.clone() }
+    }
+}
+
+/// What `/healthz` said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyHealth {
+    Checking,
+    Found(Health),
+    Missing,
+}
+
+/// The popup way's progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Popup {
+    Idle,
+    Open,
+    Blocked,
+}
+
+/// The five steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Setup,
+    Consent,
+    Return,
+    Exchange,
+    Result,
+}
+
+impl Step {
+    pub const ALL: [Step; 5] = [Step::Setup, Step::Consent, Step::Return, Step::Exchange, Step::Result];
+
+    /// The `data-step` value.
+    pub fn key(self) -> &'static str {
+        match self {
+            Step::Setup => "setup",
+            Step::Consent => "consent",
+            Step::Return => "return",
+            Step::Exchange => "exchange",
+            Step::Result => "result",
+        }
+    }
+
+    pub fn label(self, t: &Tx) -> &'static str {
+        match self {
+            Step::Setup => t.step_setup,
+            Step::Consent => t.step_consent,
+            Step::Return => t.step_return,
+            Step::Exchange => t.step_exchange,
+            Step::Result => t.step_result,
+        }
+    }
+}
+
+/// The app's shared state, provided as context.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub lang: RwSignal<Lang>,
+    pub setup: RwSignal<Setup>,
+    /// Never in sessionStorage; in localStorage only while `remember` is on.
+    pub secret: RwSignal<String>,
+    pub remember: RwSignal<bool>,
+    pub health: RwSignal<ProxyHealth>,
+    /// The pending consent `state` (mirrors sessionStorage).
+    pub state: RwSignal<Option<String>>,
+    pub ret: RwSignal<Option<Received>>,
+    /// The current code was posted for exchange (recorded before sending).
+    pub posted: RwSignal<bool>,
+    pub in_flight: RwSignal<bool>,
+    pub answer: RwSignal<Option<Answer>>,
+    /// A failure with no answer to keep (proxy unreachable, answer lost).
+    pub failure: RwSignal<Option<ApiError>>,
+    pub now: RwSignal<i64>,
+    pub popup: RwSignal<Popup>,
+    pub reveal: RwSignal<bool>,
+    pub api: StoredValue<Rc<dyn Api>, LocalStorage>,
+    pub store: StoredValue<Store>,
+    pub page_url: StoredValue<String>,
+}
+
+/// The context, from inside a component of the app.
+pub fn use_ctx() -> Ctx {
+    expect_context::<Ctx>()
+}
+
+fn now() -> i64 {
+    browser::now_ms() as i64
+}
+
+/// Is this an `http(s)` URL, with plain http only for the loopback host?
+fn url_problem(t: &'static Tx, s: &str) -> Option<&'static str> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Some(t.err_url_required);
+    }
+    let Some((protocol, host, _)) = browser::parse_url(s) else { return Some(t.err_not_url) };
+    match protocol.as_str() {
+        "https:" => None,
+        "http:" if matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") => None,
+        "http:" => Some(t.err_insecure_http),
+        _ => Some(t.err_not_url),
+    }
+}
+
+impl Ctx {
+    fn new(config: AppConfig) -> Self {
+        let store = config.store;
+        let page_url = browser::page_url();
+        let lang = store
+            .get(Area::Local, keys::LANG)
+            .map(|c| if c == "ru" { Lang::Ru } else { Lang::En })
+            .unwrap_or_else(|| Lang::from_tag(&browser::browser_language()));
+        let mut setup: Setup =
+            store.get_json(Area::Session, keys::SETUP).unwrap_or_else(|| Setup::defaults(&page_url));
+        if let Some(link) = SetupLink::from_fragment(&browser::hash()) {
+            setup.apply_link(link);
+            browser::strip_fragment();
+        }
+        let remembered = store.get(Area::Local, keys::SECRET).filter(|s| !s.is_empty());
+        let ctx = Ctx {
+            lang: RwSignal::new(lang),
+            remember: RwSignal::new(remembered.is_some()),
+            secret: RwSignal::new(remembered.unwrap_or_default()),
+            setup: RwSignal::new(setup),
+            health: RwSignal::new(ProxyHealth::Checking),
+            state: RwSignal::new(store.get(Area::Session, keys::STATE)),
+            ret: RwSignal::new(store.get_json(Area::Session, keys::RETURN)),
+            posted: RwSignal::new(false),
+            in_flight: RwSignal::new(false),
+            answer: RwSignal::new(store.get_json(Area::Session, keys::ANSWER)),
+            failure: RwSignal::new(None),
+            now: RwSignal::new(now()),
+            popup: RwSignal::new(Popup::Idle),
+            reveal: RwSignal::new(false),
+            api: StoredValue::new_local(config.api),
+            store: StoredValue::new(store),
+            page_url: StoredValue::new(page_url),
+        };
+        let posted = ctx.store().get(Area::Session, keys::POSTED);
+        ctx.posted.set(posted.is_some() && posted == ctx.code_return().map(|(c, _)| c.code));
+        ctx
+    }
+
+    pub fn store(&self) -> Store {
+        self.store.get_value()
+    }
+
+    /// The strings in the current language.
+    pub fn t(&self) -> &'static Tx {
+        tx(self.lang.get())
+    }
+
+    pub fn service(&self) -> Service {
+        self.setup.with(|s| Service::from_key(&s.service, s.consent_base.trim()).unwrap_or(Service::Kommo))
+    }
+
+    pub fn client_id(&self) -> Result<String, ClientIdError> {
+        self.setup.with(|s| parse_client_id(&s.client_id))
+    }
+
+    pub fn client_id_problem(&self) -> Option<&'static str> {
+        let t = self.t();
+        match self.client_id() {
+            Ok(_) => None,
+            Err(ClientIdError::Empty) => Some(t.err_client_id_empty),
+            Err(ClientIdError::NotUuid) => Some(t.err_client_id_uuid),
+        }
+    }
+
+    pub fn consent_base_problem(&self) -> Option<&'static str> {
+        let (custom, base) = self.setup.with(|s| (s.service == "custom", s.consent_base.clone()));
+        custom.then(|| url_problem(self.t(), &base)).flatten()
+    }
+
+    pub fn redirect_problem(&self) -> Option<&'static str> {
+        url_problem(self.t(), &self.setup.with(|s| s.redirect_uri.clone()))
+    }
+
+    pub fn proxy_problem(&self) -> Option<&'static str> {
+        let p = self.setup.with(|s| s.proxy.trim().to_string());
+        (!p.is_empty()).then(|| url_problem(self.t(), &p)).flatten()
+    }
+
+    pub fn prefix_problem(&self) -> Option<&'static str> {
+        self.setup.with(|s| parse_prefix(&s.prefix)).err().map(|_| self.t().err_prefix)
+    }
+
+    /// Everything that keeps the consent step closed, in the order of the fields.
+    pub fn setup_problems(&self) -> Vec<&'static str> {
+        [
+            self.consent_base_problem(),
+            self.client_id_problem(),
+            self.redirect_problem(),
+            self.proxy_problem(),
+            self.prefix_problem(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The proxy's base URL without a trailing slash (this page's origin when the field is empty).
+    pub fn proxy_base(&self) -> String {
+        let p = self.setup.with(|s| s.proxy.trim().trim_end_matches('/').to_string());
+        if p.is_empty() {
+            browser::origin()
+        } else {
+            p
+        }
+    }
+
+    /// The proxy holds the secret for the integration in Setup.
+    pub fn secret_held(&self) -> bool {
+        match self.health.get() {
+            ProxyHealth::Found(h) => {
+                h.holds_secret
+                    && match (&h.client_id, self.client_id()) {
+                        (None, _) => true,
+                        (Some(held), Ok(mine)) => held.eq_ignore_ascii_case(&mine),
+                        (Some(_), Err(_)) => false,
+                    }
+            }
+            _ => false,
+        }
+    }
+
+    /// The verified code return and when it arrived.
+    pub fn code_return(&self) -> Option<(CodeReturn, i64)> {
+        self.ret.with(|r| match r {
+            Some(Received { outcome: ReturnOutcome::Code { ret }, at }) => Some((ret.clone(), *at)),
+            _ => None,
+        })
+    }
+
+    /// The token answer, interpreted.
+    pub fn tokens(&self) -> Option<Result<TokenResponse, ApiError>> {
+        self.answer.with(|a| a.as_ref().map(|a| ApiError::read_answer(&a.raw())))
+    }
+
+    pub fn step(&self) -> Step {
+        if matches!(self.tokens(), Some(Ok(_))) {
+            return Step::Result;
+        }
+        if self.ret.with(|r| r.is_some()) {
+            return match self.code_return() {
+                Some((c, _)) if c.account_host().is_ok() => Step::Exchange,
+                _ => Step::Return,
+            };
+        }
+        if self.setup_problems().is_empty() {
+            Step::Consent
+        } else {
+            Step::Setup
+        }
+    }
+
+    /// Make a consent `state` if none is pending.
+    pub fn ensure_state(&self) -> Option<String> {
+        if let Some(s) = self.state.get_untracked() {
+            return Some(s);
+        }
+        let s = kommo::consent::state_from_bytes(browser::random_16()?);
+        self.store().set(Area::Session, keys::STATE, &s);
+        self.state.set(Some(s.clone()));
+        Some(s)
+    }
+
+    fn forget_exchange(&self) {
+        let store = self.store();
+        store.remove(Area::Session, keys::POSTED);
+        store.remove(Area::Session, keys::ANSWER);
+        self.posted.set(false);
+        self.answer.set(None);
+        self.failure.set(None);
+    }
+
+    /// Read a return (`location.search` on load, or what a popup posted). The stored state is used up whatever
+    /// the outcome, so a return can never be checked twice.
+    pub fn accept_return(&self, query: &str) {
+        let store = self.store();
+        let stored = store.get(Area::Session, keys::STATE);
+        let Some(outcome) = read_return(query, stored.as_deref()) else { return };
+        store.remove(Area::Session, keys::STATE);
+        self.state.set(None);
+        self.forget_exchange();
+        let received = Received { outcome, at: now() };
+        store.set_json(Area::Session, keys::RETURN, &received);
+        self.ret.set(Some(received));
+    }
+
+    /// Back to consent with a fresh state; setup and secret stay.
+    pub fn start_over(&self) {
+        let store = self.store();
+        store.remove(Area::Session, keys::RETURN);
+        store.remove(Area::Session, keys::STATE);
+        self.forget_exchange();
+        self.ret.set(None);
+        self.state.set(None);
+        self.popup.set(Popup::Idle);
+        self.reveal.set(false);
+        self.ensure_state();
+    }
+
+    /// Leave the demo for a real account.
+    pub fn use_real(&self) {
+        self.setup.update(|s| {
+            s.demo = false;
+            s.service = "kommo".into();
+            s.consent_base.clear();
+            s.client_id.clear();
+            s.proxy.clear();
+        });
+        self.start_over();
+    }
+
+    /// The token request for the current code and setup (`secret` as typed; may be empty).
+    pub fn token_request(&self, secret: &str) -> Option<TokenRequest> {
+        let (code, _) = self.code_return()?;
+        let client_id = self.client_id().ok()?;
+        let redirect = self.setup.with(|s| s.redirect_uri.trim().to_string());
+        Some(TokenRequest::authorization_code(&client_id, secret, &code.code, &redirect))
+    }
+
+    /// Post the code through the proxy, once: the code is recorded as posted before the request leaves.
+    pub fn exchange(&self) {
+        if self.in_flight.get_untracked() {
+            return;
+        }
+        let Some((code, _)) = self.code_return() else { return };
+        let Ok(host) = code.account_host() else { return };
+        let Some(request) = self.token_request(self.secret.get_untracked().trim()) else { return };
+        let store = self.store();
+        store.set(Area::Session, keys::POSTED, &code.code);
+        store.remove(Area::Session, keys::ANSWER);
+        self.posted.set(true);
+        self.answer.set(None);
+        self.failure.set(None);
+        self.in_flight.set(true);
+        let api = self.api.get_value();
+        let base = self.proxy_base();
+        let ctx = *self;
+        spawn_local(async move {
+            let result = api.token(&base, host.as_str(), &request).await;
+            ctx.in_flight.set(false);
+            match result {
+                Ok(raw) => ctx.keep_answer(raw, false, &request),
+                Err(e) => ctx.failure.set(Some(e)),
+            }
+        });
+    }
+
+    fn keep_answer(&self, raw: RawAnswer, pasted: bool, request: &TokenRequest) {
+        let answer = Answer {
+            status: raw.status,
+            body: raw.body,
+            content_type: raw.content_type,
+            at: now(),
+            pasted,
+            client_id: request.client_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+        };
+        self.store().set_json(Area::Session, keys::ANSWER, &answer);
+        self.answer.set(Some(answer));
+    }
+
+    /// Take an answer pasted back from curl. `Err` holds the message to show.
+    pub fn use_pasted(&self, text: &str) -> Result<(), &'static str> {
+        let t = self.t();
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(t.paste_empty);
+        }
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|_| t.paste_not_json)?;
+        let has_token = value.get("access_token").and_then(|v| v.as_str()).is_some_and(|s| !s.is_empty());
+        let status = if has_token {
+            200
+        } else {
+            value.get("status").and_then(|s| s.as_u64()).map(|s| s as u16).filter(|s| *s >= 400).unwrap_or(400)
+        };
+        let request = self.token_request("").ok_or(t.paste_empty)?;
+        self.failure.set(None);
+        self.keep_answer(RawAnswer { status, body: text.to_string(), content_type: None }, true, &request);
+        Ok(())
+    }
+}
+
+/// The page as served: real proxy, real storage namespace.
+#[component]
+pub fn App() -> impl IntoView {
+    view! { <AppWith config=AppConfig::default() /> }
+}
+
+/// The page with an injected [`AppConfig`] (tests mount this).
+#[component]
+pub fn AppWith(
+    /// The proxy client and the storage namespace.
+    config: AppConfig,
+) -> impl IntoView {
+    let search = browser::search();
+    // Inside the consent popup: hand the return to the page that opened it and close.
+    if looks_like_callback(&search) && matches!(parse_callback(&search), Ok(Some(_))) {
+        if let Some(opener) = browser::same_origin_opener() {
+            if browser::post_return(&opener, &search) {
+                browser::strip_query();
+                browser::close_self();
+                return view! { <PopupDone lang=Lang::from_tag(&browser::browser_language()) /> }.into_any();
+            }
+        }
+    }
+
+    let ctx = Ctx::new(config);
+    provide_context(ctx);
+    if looks_like_callback(&search) {
+        ctx.accept_return(&search);
+        browser::strip_query();
+    }
+    if ctx.ret.get_untracked().is_none() && ctx.answer.get_untracked().is_none() {
+        ctx.ensure_state();
+    }
+
+    // Keep the setup (never the secret) for the round trip to Kommo and reloads.
+    Effect::new(move |_| {
+        let s = ctx.setup.get();
+        ctx.store().set_json(Area::Session, keys::SETUP, &s);
+    });
+    // The secret reaches localStorage only while "remember" is ticked; unticking deletes it.
+    Effect::new(move |_| {
+        let secret = ctx.secret.get();
+        if ctx.remember.get() && !secret.trim().is_empty() {
+            ctx.store().set(Area::Local, keys::SECRET, &secret);
+        } else {
+            ctx.store().remove(Area::Local, keys::SECRET);
+        }
+    });
+    Effect::new(move |_| {
+        let code = ctx.lang.get().code();
+        if let Some(el) = browser::window().document().and_then(|d| d.document_element()) {
+            let _ = el.set_attribute("lang", code);
+        }
+    });
+
+    // `/healthz` whenever the proxy URL settles.
+    let generation = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let base = ctx.proxy_base();
+        let valid = ctx.proxy_problem().is_none();
+        ctx.health.set(ProxyHealth::Checking);
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        if !valid {
+            ctx.health.set(ProxyHealth::Missing);
+            return;
+        }
+        set_timeout(
+            move || {
+                if generation.try_get_value() != Some(mine) {
+                    return;
+                }
+                let api = ctx.api.get_value();
+                spawn_local(async move {
+                    let result = api.health(&base).await;
+                    if generation.try_get_value() == Some(mine) {
+                        ctx.health.try_set(match result {
+                            Ok(h) => ProxyHealth::Found(h),
+                            Err(_) => ProxyHealth::Missing,
+                        });
+                    }
+                });
+            },
+            HEALTH_DEBOUNCE,
+        );
+    });
+
+    // A return posted by the consent popup: same origin only, handled exactly like a return on load.
+    let listener = window_event_listener(leptos::ev::message, move |ev| {
+        if ev.origin() != browser::origin() || ctx.in_flight.get_untracked() {
+            return;
+        }
+        if let Some(query) = browser::message_to_query(&ev.data()) {
+            ctx.popup.set(Popup::Idle);
+            ctx.accept_return(&query);
+            browser::scroll_to_id("return-panel");
+        }
+    });
+    on_cleanup(move || listener.remove());
+
+    if let Ok(ticker) = set_interval_with_handle(move || ctx.now.set(now()), Duration::from_secs(1)) {
+        on_cleanup(move || ticker.clear());
+    }
+
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+
+    view! {
+        <div id="app" data-ready=move || if ready.get() { "1" } else { "0" }>
+            <header class="top">
+                <div class="brand">
+                    <h1>{move || ctx.t().title}</h1>
+                    <Show when=move || ctx.setup.with(|s| s.demo)>
+                        <span id="demo-badge" class="badge">{move || ctx.t().demo_badge}</span>
+                    </Show>
+                </div>
+                <LangSwitch />
+            </header>
+            <p class="subtitle">{move || ctx.t().subtitle}</p>
+            <Show when=move || ctx.setup.with(|s| s.demo)>
+                <div class="note demo-note">
+                    <p>{move || ctx.t().demo_intro}</p>
+                    <button type="button" id="use-real" class="btn" on:click=move |_| ctx.use_real()>
+                        {move || ctx.t().use_real}
+                    </button>
+                </div>
+            </Show>
+            <Stepper />
+            <main>
+                <steps::setup::SetupStep />
+                <Show when=move || ctx.ret.with(|r| r.is_none())>
+                    <steps::consent::ConsentStep />
+                </Show>
+                <Show when=move || ctx.ret.with(|r| r.is_some())>
+                    <steps::ret::ReturnStep />
+                </Show>
+                <Show when=move || ctx.step() == Step::Exchange>
+                    <steps::exchange::ExchangeStep />
+                </Show>
+                <Show when=move || ctx.step() == Step::Result>
+                    <steps::result::ResultStep />
+                </Show>
+                <StartOver />
+            </main>
+            <footer class="foot">{move || ctx.t().footer}</footer>
+        </div>
+    }
+    .into_any()
+}
+
+/// The progress list; the current step carries `aria-current="step"`.
+#[component]
+fn Stepper() -> impl IntoView {
+    let ctx = use_ctx();
+    let current = Memo::new(move |_| ctx.step());
+    view! {
+        <nav class="stepper" aria-label=move || ctx.t().steps_label>
+            <ol>
+                {Step::ALL
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, step)| {
+                        let pos = move || Step::ALL.iter().position(|s| *s == current.get()).unwrap_or(0);
+                        view! {
+                            <li
+                                data-step=step.key()
+                                aria-current=move || (current.get() == step).then_some("step")
+                                class:done=move || i < pos()
+                            >
+                                <span class="num">{i + 1}</span>
+                                <span class="lbl">{move || step.label(ctx.t())}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </nav>
+    }
+}
+
+/// English / Russian, remembered on this device.
+#[component]
+fn LangSwitch() -> impl IntoView {
+    let ctx = use_ctx();
+    let on_change = move |ev| {
+        let lang = if event_target_value(&ev) == "ru" { Lang::Ru } else { Lang::En };
+        ctx.store().set(Area::Local, keys::LANG, lang.code());
+        ctx.lang.set(lang);
+    };
+    view! {
+        <label class="lang">
+            <span class="sr-only">{move || ctx.t().lang_label}</span>
+            <select id="lang" on:change=on_change prop:value=move || ctx.lang.get().code()>
+                <option value="en">"English"</option>
+                <option value="ru">"Русский"</option>
+            </select>
+        </label>
+    }
+}
+
+/// The one "Start over" control, shown once a return has arrived (the declined panel has its own "Try again").
+#[component]
+fn StartOver() -> impl IntoView {
+    let ctx = use_ctx();
+    let visible = move || {
+        let declined = ctx.ret.with(|r| matches!(r, Some(Received { outcome: ReturnOutcome::Declined { .. }, .. })));
+        (ctx.ret.with(|r| r.is_some()) || ctx.answer.with(|a| a.is_some())) && !declined
+    };
+    view! {
+        <Show when=visible>
+            <div class="start-over">
+                <button
+                    type="button"
+                    id="start-over"
+                    class="btn"
+                    disabled=move || ctx.in_flight.get()
+                    on:click=move |_| {
+                        ctx.start_over();
+                        browser::scroll_to_id("consent-section");
+                    }
+                >
+                    {move || ctx.t().start_over}
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+/// What the consent popup shows for the moment before it closes itself.
+#[component]
+fn PopupDone(
+    /// The language to say it in.
+    lang: Lang,
+) -> impl IntoView {
+    view! {
+        <div id="app" data-ready="1" class="popup-done">
+            <p role="status">{tx(lang).popup_done}</p>
+        </div>
+    }
+}

@@ -1,0 +1,90 @@
+//! Step 2: the consent URL with a fresh `state`, in this tab or in a popup.
+
+use leptos::prelude::*;
+
+use kommo::consent::{consent_url, Way};
+
+use crate::i18n::fill;
+use crate::widgets::CopyButton;
+use crate::{browser, use_ctx, Popup};
+
+/// The consent step. Both ways use `mode=post_message` (see `kommo::consent::Way`).
+#[component]
+pub fn ConsentStep() -> impl IntoView {
+    let ctx = use_ctx();
+    let t = move || ctx.t();
+    let url_for = move |way: Way| -> Option<String> {
+        let state = ctx.state.get()?;
+        let client_id = ctx.client_id().ok()?;
+        ctx.setup_problems().is_empty().then(|| consent_url(&ctx.service(), &client_id, &state, way.mode()))
+    };
+    let url = Signal::derive(move || url_for(Way::SameTab).unwrap_or_default());
+    let custom_host = move || {
+        ctx.setup.with(|s| s.service == "custom").then(|| browser::parse_url(&url.get()).map(|(_, h, _)| h)).flatten()
+    };
+    let go_same_tab = move |_| {
+        if ctx.ensure_state().is_none() {
+            return;
+        }
+        if let Some(u) = url_for(Way::SameTab) {
+            browser::navigate(&u);
+        }
+    };
+    let go_popup = move |_| {
+        if ctx.ensure_state().is_none() {
+            return;
+        }
+        if let Some(u) = url_for(Way::Popup) {
+            // The state is already in sessionStorage; the popup gets a copy of it and this tab keeps its own.
+            ctx.popup.set(if browser::open_popup(&u).is_some() { Popup::Open } else { Popup::Blocked });
+        }
+    };
+    let no_crypto = move || ctx.state.get().is_none();
+
+    view! {
+        <section id="consent-section" class="card" aria-labelledby="consent-h">
+            <h2 id="consent-h"><span class="n">"2"</span>{move || t().step_consent}</h2>
+            <p class="lead">{move || t().consent_intro}</p>
+            <Show
+                when=move || ctx.setup_problems().is_empty()
+                fallback=move || {
+                    view! {
+                        <div class="note">
+                            <p>{move || t().consent_blocked}</p>
+                            <ul>{move || ctx.setup_problems().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                        </div>
+                    }
+                }
+            >
+                <Show when=no_crypto>
+                    <p class="error" role="alert">{move || t().no_crypto}</p>
+                </Show>
+                <div class="field">
+                    <span class="label" id="consent-url-label">{move || t().consent_url}</span>
+                    <div class="row">
+                        <code id="consent-url" class="url grow" aria-labelledby="consent-url-label">{url}</code>
+                        <CopyButton id="copy-consent-url" text=url what="consent URL" />
+                    </div>
+                    <p class="help">{move || t().consent_url_help}</p>
+                    {move || custom_host().map(|h| view! { <p class="warn">{fill(t().consent_custom_warn, &[&h])}</p> })}
+                </div>
+                <div class="actions">
+                    <button type="button" id="go-same-tab" class="btn btn-primary" disabled=no_crypto on:click=go_same_tab>
+                        {move || t().go_same_tab}
+                    </button>
+                    <button type="button" id="go-popup" class="btn" disabled=no_crypto on:click=go_popup>
+                        {move || t().go_popup}
+                    </button>
+                </div>
+                <div aria-live="polite" class="live">
+                    <Show when=move || ctx.popup.get() == Popup::Blocked>
+                        <p id="popup-blocked" class="warn">{move || t().popup_blocked}</p>
+                    </Show>
+                    <Show when=move || ctx.popup.get() == Popup::Open>
+                        <p id="popup-waiting" class="status">{move || t().popup_waiting}</p>
+                    </Show>
+                </div>
+            </Show>
+        </section>
+    }
+}

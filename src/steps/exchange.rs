@@ -1,0 +1,219 @@
+//! Step 4: exchange the code through the proxy — once — or by hand with curl and a pasted answer.
+
+use leptos::prelude::*;
+
+use kommo::curl::token_curl;
+use kommo::outcome::hint_key;
+use kommo::{Hint, ProxyErrorCode};
+
+use crate::i18n::{fill, tx};
+use kommo::Lang;
+use crate::widgets::CopyButton;
+use crate::{browser, use_ctx, ApiError, ProxyHealth};
+
+/// The exchange step.
+#[component]
+pub fn ExchangeStep() -> impl IntoView {
+    let ctx = use_ctx();
+    let t = move || ctx.t();
+    let host = move || {
+        ctx.code_return().and_then(|(c, _)| c.account_host().ok()).map(|h| h.to_string()).unwrap_or_default()
+    };
+    let proxy_found = move || matches!(ctx.health.get(), ProxyHealth::Found(_));
+    let proxy_missing = move || matches!(ctx.health.get(), ProxyHealth::Missing);
+    let need_secret = RwSignal::new(false);
+    let secret_missing = move || ctx.secret.with(|s| s.trim().is_empty()) && !ctx.secret_held();
+    // Posted, but neither an answer nor a failure came back (a reload mid-request, a dropped connection).
+    let lost = move || {
+        ctx.posted.get()
+            && !ctx.in_flight.get()
+            && ctx.answer.with(|a| a.is_none())
+            && ctx.failure.with(|f| f.is_none())
+    };
+    let error = Memo::new(move |_| {
+        ctx.failure.get().or_else(|| match ctx.tokens() {
+            Some(Err(e)) => Some(e),
+            _ => None,
+        })
+    });
+    // A refused code that cannot work again: only "Start over" is offered.
+    let code_dead = move || {
+        error.with(|e| matches!(e, Some(ApiError::Kommo { error, .. }) if error.classify().needs_new_code()))
+    };
+    let on_exchange = move |_| {
+        if secret_missing() {
+            need_secret.set(true);
+            browser::focus_id("secret");
+            return;
+        }
+        need_secret.set(false);
+        ctx.exchange();
+    };
+    let label = move || {
+        let t = t();
+        if ctx.in_flight.get() {
+            t.exchanging
+        } else if lost() {
+            t.exchange_anyway
+        } else if error.with(|e| e.is_some()) {
+            t.exchange_again
+        } else {
+            t.exchange
+        }
+    };
+    let raw = move || {
+        let a = ctx.answer.get()?;
+        error.with(|e| e.is_some()).then(|| {
+            let ct = a.content_type.clone().map(|c| format!(" ({c})")).unwrap_or_default();
+            format!("HTTP {}{}\n\n{}", a.status, ct, a.body)
+        })
+    };
+    let curl = Signal::derive(move || {
+        let make = || {
+            let (c, _) = ctx.code_return()?;
+            let host = c.account_host().ok()?;
+            let typed = ctx.secret.get();
+            let secret = if typed.trim().is_empty() {
+                t().manual_secret_placeholder.to_string()
+            } else {
+                typed.trim().to_string()
+            };
+            Some(token_curl(&host, &ctx.token_request(&secret)?))
+        };
+        make().unwrap_or_default()
+    });
+    let pasted = RwSignal::new(String::new());
+    let paste_error = RwSignal::new(None::<&'static str>);
+    let on_paste = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        paste_error.set(ctx.use_pasted(&pasted.get_untracked()).err());
+    };
+
+    view! {
+        <section id="exchange-section" class="card" aria-labelledby="exchange-h">
+            <h2 id="exchange-h"><span class="n">"4"</span>{move || t().step_exchange}</h2>
+            <p class="lead">{move || fill(t().exchange_intro, &[&host()])}</p>
+            <Show when=proxy_missing>
+                <p class="warn">{move || t().exchange_no_proxy}</p>
+            </Show>
+            <Show when=move || !code_dead()>
+                <div class="actions">
+                    <button
+                        type="button"
+                        id="exchange"
+                        class=move || if proxy_found() { "btn btn-primary" } else { "btn" }
+                        disabled=move || ctx.in_flight.get()
+                        aria-busy=move || ctx.in_flight.get().to_string()
+                        on:click=on_exchange
+                    >
+                        {label}
+                    </button>
+                </div>
+            </Show>
+            <div class="live" aria-live="polite">
+                <Show when=move || need_secret.get() && secret_missing()>
+                    <p class="error">{move || t().need_secret}</p>
+                </Show>
+                <Show when=lost>
+                    <p id="code-maybe-spent" class="warn">{move || t().code_maybe_spent}</p>
+                </Show>
+            </div>
+            <div class="live" aria-live="assertive">
+                {move || error.get().map(|e| error_view(ctx.lang.get(), e))}
+            </div>
+            {move || raw().map(|r| view! {
+                <details class="raw">
+                    <summary>{move || t().raw_answer}</summary>
+                    <pre id="raw-answer">{r}</pre>
+                </details>
+            })}
+            <details class="manual" prop:open=move || !proxy_found()>
+                <summary>{move || t().manual_summary}</summary>
+                <p>{move || t().manual_intro}</p>
+                <div class="codeblock">
+                    <div class="codehead">
+                        <span>"curl"</span>
+                        <CopyButton id="copy-curl" text=curl what="curl" />
+                    </div>
+                    <pre id="curl-command" class="masked-secret">{curl}</pre>
+                </div>
+                <form on:submit=on_paste>
+                    <div class="field">
+                        <label for="paste-answer">{move || t().paste_label}</label>
+                        <textarea
+                            id="paste-answer"
+                            class="mono"
+                            rows="5"
+                            spellcheck="false"
+                            placeholder=r#"{"token_type":"Bearer","expires_in":86400,"access_token":"…","refresh_token":"…"}"#
+                            prop:value=move || pasted.get()
+                            on:input=move |ev| pasted.set(event_target_value(&ev))
+                        ></textarea>
+                        <p id="paste-error" class="error" aria-live="polite">{move || paste_error.get()}</p>
+                    </div>
+                    <div class="actions">
+                        <button type="submit" id="use-pasted" class="btn">{move || t().use_pasted}</button>
+                    </div>
+                </form>
+            </details>
+        </section>
+    }
+}
+
+/// Kommo's refusals go to `#exchange-error` (with the catalogue's cause and fix); everything about the proxy
+/// to `#proxy-error`.
+fn error_view(lang: Lang, e: ApiError) -> AnyView {
+    let t = tx(lang);
+    let (kind, cause, fix): (&str, String, &str) = match e {
+        ApiError::Kommo { status, error } => {
+            let hint = error.classify();
+            let said = error.hint.clone().or(error.title.clone()).unwrap_or_else(|| format!("HTTP {status}"));
+            let ex = hint.explain(lang);
+            return view! {
+                <div id="exchange-error" class="alert" role="alert" data-hint=hint_key(hint)>
+                    <h3>{fill(t.kommo_refused, &[&said])}</h3>
+                    <p id="hint-cause">{ex.cause}</p>
+                    <p id="hint-fix" class="fix">{ex.fix}</p>
+                </div>
+            }
+            .into_any();
+        }
+        ApiError::Unexpected { .. } => return view! {
+            <div id="exchange-error" class="alert" role="alert" data-hint=hint_key(Hint::Unknown)>
+                <p id="hint-cause">{t.unexpected_cause}</p>
+                <p id="hint-fix" class="fix">{t.unexpected_fix}</p>
+            </div>
+        }
+        .into_any(),
+                ApiError::ProxyUnreachable { ref url } => ("unreachable", fill(t.unreachable_cause, &[url]), t.unreachable_fix),
+                ApiError::AnswerLost { ref url } => ("answer_lost", fill(t.lost_cause, &[url]), t.code_maybe_spent),
+                ApiError::NotJson { status, ref content_type } => (
+                    "not_json",
+                    fill(t.not_json_cause, &[&status.to_string(), content_type.as_deref().unwrap_or("?")]),
+                    t.not_json_fix,
+                ),
+                ApiError::Proxy(ref p) => (
+                    p.proxy_error.as_str(),
+                    fill(t.proxy_said, &[&p.message]),
+                    match p.proxy_error {
+                        ProxyErrorCode::MissingAccount | ProxyErrorCode::BadAccountHost => t.proxy_fix_account,
+                        ProxyErrorCode::BodyTooLarge | ProxyErrorCode::BadRequest => t.proxy_fix_request,
+                        ProxyErrorCode::ClientNotAllowed => t.proxy_fix_client,
+                        ProxyErrorCode::RateLimited => t.proxy_fix_rate,
+                        ProxyErrorCode::UpstreamUnreachable => t.proxy_fix_upstream,
+                        ProxyErrorCode::UpstreamTimeout => t.proxy_fix_timeout,
+                        ProxyErrorCode::UpstreamNotJson => t.proxy_fix_upstream_html,
+                        ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
+                        ProxyErrorCode::Internal => t.proxy_fix_internal,
+                    },
+                ),
+    };
+    let kind = kind.to_string();
+    view! {
+        <div id="proxy-error" class="alert" role="alert" data-proxy-error=kind>
+            <p class="cause">{cause}</p>
+            <p class="fix">{fix}</p>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,276 @@
+//! Step 1: service, integration ID, secret key, redirect URI, proxy, prefix, and a shareable link.
+
+use leptos::prelude::*;
+
+use crate::i18n::fill;
+use crate::widgets::CopyButton;
+use crate::{browser, use_ctx, ProxyHealth, Setup};
+
+/// The setup form. Enter anywhere moves on to consent.
+#[component]
+pub fn SetupStep() -> impl IntoView {
+    let ctx = use_ctx();
+    let t = move || ctx.t();
+    let field = move |f: fn(&Setup) -> String| move || ctx.setup.with(f);
+    let demo = move || ctx.setup.with(|s| s.demo);
+    let custom = move || ctx.setup.with(|s| s.service == "custom");
+    let show_secret = RwSignal::new(false);
+    // Show "not a UUID" only once something was typed; an empty field just keeps consent closed.
+    let client_id_error = move || {
+        let typed = ctx.setup.with(|s| !s.client_id.trim().is_empty());
+        typed.then(|| ctx.client_id_problem()).flatten()
+    };
+    let redirect_elsewhere = move || {
+        let r = ctx.setup.with(|s| s.redirect_uri.trim().to_string());
+        ctx.redirect_problem().is_none() && r != ctx.page_url.get_value()
+    };
+    let cross_origin_proxy = move || {
+        let p = ctx.setup.with(|s| s.proxy.trim().to_string());
+        if p.is_empty() || ctx.proxy_problem().is_some() {
+            return None;
+        }
+        let (_, _, origin) = browser::parse_url(&p)?;
+        (origin != browser::origin()).then_some(origin)
+    };
+    let share = Signal::derive(move || {
+        let link = ctx.setup.with(|s| s.to_link(&ctx.page_url.get_value()));
+        format!("{}#{}", ctx.page_url.get_value(), link.to_fragment())
+    });
+    let redirect = Signal::derive(move || ctx.setup.with(|s| s.redirect_uri.clone()));
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if ctx.setup_problems().is_empty() && ctx.ret.with_untracked(|r| r.is_none()) {
+            browser::scroll_to_id("consent-section");
+            browser::focus_id("go-same-tab");
+        }
+    };
+    let proxy_state = move || match ctx.health.get() {
+        ProxyHealth::Checking => "checking",
+        ProxyHealth::Found(_) => "ok",
+        ProxyHealth::Missing => "missing",
+    };
+    let proxy_text = move || {
+        let t = t();
+        match ctx.health.get() {
+            ProxyHealth::Checking => t.proxy_checking.to_string(),
+            ProxyHealth::Missing => fill(t.proxy_missing, &[&ctx.proxy_base()]),
+            ProxyHealth::Found(h) => {
+                let mut s = fill(t.proxy_ok, &[&ctx.proxy_base(), &h.version]);
+                s.push(' ');
+                if ctx.secret_held() {
+                    s.push_str(t.proxy_holds_this);
+                } else if let (true, Some(other)) = (h.holds_secret, h.client_id.as_deref()) {
+                    s.push_str(&fill(t.proxy_holds_other, &[other]));
+                } else {
+                    s.push_str(t.proxy_holds_none);
+                }
+                s
+            }
+        }
+    };
+
+    view! {
+        <section id="setup-section" class="card" aria-labelledby="setup-h">
+            <h2 id="setup-h"><span class="n">"1"</span>{move || t().step_setup}</h2>
+            <p class="lead">{move || t().setup_intro}</p>
+            <form on:submit=on_submit novalidate>
+                <div class="field">
+                    <label for="service">
+                        {move || t().service}
+                        <Show when=demo><span class="tag">{move || t().demo_tag}</span></Show>
+                    </label>
+                    <select
+                        id="service"
+                        prop:value=field(|s| s.service.clone())
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            ctx.setup.update(|s| s.service = v);
+                        }
+                    >
+                        <option value="kommo">{move || t().service_kommo}</option>
+                        <option value="amocrm">{move || t().service_amocrm}</option>
+                        <option value="custom">{move || t().service_custom}</option>
+                    </select>
+                </div>
+                <Show when=custom>
+                    <div class="field">
+                        <label for="consent-base">{move || t().consent_base}</label>
+                        <input
+                            id="consent-base"
+                            type="url"
+                            inputmode="url"
+                            autocomplete="off"
+                            spellcheck="false"
+                            placeholder="http://127.0.0.1:8081"
+                            aria-describedby="consent-base-help consent-base-error"
+                            aria-invalid=move || ctx.consent_base_problem().is_some().to_string()
+                            prop:value=field(|s| s.consent_base.clone())
+                            on:input=move |ev| {
+                                let v = event_target_value(&ev);
+                                ctx.setup.update(|s| s.consent_base = v);
+                            }
+                        />
+                        <p id="consent-base-help" class="help">{move || t().consent_base_help}</p>
+                        <p id="consent-base-error" class="error" aria-live="polite">
+                            {move || ctx.consent_base_problem()}
+                        </p>
+                    </div>
+                </Show>
+                <div class="field">
+                    <label for="client-id">
+                        {move || t().client_id}
+                        <Show when=demo><span class="tag">{move || t().demo_tag}</span></Show>
+                    </label>
+                    <input
+                        id="client-id"
+                        class="mono"
+                        autocomplete="off"
+                        spellcheck="false"
+                        placeholder="00000000-0000-0000-0000-000000000000"
+                        aria-describedby="client-id-help client-id-error"
+                        aria-invalid=move || client_id_error().is_some().to_string()
+                        prop:value=field(|s| s.client_id.clone())
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            ctx.setup.update(|s| s.client_id = v);
+                        }
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev).trim().to_string();
+                            ctx.setup.update(|s| s.client_id = v);
+                        }
+                    />
+                    <p id="client-id-help" class="help">{move || t().client_id_help}</p>
+                    <p id="client-id-error" class="error" aria-live="polite">{client_id_error}</p>
+                </div>
+                <div class="field">
+                    <label for="secret">{move || t().secret}</label>
+                    <div class="row">
+                        <input
+                            id="secret"
+                            class="mono grow"
+                            type=move || if show_secret.get() { "text" } else { "password" }
+                            autocomplete="off"
+                            spellcheck="false"
+                            aria-describedby="secret-help"
+                            prop:value=move || ctx.secret.get()
+                            on:input=move |ev| ctx.secret.set(event_target_value(&ev))
+                        />
+                        <button
+                            type="button"
+                            id="secret-toggle"
+                            class="btn btn-small"
+                            aria-controls="secret"
+                            aria-pressed=move || show_secret.get().to_string()
+                            on:click=move |_| show_secret.update(|v| *v = !*v)
+                        >
+                            {move || if show_secret.get() { t().hide } else { t().show }}
+                        </button>
+                    </div>
+                    <p id="secret-help" class="help">
+                        {move || if ctx.secret_held() { t().secret_held } else { t().secret_help }}
+                    </p>
+                    <label class="check">
+                        <input
+                            type="checkbox"
+                            id="remember-secret"
+                            prop:checked=move || ctx.remember.get()
+                            on:change=move |ev| ctx.remember.set(event_target_checked(&ev))
+                        />
+                        <span>{move || t().remember_secret}</span>
+                    </label>
+                </div>
+                <div class="field">
+                    <label for="redirect-uri">{move || t().redirect_uri}</label>
+                    <div class="row">
+                        <input
+                            id="redirect-uri"
+                            class="mono grow"
+                            type="url"
+                            inputmode="url"
+                            autocomplete="off"
+                            spellcheck="false"
+                            aria-describedby="redirect-help redirect-error"
+                            aria-invalid=move || ctx.redirect_problem().is_some().to_string()
+                            prop:value=field(|s| s.redirect_uri.clone())
+                            on:input=move |ev| {
+                                let v = event_target_value(&ev);
+                                ctx.setup.update(|s| s.redirect_uri = v);
+                            }
+                        />
+                        <CopyButton id="copy-redirect-uri" text=redirect what="Redirect URI" />
+                    </div>
+                    <p id="redirect-help" class="help">{move || t().redirect_help}</p>
+                    <p id="redirect-error" class="error" aria-live="polite">{move || ctx.redirect_problem()}</p>
+                    <Show when=redirect_elsewhere>
+                        <p class="warn">{move || t().redirect_elsewhere}</p>
+                    </Show>
+                </div>
+                <div class="field">
+                    <label for="proxy-url">
+                        {move || t().proxy_url}
+                        <Show when=demo><span class="tag">{move || t().demo_tag}</span></Show>
+                    </label>
+                    <input
+                        id="proxy-url"
+                        class="mono"
+                        type="url"
+                        inputmode="url"
+                        autocomplete="off"
+                        spellcheck="false"
+                        placeholder=move || browser::origin()
+                        aria-describedby="proxy-help proxy-status"
+                        aria-invalid=move || ctx.proxy_problem().is_some().to_string()
+                        prop:value=field(|s| s.proxy.clone())
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            ctx.setup.update(|s| s.proxy = v);
+                        }
+                    />
+                    <p id="proxy-help" class="help">{move || t().proxy_help}</p>
+                    <p class="error" aria-live="polite">{move || ctx.proxy_problem()}</p>
+                    <p id="proxy-status" class="status" data-state=proxy_state role="status" aria-live="polite">
+                        {proxy_text}
+                    </p>
+                    {move || cross_origin_proxy().map(|o| view! { <p class="warn">{fill(t().proxy_cross_origin, &[&o])}</p> })}
+                </div>
+                <div class="field">
+                    <label for="prefix">{move || t().prefix}</label>
+                    <input
+                        id="prefix"
+                        class="mono"
+                        autocomplete="off"
+                        spellcheck="false"
+                        aria-describedby="prefix-help prefix-error"
+                        aria-invalid=move || ctx.prefix_problem().is_some().to_string()
+                        prop:value=field(|s| s.prefix.clone())
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            ctx.setup.update(|s| s.prefix = v);
+                        }
+                    />
+                    <p id="prefix-help" class="help">{move || t().prefix_help}</p>
+                    <p id="prefix-error" class="error" aria-live="polite">{move || ctx.prefix_problem()}</p>
+                </div>
+                <div class="field">
+                    <span class="label" id="share-label">{move || t().share_link}</span>
+                    <div class="row">
+                        <code id="share-link" class="url grow" aria-labelledby="share-label">{share}</code>
+                        <CopyButton id="copy-share-link" text=share what="link" />
+                    </div>
+                    <p class="help">{move || t().share_help}</p>
+                </div>
+                <Show when=move || ctx.ret.with(|r| r.is_none())>
+                    <div class="actions">
+                        <button
+                            type="submit"
+                            class="btn btn-primary"
+                            disabled=move || !ctx.setup_problems().is_empty()
+                        >
+                            {move || t().setup_next}
+                        </button>
+                    </div>
+                </Show>
+            </form>
+        </section>
+    }
+}

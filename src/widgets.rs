@@ -1,0 +1,52 @@
+//! Small shared controls.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::time::Duration;
+
+use crate::{browser, use_ctx};
+
+/// A "Copy" button with a polite live region that says "Copied" (focus stays on the button).
+#[component]
+pub fn CopyButton(
+    /// The button's id, e.g. `copy-dotenv`.
+    id: &'static str,
+    /// The text to copy, read when clicked.
+    #[prop(into)]
+    text: Signal<String>,
+    /// What is copied, for screen readers (e.g. ".env block").
+    #[prop(optional)]
+    what: &'static str,
+) -> impl IntoView {
+    let ctx = use_ctx();
+    // 0: nothing to say, 1: copied, 2: failed.
+    let status = RwSignal::new(0u8);
+    let on_click = move |_| {
+        let value = text.get_untracked();
+        spawn_local(async move {
+            let ok = browser::copy_text(&value).await || browser::copy_text_fallback(&value);
+            status.try_set(if ok { 1 } else { 2 });
+            set_timeout(move || _ = status.try_set(0), Duration::from_secs(3));
+        });
+    };
+    view! {
+        <button
+            type="button"
+            id=id
+            class="btn btn-small"
+            aria-label=move || {
+                if what.is_empty() { ctx.t().copy.to_string() } else { format!("{} {}", ctx.t().copy, what) }
+            }
+            on:click=on_click
+        >
+            {move || ctx.t().copy}
+        </button>
+        <span class="copy-status" role="status" aria-live="polite">
+            {move || match status.get() {
+                1 => ctx.t().copied,
+                2 => ctx.t().copy_failed,
+                _ => "",
+            }}
+        </span>
+    }
+}
