@@ -63,22 +63,25 @@ pub struct Running {
     pub double_addr: Option<SocketAddr>,
     /// Handle to the double's state (clock, request log, issued tokens).
     pub double: Option<Double>,
-    proxy_task: Option<JoinHandle<()>>,
+    /// The proxy runs on a runtime of its own so that stopping it also ends its open keep-alive connections, as a
+    /// killed process would.
+    proxy_runtime: Option<tokio::runtime::Runtime>,
     double_task: Option<JoinHandle<()>>,
 }
 
 impl Running {
-    /// Stop the proxy (the double keeps running) — for "proxy stopped mid-way" tests.
+    /// Stop the proxy and every connection it holds (the double keeps running) — "proxy stopped mid-way".
     pub fn stop_proxy(&mut self) {
-        if let Some(t) = self.proxy_task.take() {
-            t.abort();
+        if let Some(rt) = self.proxy_runtime.take() {
+            rt.shutdown_background();
         }
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        for t in [self.proxy_task.take(), self.double_task.take()].into_iter().flatten() {
+        self.stop_proxy();
+        if let Some(t) = self.double_task.take() {
             t.abort();
         }
     }
@@ -97,13 +100,14 @@ async fn bind(ip: IpAddr, port: u16, what: &'static str, hint: &'static str) -> 
 
 /// The page URL with the demo setup in its fragment (never a secret).
 pub fn demo_page_url(origin: &str, consent_base: &str) -> String {
-    let fragment = form_urlencoded::Serializer::new(String::new())
-        .append_pair("service", "custom")
-        .append_pair("consent_base", consent_base)
-        .append_pair("client_id", DEMO_CLIENT_ID)
-        .append_pair("demo", "1")
-        .finish();
-    format!("{origin}/#{fragment}")
+    let link = kommo::setup::SetupLink {
+        service: Some("custom".into()),
+        consent_base: Some(consent_base.into()),
+        client_id: Some(DEMO_CLIENT_ID.into()),
+        demo: true,
+        ..Default::default()
+    };
+    format!("{origin}/#{}", link.to_fragment())
 }
 
 /// Start the proxy (and the double) and return once both listen.
@@ -150,8 +154,21 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
         (None, None, None)
     };
 
-    let proxy_task = tokio::spawn(async move {
-        if let Err(e) = kommo_proxy::serve(config, proxy_listener).await {
+    let proxy_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("proxy")
+        .enable_all()
+        .build()
+        .map_err(|source| StartError::Bind { what: "the page and proxy", addr: proxy_addr, source })?;
+    let std_listener = proxy_listener
+        .into_std()
+        .map_err(|source| StartError::Bind { what: "the page and proxy", addr: proxy_addr, source })?;
+    proxy_runtime.spawn(async move {
+        let served = match TcpListener::from_std(std_listener) {
+            Ok(listener) => kommo_proxy::serve(config, listener).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = served {
             tracing::error!(error = %e, "the proxy stopped");
         }
     });
@@ -166,7 +183,7 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
         proxy_addr,
         double_addr,
         double,
-        proxy_task: Some(proxy_task),
+        proxy_runtime: Some(proxy_runtime),
         double_task,
     })
 }

@@ -160,8 +160,15 @@ impl Browser {
         self.client.find(Locator::Css(css)).await.is_ok()
     }
 
+    /// The element's `textContent` (also inside a closed `<details>` or a hidden tab).
     pub async fn text(&self, css: &str) -> String {
-        self.wait(css).await.text().await.unwrap_or_default()
+        let el = self.wait(css).await;
+        let v = self
+            .client
+            .execute("return arguments[0].textContent;", vec![serde_json::to_value(&el).expect("element as json")])
+            .await
+            .unwrap_or_else(|e| panic!("textContent of {css}: {e}"));
+        v.as_str().unwrap_or_default().to_string()
     }
 
     /// The `value` property of an input.

@@ -1,0 +1,349 @@
+//! End-to-end: the built release page in headless Chromium, served by the exchange proxy, in front of the Kommo
+//! double. Each test has its own proxy, double, chromedriver and fresh browser profile.
+
+use std::time::Duration;
+
+use kommo_double::{DEMO_CLIENT_ID, DEMO_SECRET};
+use kommo_e2e::{env_value, start_stack, Browser};
+
+/// The account host of the double's demo account.
+const DEMO_HOST: &str = "demo.kommo.com";
+
+/// Open the demo page and wait until it knows its proxy.
+async fn open_page(b: &Browser, page_url: &str) {
+    b.goto(page_url).await;
+    b.wait_ready().await;
+    b.wait("#proxy-status[data-state='ok']").await;
+}
+
+/// From the page: "Continue in this tab" and wait for the double's consent page. Returns the consent URL.
+async fn go_to_consent(b: &Browser) -> String {
+    b.click("#go-same-tab").await;
+    b.wait("#allow").await;
+    b.url().await
+}
+
+/// Press Allow and wait for the page to have read the return.
+async fn allow_and_return(b: &Browser) {
+    b.click("#allow").await;
+    b.wait_ready().await;
+    b.wait_text("#account-host", DEMO_HOST).await;
+}
+
+fn state_of(consent_url: &str) -> String {
+    let query = consent_url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("state="))
+        .expect("the consent URL carries a state")
+        .to_string()
+}
+
+/// Exchange a code directly at the double, as another tool (or an earlier tab) would.
+async fn exchange_directly(double_addr: std::net::SocketAddr, code: &str, redirect_uri: &str) -> u16 {
+    let body = kommo::TokenRequest::authorization_code(DEMO_CLIENT_ID, DEMO_SECRET, code, redirect_uri).to_json();
+    reqwest::Client::new()
+        .post(format!("http://{double_addr}/oauth2/access_token"))
+        .header("x-forwarded-host", DEMO_HOST)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("post to the double")
+        .status()
+        .as_u16()
+}
+
+async fn assert_env_holds_issued(b: &Browser, double: &kommo_double::Double, grant_type: &str) {
+    let block = b.text("#env-dotenv").await;
+    let issued = double.issued();
+    let pair = issued.iter().rev().find(|p| p.grant_type == grant_type).expect("the double issued a pair");
+    assert_eq!(env_value(&block, "KOMMO_TEST_ACCESS_TOKEN").as_deref(), Some(pair.access_token.as_str()), "{block}");
+    assert_eq!(env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(), Some(pair.refresh_token.as_str()), "{block}");
+    assert_eq!(env_value(&block, "KOMMO_TEST_DOMAIN").as_deref(), Some("demo"));
+    assert_eq!(env_value(&block, "KOMMO_TEST_CLIENT_ID").as_deref(), Some(DEMO_CLIENT_ID));
+    assert_eq!(env_value(&block, "KOMMO_TEST_ENABLED").as_deref(), Some("1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t1_happy_path_same_tab() {
+    let stack = start_stack().await;
+    let double = stack.double.clone().unwrap();
+    let b = Browser::start().await;
+    open_page(&b, &stack.page_url).await;
+    b.wait("#demo-badge").await;
+    assert_eq!(b.value("#client-id").await, DEMO_CLIENT_ID);
+    assert_eq!(b.value("#redirect-uri").await, stack.redirect_uri);
+    b.screenshot("flow-1-setup").await;
+
+    let consent_url = b.text("#consent-url").await;
+    assert!(consent_url.contains("/oauth?client_id="), "{consent_url}");
+    assert!(consent_url.contains("mode=post_message"), "{consent_url}");
+    let state = state_of(&consent_url);
+    assert_eq!(state.len(), 32, "a 128-bit hex state: {state}");
+
+    let at_consent = go_to_consent(&b).await;
+    assert_eq!(state_of(&at_consent), state);
+    b.screenshot("flow-2-kommo-consent").await;
+
+    allow_and_return(&b).await;
+    let url = b.url().await;
+    assert!(!url.contains("code="), "the code must leave the address bar: {url}");
+    b.wait("#code-countdown").await;
+    b.screenshot("flow-3-return").await;
+
+    assert_eq!(double.token_posts(), 0, "nothing is exchanged before the click");
+    b.click("#exchange").await;
+    b.wait("#result").await;
+    assert_env_holds_issued(&b, &double, "authorization_code").await;
+    assert_eq!(double.token_posts(), 1);
+    // Tokens are masked until revealed.
+    let shown = b.text("#access-token").await;
+    assert!(!shown.contains(&double.issued()[0].access_token), "the access token is shown masked");
+    b.screenshot("flow-4-result").await;
+    let shell = b.text("#env-shell").await;
+    assert!(shell.contains("export KOMMO_TEST_ACCESS_TOKEN="), "{shell}");
+    let json: serde_json::Value = serde_json::from_str(&b.text("#env-json").await).expect("the JSON block parses");
+    assert_eq!(json["KOMMO_TEST_ACCESS_TOKEN"], double.issued()[0].access_token.as_str());
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t2_happy_path_through_the_popup() {
+    let stack = start_stack().await;
+    let double = stack.double.clone().unwrap();
+    let b = Browser::start().await;
+    open_page(&b, &stack.page_url).await;
+    let main = b.client.window().await.unwrap();
+    b.click("#go-popup").await;
+    let deadline = tokio::time::Instant::now() + kommo_e2e::WAIT;
+    let popup = loop {
+        let windows = b.client.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != main) {
+            break w;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no popup opened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    b.client.switch_to_window(popup).await.unwrap();
+    b.wait("#allow").await;
+    b.click("#allow").await;
+    // The popup posts the return to its opener and closes itself.
+    let deadline = tokio::time::Instant::now() + kommo_e2e::WAIT;
+    while b.client.windows().await.unwrap().len() > 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the popup did not close itself");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.client.switch_to_window(main).await.unwrap();
+    b.wait_text("#account-host", DEMO_HOST).await;
+    b.click("#exchange").await;
+    b.wait("#result").await;
+    assert_env_holds_issued(&b, &double, "authorization_code").await;
+    assert_eq!(double.token_posts(), 1);
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t3_deny_then_retry() {
+    let stack = start_stack().await;
+    let double = stack.double.clone().unwrap();
+    let b = Browser::start().await;
+    open_page(&b, &stack.page_url).await;
+    go_to_consent(&b).await;
+    b.click("#deny").await;
+    b.wait_ready().await;
+    b.wait("#denied").await;
+    assert!(!b.exists("#exchange").await, "nothing to exchange after a denial");
+    assert!(!b.url().await.contains("error="), "the query leaves the address bar");
+    b.screenshot("deny").await;
+    b.click("#retry").await;
+    if !b.exists("#allow").await {
+        b.click("#go-same-tab").await;
+    }
+    allow_and_return(&b).await;
+    b.click("#exchange").await;
+    b.wait("#result").await;
+    assert_env_holds_issued(&b, &double, "authorization_code").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t4_tampered_state_never_reaches_the_token_endpoint() {
+    let stack = start_stack().await;
+    let double = stack.double.clone().unwrap();
+    let double_addr = stack.double_addr.unwrap();
+    let b = Browser::start().await;
+    open_page(&b, &stack.page_url).await;
+    let consent_url = go_to_consent(&b).await;
+    let real_state = state_of(&consent_url);
+    // A real code, but for a consent that this tab did not start (another state) …
+    let mut tampered = real_state.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'f' { 'e' } else { 'f' });
+    assert_ne!(tampered, real_state);
+    b.goto(&format!("http://{double_addr}/oauth?client_id={DEMO_CLIENT_ID}&state={tampered}&mode=post_message")).await;
+    b.click("#allow").await;
+    b.wait_ready().await;
+    b.wait("#state-error").await;
+    assert!(!b.exists("#exchange").await, "no exchange is offered for an untrusted return");
+    assert!(!b.url().await.contains("code="));
+    b.screenshot("tampered-state").await;
+    // … and a return with no state at all.
+    let code = double.grant_code("demo", DEMO_CLIENT_ID);
+    b.goto(&format!("{}?code={code}&referer={DEMO_HOST}&client_id={DEMO_CLIENT_ID}", stack.redirect_uri)).await;
+    b.wait_ready().await;
+    b.wait("#state-error").await;
+    assert!(!b.exists("#exchange").await);
+    assert_eq!(double.token_posts(), 0, "the double's log: {:?}", double.log());
+    b.click("#start-over").await;
+    b.wait("#go-same-tab").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t5_reload_after_exchange_keeps_the_result_and_posts_once() {
+    let stack = start_stack().await;
+    let double = stack.double.clone().unwrap();
+    let b = Browser::start().await;
+    open_page(&b, &stack.page_url).await;
+    go_to_consent(&b).await;
+    allow_and_return(&b).await;
+    b.click("#exchange").await;
+    b.wait("#result").await;
+    let before = b.text("#env-dotenv").await;
+    b.client.refresh().await.unwrap();
+    b.wait_ready().await;
+    b.wait("#result").await;
+    assert_eq!(b.text("#env-dotenv").await, before);
+    assert!(!b.exists("#exchange:not([disabled])").await, "no second exchange is offered for the same code");
+    assert_eq!(double.token_posts(), 1, "the code was posted exactly once");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t6_expired_and_reused_codes_are_explained() {
+    let stack = start_stack().await;
+    let double = stack.double.clone().unwrap();
+    let double_addr = stack.double_addr.unwrap();
+    let b = Browser::start().await;
+    open_page(&b, &stack.page_url).await;
+    b.fill("#prefix", "MY_APP_").await;
+    go_to_consent(&b).await;
+    allow_and_return(&b).await;
+    double.clock().advance(Duration::from_secs(21 * 60));
+    b.click("#exchange").await;
+    b.wait("#exchange-error[data-hint='code_expired']").await;
+    assert!(!b.text("#hint-fix").await.is_empty());
+    assert!(b.text("#raw-answer").await.contains("Authorization code has expired"));
+    assert_eq!(b.value("#prefix").await, "MY_APP_", "inputs are kept");
+    assert_eq!(b.value("#client-id").await, DEMO_CLIENT_ID);
+    b.screenshot("expired-code").await;
+
+    // A code someone else exchanged first.
+    b.click("#start-over").await;
+    let consent_url = go_to_consent(&b).await;
+    let state = state_of(&consent_url);
+    let code = double.grant_code("demo", DEMO_CLIENT_ID);
+    assert_eq!(exchange_directly(double_addr, &code, &stack.redirect_uri).await, 200);
+    b.goto(&format!("{}?code={code}&state={state}&referer={DEMO_HOST}&client_id={DEMO_CLIENT_ID}", stack.redirect_uri))
+        .await;
+    b.wait_ready().await;
+    b.wait_text("#account-host", DEMO_HOST).await;
+    b.click("#exchange").await;
+    b.wait("#exchange-error[data-hint='code_revoked']").await;
+    assert_eq!(b.value("#prefix").await, "MY_APP_");
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t7_wrong_secret_and_wrong_redirect_uri_are_explained() {
+    let stack = start_stack().await;
+    let b = Browser::start().await;
+    open_page(&b, &stack.page_url).await;
+    b.fill("#secret", "not-the-secret").await;
+    go_to_consent(&b).await;
+    allow_and_return(&b).await;
+    b.click("#exchange").await;
+    b.wait("#exchange-error[data-hint='check_client_secret']").await;
+    assert_eq!(b.value("#secret").await, "not-the-secret", "the typed secret is kept");
+    b.screenshot("wrong-secret").await;
+
+    b.click("#start-over").await;
+    b.fill("#secret", "").await;
+    let wrong_uri = format!("{}callback", stack.redirect_uri);
+    b.fill("#redirect-uri", &wrong_uri).await;
+    go_to_consent(&b).await;
+    allow_and_return(&b).await;
+    b.click("#exchange").await;
+    b.wait("#exchange-error[data-hint='redirect_uri_mismatch']").await;
+    assert_eq!(b.value("#redirect-uri").await, wrong_uri);
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t8_proxy_stopped_then_the_no_proxy_path() {
+    let mut stack = start_stack().await;
+    let double = stack.double.clone().unwrap();
+    let double_addr = stack.double_addr.unwrap();
+    let b = Browser::start().await;
+    open_page(&b, &stack.page_url).await;
+    b.fill("#secret", DEMO_SECRET).await;
+    go_to_consent(&b).await;
+    allow_and_return(&b).await;
+    stack.stop_proxy();
+    b.click("#exchange").await;
+    let msg = b.text("#proxy-error").await;
+    assert!(!msg.is_empty());
+    b.screenshot("proxy-unreachable").await;
+    assert_eq!(double.token_posts(), 0);
+
+    // No proxy: run the shown curl command's request ourselves, paste the answer back.
+    let curl = b.text("#curl-command").await;
+    assert!(curl.contains(&format!("https://{DEMO_HOST}/oauth2/access_token")), "{curl}");
+    let json = curl.split("--data-raw '").nth(1).and_then(|s| s.strip_suffix('\'')).expect("a quoted JSON body");
+    let request: kommo::TokenRequest = serde_json::from_str(&json.replace("'\\''", "'")).expect("the body is a token request");
+    assert_eq!(request.client_secret, DEMO_SECRET);
+    let answer = reqwest::Client::new()
+        .post(format!("http://{double_addr}/oauth2/access_token"))
+        .header("x-forwarded-host", DEMO_HOST)
+        .header("content-type", "application/json")
+        .body(serde_json::to_string(&request).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    b.fill("#paste-answer", &answer).await;
+    b.click("#use-pasted").await;
+    b.wait("#result").await;
+    assert_env_holds_issued(&b, &double, "authorization_code").await;
+    let block = b.text("#env-dotenv").await;
+    assert_eq!(env_value(&block, "KOMMO_TEST_CLIENT_SECRET").as_deref(), Some(DEMO_SECRET));
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t9_direct_calls_are_blocked_by_cors_and_the_page_says_why() {
+    let stack = start_stack().await;
+    let double = stack.double.clone().unwrap();
+    let double_addr = stack.double_addr.unwrap();
+    let b = Browser::start().await;
+    open_page(&b, &stack.page_url).await;
+    // Point the page straight at "Kommo" (the double), as if no proxy existed.
+    b.fill("#proxy-url", &format!("http://{double_addr}")).await;
+    b.wait("#proxy-status[data-state='missing']").await;
+    go_to_consent(&b).await;
+    allow_and_return(&b).await;
+    b.click("#exchange").await;
+    let msg = b.text("#proxy-error").await;
+    assert!(msg.to_lowercase().contains("cors") || msg.to_lowercase().contains("proxy"), "{msg}");
+    assert_eq!(double.token_posts(), 0, "the browser never got a token request through");
+    let log = double.log();
+    assert!(
+        log.iter().any(|e| e.method == "OPTIONS" && e.status == 405),
+        "the browser's preflight was refused by the double: {log:?}"
+    );
+    b.screenshot("cors-blocked").await;
+    b.close().await;
+}
