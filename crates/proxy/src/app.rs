@@ -145,7 +145,7 @@ async fn token(State(st): State<Arc<AppState>>, req: Request) -> Response {
         Ok(a) => a,
         Err(e) => return error_response(e, None),
     };
-    if let Err(resp) = rate_limit(&st, &parts, &account) {
+    if let Some(resp) = rate_limit(&st, &parts, &account) {
         return resp;
     }
     let body = match read_body(&st, &parts.headers, body).await {
@@ -180,7 +180,7 @@ async fn api(State(st): State<Arc<AppState>>, req: Request) -> Response {
         Ok(a) => a,
         Err(e) => return error_response(e, None),
     };
-    if let Err(resp) = rate_limit(&st, &parts, &account) {
+    if let Some(resp) = rate_limit(&st, &parts, &account) {
         return resp;
     }
     let path = parts.uri.path();
@@ -320,9 +320,9 @@ fn rate_limit(
     st: &AppState,
     parts: &axum::http::request::Parts,
     account: &AccountHost,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let key = (client_ip(st, parts), account.as_str().to_string());
-    st.limiter.check(&key).map_err(|wait| {
+    st.limiter.check(&key).err().map(|wait| {
         let secs = retry_after_secs(wait);
         let mut resp = error_response(
             err(
