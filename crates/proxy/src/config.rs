@@ -143,7 +143,11 @@ impl Config {
     /// Whether a request with this `Origin` may use the proxy.
     pub fn origin_allowed(&self, origin: &str) -> bool {
         match normalize_origin(origin) {
-            Ok(o) => self.allow_origins.iter().any(|a| a == &o),
+            // Entries may have been pushed by hand (`config.allow_origins = vec![…]`): compare normalised.
+            Ok(o) => self
+                .allow_origins
+                .iter()
+                .any(|a| a == &o || normalize_origin(a).is_ok_and(|a| a == o)),
             Err(_) => false,
         }
     }

@@ -145,6 +145,14 @@ fn options_build_the_config() {
         "Debug hides the secret: {c:?}"
     );
 
+    let mut by_hand = kommo_proxy::Config::default();
+    by_hand.allow_origins = vec!["HTTP://Example.ORG:9080/".to_string()];
+    assert!(
+        by_hand.origin_allowed("http://example.org:9080"),
+        "hand-written entries are normalised too"
+    );
+    assert!(!by_hand.origin_allowed("http://example.org:9081"));
+
     let c = Cli::try_parse_from(["kommo-proxy"])
         .unwrap()
         .into_config()
