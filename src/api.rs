@@ -64,24 +64,46 @@ pub trait Api {
     fn token(&self, base: &str, host: &str, request: &TokenRequest) -> LocalFuture<Result<RawAnswer, ApiError>>;
 }
 
-/// The real proxy over `fetch`.
+/// The real proxy over `fetch` (web-sys directly: smaller than an HTTP client crate).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HttpApi;
+
+/// `fetch(url, {method, headers, body})` → status, content type, body text. A `fetch` rejection is
+/// [`ApiError::ProxyUnreachable`]; a body that cannot be read is [`ApiError::AnswerLost`].
+async fn fetch(url: String, method: &str, headers: &[(&str, &str)], body: Option<String>) -> Result<RawAnswer, ApiError> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let unreachable = || ApiError::ProxyUnreachable { url: url.clone() };
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_cache(web_sys::RequestCache::NoStore);
+    init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
+    let h = web_sys::Headers::new().map_err(|_| unreachable())?;
+    for (k, v) in headers {
+        h.set(k, v).map_err(|_| unreachable())?;
+    }
+    init.set_headers(&h);
+    if let Some(b) = body {
+        init.set_body(&wasm_bindgen::JsValue::from_str(&b));
+    }
+    let promise = crate::browser::window().fetch_with_str_and_init(&url, &init);
+    let resp: web_sys::Response =
+        JsFuture::from(promise).await.map_err(|_| unreachable())?.dyn_into().map_err(|_| unreachable())?;
+    let status = resp.status();
+    let content_type = resp.headers().get("content-type").ok().flatten();
+    let lost = || ApiError::AnswerLost { url: url.clone() };
+    let text = JsFuture::from(resp.text().map_err(|_| lost())?).await.map_err(|_| lost())?;
+    Ok(RawAnswer { status, body: text.as_string().unwrap_or_default(), content_type })
+}
 
 impl Api for HttpApi {
     fn health(&self, base: &str) -> LocalFuture<Result<Health, ApiError>> {
         let url = format!("{base}{HEALTH_PATH}");
         Box::pin(async move {
-            let resp = gloo_net::http::Request::get(&url)
-                .send()
-                .await
-                .map_err(|_| ApiError::ProxyUnreachable { url: url.clone() })?;
-            let status = resp.status();
-            let content_type = resp.headers().get("content-type");
-            let body = resp.text().await.unwrap_or_default();
-            match serde_json::from_str::<Health>(&body) {
-                Ok(h) if (200..300).contains(&status) && h.status == "ok" => Ok(h),
-                _ => Err(ApiError::NotJson { status, content_type }),
+            let a = fetch(url, "GET", &[], None).await?;
+            match serde_json::from_str::<Health>(&a.body) {
+                Ok(h) if (200..300).contains(&a.status) && h.status == "ok" => Ok(h),
+                _ => Err(ApiError::NotJson { status: a.status, content_type: a.content_type }),
             }
         })
     }
@@ -91,16 +113,7 @@ impl Api for HttpApi {
         let host = host.to_string();
         let body = request.to_json();
         Box::pin(async move {
-            let req = gloo_net::http::Request::post(&url)
-                .header("Content-Type", "application/json")
-                .header(ACCOUNT_HEADER, &host)
-                .body(body)
-                .map_err(|_| ApiError::ProxyUnreachable { url: url.clone() })?;
-            let resp = req.send().await.map_err(|_| ApiError::ProxyUnreachable { url: url.clone() })?;
-            let status = resp.status();
-            let content_type = resp.headers().get("content-type");
-            let body = resp.text().await.map_err(|_| ApiError::AnswerLost { url: url.clone() })?;
-            Ok(RawAnswer { status, body, content_type })
+            fetch(url, "POST", &[("Content-Type", "application/json"), (ACCOUNT_HEADER, &host)], Some(body)).await
         })
     }
 }

@@ -280,9 +280,15 @@ impl Ctx {
         self.store.get_value()
     }
 
-    /// The strings in the current language.
+    /// The strings in the current language (tracked).
     pub fn t(&self) -> &'static Tx {
         tx(self.lang.get())
+    }
+
+    /// The strings in the current language, untracked: components read this once; the app re-renders its content
+    /// when the language changes, so static text costs no reactive closures.
+    pub fn t_now(&self) -> &'static Tx {
+        tx(self.lang.get_untracked())
     }
 
     pub fn service(&self) -> Service {
@@ -412,6 +418,10 @@ impl Ctx {
     /// Read a return (`location.search` on load, or what a popup posted). The stored state is used up whatever
     /// the outcome, so a return can never be checked twice.
     pub fn accept_return(&self, query: &str) {
+        untrack(|| self.accept_return_untracked(query))
+    }
+
+    fn accept_return_untracked(&self, query: &str) {
         let store = self.store();
         let stored = store.get(Area::Session, keys::STATE);
         let Some(outcome) = read_return(query, stored.as_deref()) else { return };
@@ -425,6 +435,10 @@ impl Ctx {
 
     /// Back to consent with a fresh state; setup and secret stay.
     pub fn start_over(&self) {
+        untrack(|| self.start_over_untracked())
+    }
+
+    fn start_over_untracked(&self) {
         let store = self.store();
         store.remove(Area::Session, keys::RETURN);
         store.remove(Area::Session, keys::STATE);
@@ -458,6 +472,10 @@ impl Ctx {
 
     /// Post the code through the proxy, once: the code is recorded as posted before the request leaves.
     pub fn exchange(&self) {
+        untrack(|| self.exchange_untracked())
+    }
+
+    fn exchange_untracked(&self) {
         if self.in_flight.get_untracked() {
             return;
         }
@@ -500,6 +518,10 @@ impl Ctx {
 
     /// Take an answer pasted back from curl. `Err` holds the message to show.
     pub fn use_pasted(&self, text: &str) -> Result<(), &'static str> {
+        untrack(|| self.use_pasted_untracked(text))
+    }
+
+    fn use_pasted_untracked(&self, text: &str) -> Result<(), &'static str> {
         let t = self.t();
         let text = text.trim();
         if text.is_empty() {
@@ -626,23 +648,25 @@ pub fn AppWith(
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
 
-    view! {
-        <div id="app" data-ready=move || if ready.get() { "1" } else { "0" }>
+    // Everything but the root re-renders when the language changes (all state lives in `ctx`).
+    let content = move || {
+        let t = tx(ctx.lang.get());
+        view! {
             <header class="top">
                 <div class="brand">
-                    <h1>{move || ctx.t().title}</h1>
+                    <h1>{t.title}</h1>
                     <Show when=move || ctx.setup.with(|s| s.demo)>
-                        <span id="demo-badge" class="badge">{move || ctx.t().demo_badge}</span>
+                        <span id="demo-badge" class="badge">{t.demo_badge}</span>
                     </Show>
                 </div>
                 <LangSwitch />
             </header>
-            <p class="subtitle">{move || ctx.t().subtitle}</p>
+            <p class="subtitle">{t.subtitle}</p>
             <Show when=move || ctx.setup.with(|s| s.demo)>
                 <div class="note demo-note">
-                    <p>{move || ctx.t().demo_intro}</p>
+                    <p>{t.demo_intro}</p>
                     <button type="button" id="use-real" class="btn" on:click=move |_| ctx.use_real()>
-                        {move || ctx.t().use_real}
+                        {t.use_real}
                     </button>
                 </div>
             </Show>
@@ -663,7 +687,13 @@ pub fn AppWith(
                 </Show>
                 <StartOver />
             </main>
-            <footer class="foot">{move || ctx.t().footer}</footer>
+            <footer class="foot">{t.footer}</footer>
+        }
+        .into_any()
+    };
+    view! {
+        <div id="app" data-ready=move || if ready.get() { "1" } else { "0" }>
+            {content}
         </div>
     }
     .into_any()
@@ -673,9 +703,10 @@ pub fn AppWith(
 #[component]
 fn Stepper() -> impl IntoView {
     let ctx = use_ctx();
+    let t = ctx.t_now();
     let current = Memo::new(move |_| ctx.step());
     view! {
-        <nav class="stepper" aria-label=move || ctx.t().steps_label>
+        <nav class="stepper" aria-label=t.steps_label>
             <ol>
                 {Step::ALL
                     .into_iter()
@@ -689,7 +720,7 @@ fn Stepper() -> impl IntoView {
                                 class:done=move || i < pos()
                             >
                                 <span class="num">{i + 1}</span>
-                                <span class="lbl">{move || step.label(ctx.t())}</span>
+                                <span class="lbl">{step.label(t)}</span>
                             </li>
                         }
                     })
@@ -707,10 +738,12 @@ fn LangSwitch() -> impl IntoView {
         let lang = if event_target_value(&ev) == "ru" { Lang::Ru } else { Lang::En };
         ctx.store().set(Area::Local, keys::LANG, lang.code());
         ctx.lang.set(lang);
+        // The content was re-rendered in the new language: keep the keyboard where it was.
+        request_animation_frame(|| browser::focus_id("lang"));
     };
     view! {
         <label class="lang">
-            <span class="sr-only">{move || ctx.t().lang_label}</span>
+            <span class="sr-only">{ctx.t_now().lang_label}</span>
             <select id="lang" on:change=on_change prop:value=move || ctx.lang.get().code()>
                 <option value="en">"English"</option>
                 <option value="ru">"Русский"</option>
@@ -740,7 +773,7 @@ fn StartOver() -> impl IntoView {
                         browser::scroll_to_id("consent-section");
                     }
                 >
-                    {move || ctx.t().start_over}
+                    {ctx.t_now().start_over}
                 </button>
             </div>
         </Show>

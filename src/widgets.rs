@@ -18,7 +18,7 @@ pub fn CopyButton(
     #[prop(optional)]
     what: &'static str,
 ) -> impl IntoView {
-    let ctx = use_ctx();
+    let t = use_ctx().t_now();
     // 0: nothing to say, 1: copied, 2: failed.
     let status = RwSignal::new(0u8);
     let on_click = move |_| {
@@ -34,17 +34,15 @@ pub fn CopyButton(
             type="button"
             id=id
             class="btn btn-small"
-            aria-label=move || {
-                if what.is_empty() { ctx.t().copy.to_string() } else { format!("{} {}", ctx.t().copy, what) }
-            }
+            aria-label=if what.is_empty() { t.copy.to_string() } else { format!("{} {}", t.copy, what) }
             on:click=on_click
         >
-            {move || ctx.t().copy}
+            {t.copy}
         </button>
         <span class="copy-status" role="status" aria-live="polite">
             {move || match status.get() {
-                1 => ctx.t().copied,
-                2 => ctx.t().copy_failed,
+                1 => t.copied,
+                2 => t.copy_failed,
                 _ => "",
             }}
         </span>

@@ -10,9 +10,9 @@ use crate::{browser, use_ctx, Popup};
 
 /// The consent step. Both ways use `mode=post_message` (see `kommo::consent::Way`).
 #[component]
-pub fn ConsentStep() -> impl IntoView {
+pub fn ConsentStep() -> AnyView {
     let ctx = use_ctx();
-    let t = move || ctx.t();
+    let t = ctx.t_now();
     let url_for = move |way: Way| -> Option<String> {
         let state = ctx.state.get()?;
         let client_id = ctx.client_id().ok()?;
@@ -43,48 +43,49 @@ pub fn ConsentStep() -> impl IntoView {
 
     view! {
         <section id="consent-section" class="card" aria-labelledby="consent-h">
-            <h2 id="consent-h"><span class="n">"2"</span>{move || t().step_consent}</h2>
-            <p class="lead">{move || t().consent_intro}</p>
+            <h2 id="consent-h"><span class="n">"2"</span>{t.step_consent}</h2>
+            <p class="lead">{t.consent_intro}</p>
             <Show
                 when=move || ctx.setup_problems().is_empty()
                 fallback=move || {
                     view! {
                         <div class="note">
-                            <p>{move || t().consent_blocked}</p>
+                            <p>{t.consent_blocked}</p>
                             <ul>{move || ctx.setup_problems().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
                         </div>
                     }
                 }
             >
                 <Show when=no_crypto>
-                    <p class="error" role="alert">{move || t().no_crypto}</p>
+                    <p class="error" role="alert">{t.no_crypto}</p>
                 </Show>
                 <div class="field">
-                    <span class="label" id="consent-url-label">{move || t().consent_url}</span>
+                    <span class="label" id="consent-url-label">{t.consent_url}</span>
                     <div class="row">
                         <code id="consent-url" class="url grow" aria-labelledby="consent-url-label">{url}</code>
                         <CopyButton id="copy-consent-url" text=url what="consent URL" />
                     </div>
-                    <p class="help">{move || t().consent_url_help}</p>
-                    {move || custom_host().map(|h| view! { <p class="warn">{fill(t().consent_custom_warn, &[&h])}</p> })}
+                    <p class="help">{t.consent_url_help}</p>
+                    {move || custom_host().map(|h| view! { <p class="warn">{fill(t.consent_custom_warn, &[&h])}</p> })}
                 </div>
                 <div class="actions">
                     <button type="button" id="go-same-tab" class="btn btn-primary" disabled=no_crypto on:click=go_same_tab>
-                        {move || t().go_same_tab}
+                        {t.go_same_tab}
                     </button>
                     <button type="button" id="go-popup" class="btn" disabled=no_crypto on:click=go_popup>
-                        {move || t().go_popup}
+                        {t.go_popup}
                     </button>
                 </div>
                 <div aria-live="polite" class="live">
                     <Show when=move || ctx.popup.get() == Popup::Blocked>
-                        <p id="popup-blocked" class="warn">{move || t().popup_blocked}</p>
+                        <p id="popup-blocked" class="warn">{t.popup_blocked}</p>
                     </Show>
                     <Show when=move || ctx.popup.get() == Popup::Open>
-                        <p id="popup-waiting" class="status">{move || t().popup_waiting}</p>
+                        <p id="popup-waiting" class="status">{t.popup_waiting}</p>
                     </Show>
                 </div>
             </Show>
         </section>
     }
+    .into_any()
 }

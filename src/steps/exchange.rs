@@ -13,16 +13,22 @@ use crate::{browser, use_ctx, ApiError, ProxyHealth};
 
 /// The exchange step.
 #[component]
-pub fn ExchangeStep() -> impl IntoView {
+pub fn ExchangeStep() -> AnyView {
     let ctx = use_ctx();
-    let t = move || ctx.t();
+    let t = ctx.t_now();
     let host = move || {
         ctx.code_return().and_then(|(c, _)| c.account_host().ok()).map(|h| h.to_string()).unwrap_or_default()
     };
     let proxy_found = move || matches!(ctx.health.get(), ProxyHealth::Found(_));
     let proxy_missing = move || matches!(ctx.health.get(), ProxyHealth::Missing);
     let need_secret = RwSignal::new(false);
-    let secret_missing = move || ctx.secret.with(|s| s.trim().is_empty()) && !ctx.secret_held();
+    // Known to be needed: the proxy answered and does not hold it, or there is no proxy. While the proxy is
+    // still being checked the click goes through (the proxy or Kommo will say if the secret is missing).
+    let secret_missing = move || {
+        ctx.secret.with(|s| s.trim().is_empty())
+            && !matches!(ctx.health.get(), ProxyHealth::Checking)
+            && !ctx.secret_held()
+    };
     // Posted, but neither an answer nor a failure came back (a reload mid-request, a dropped connection).
     let lost = move || {
         ctx.posted.get()
@@ -50,7 +56,6 @@ pub fn ExchangeStep() -> impl IntoView {
         ctx.exchange();
     };
     let label = move || {
-        let t = t();
         if ctx.in_flight.get() {
             t.exchanging
         } else if lost() {
@@ -74,7 +79,7 @@ pub fn ExchangeStep() -> impl IntoView {
             let host = c.account_host().ok()?;
             let typed = ctx.secret.get();
             let secret = if typed.trim().is_empty() {
-                t().manual_secret_placeholder.to_string()
+                t.manual_secret_placeholder.to_string()
             } else {
                 typed.trim().to_string()
             };
@@ -91,10 +96,10 @@ pub fn ExchangeStep() -> impl IntoView {
 
     view! {
         <section id="exchange-section" class="card" aria-labelledby="exchange-h">
-            <h2 id="exchange-h"><span class="n">"4"</span>{move || t().step_exchange}</h2>
-            <p class="lead">{move || fill(t().exchange_intro, &[&host()])}</p>
+            <h2 id="exchange-h"><span class="n">"4"</span>{t.step_exchange}</h2>
+            <p class="lead">{move || fill(t.exchange_intro, &[&host()])}</p>
             <Show when=proxy_missing>
-                <p class="warn">{move || t().exchange_no_proxy}</p>
+                <p class="warn">{t.exchange_no_proxy}</p>
             </Show>
             <Show when=move || !code_dead()>
                 <div class="actions">
@@ -112,10 +117,10 @@ pub fn ExchangeStep() -> impl IntoView {
             </Show>
             <div class="live" aria-live="polite">
                 <Show when=move || need_secret.get() && secret_missing()>
-                    <p class="error">{move || t().need_secret}</p>
+                    <p class="error">{t.need_secret}</p>
                 </Show>
                 <Show when=lost>
-                    <p id="code-maybe-spent" class="warn">{move || t().code_maybe_spent}</p>
+                    <p id="code-maybe-spent" class="warn">{t.code_maybe_spent}</p>
                 </Show>
             </div>
             <div class="live" aria-live="assertive">
@@ -123,13 +128,13 @@ pub fn ExchangeStep() -> impl IntoView {
             </div>
             {move || raw().map(|r| view! {
                 <details class="raw">
-                    <summary>{move || t().raw_answer}</summary>
+                    <summary>{t.raw_answer}</summary>
                     <pre id="raw-answer">{r}</pre>
                 </details>
             })}
             <details class="manual" prop:open=move || !proxy_found()>
-                <summary>{move || t().manual_summary}</summary>
-                <p>{move || t().manual_intro}</p>
+                <summary>{t.manual_summary}</summary>
+                <p>{t.manual_intro}</p>
                 <div class="codeblock">
                     <div class="codehead">
                         <span>"curl"</span>
@@ -139,7 +144,7 @@ pub fn ExchangeStep() -> impl IntoView {
                 </div>
                 <form on:submit=on_paste>
                     <div class="field">
-                        <label for="paste-answer">{move || t().paste_label}</label>
+                        <label for="paste-answer">{t.paste_label}</label>
                         <textarea
                             id="paste-answer"
                             class="mono"
@@ -152,12 +157,13 @@ pub fn ExchangeStep() -> impl IntoView {
                         <p id="paste-error" class="error" aria-live="polite">{move || paste_error.get()}</p>
                     </div>
                     <div class="actions">
-                        <button type="submit" id="use-pasted" class="btn">{move || t().use_pasted}</button>
+                        <button type="submit" id="use-pasted" class="btn">{t.use_pasted}</button>
                     </div>
                 </form>
             </details>
         </section>
     }
+    .into_any()
 }
 
 /// Kommo's refusals go to `#exchange-error` (with the catalogue's cause and fix); everything about the proxy

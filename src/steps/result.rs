@@ -26,11 +26,10 @@ struct Shown {
 
 /// The result step.
 #[component]
-pub fn ResultStep() -> impl IntoView {
+pub fn ResultStep() -> AnyView {
     let ctx = use_ctx();
-    let t = move || ctx.t();
+    let t = ctx.t_now();
     let shown = Memo::new(move |_| {
-        let t = ctx.t();
         let tokens = ctx.tokens()?.ok()?;
         let answer = ctx.answer.get()?;
         let (code, _) = ctx.code_return()?;
@@ -98,19 +97,19 @@ pub fn ResultStep() -> impl IntoView {
 
     view! {
         <section id="result" class="card" aria-labelledby="result-h">
-            <h2 id="result-h"><span class="n">"5"</span>{move || t().step_result}</h2>
+            <h2 id="result-h"><span class="n">"5"</span>{t.step_result}</h2>
             <p class="lead">
-                {move || shown.with(|s| s.as_ref().map(|s| fill(t().result_intro, &[&s.host, &s.received])))}
+                {move || shown.with(|s| s.as_ref().map(|s| fill(t.result_intro, &[&s.host, &s.received])))}
             </p>
             <div class="field">
-                <label for="access-token">{move || t().access_token}</label>
+                <label for="access-token">{t.access_token}</label>
                 <div class="row">
                     <input id="access-token" class="mono grow" readonly type=kind prop:value=access />
                     <CopyButton id="copy-access-token" text=access what="access token" />
                 </div>
             </div>
             <div class="field">
-                <label for="refresh-token">{move || t().refresh_token}</label>
+                <label for="refresh-token">{t.refresh_token}</label>
                 <div class="row">
                     <input id="refresh-token" class="mono grow" readonly type=kind prop:value=refresh />
                     <CopyButton id="copy-refresh-token" text=refresh what="refresh token" />
@@ -124,28 +123,29 @@ pub fn ResultStep() -> impl IntoView {
                     aria-pressed=move || reveal.get().to_string()
                     on:click=move |_| reveal.update(|r| *r = !*r)
                 >
-                    {move || if reveal.get() { t().hide_tokens } else { t().reveal_tokens }}
+                    {move || if reveal.get() { t.hide_tokens } else { t.reveal_tokens }}
                 </button>
             </div>
             <p>
-                {move || t().expires} " "
+                {t.expires} " "
                 <strong id="expires-at">{move || shown.with(|s| s.as_ref().map(|s| s.expires.clone()))}</strong>
-                ". " {move || t().lifetimes}
+                ". " {t.lifetimes}
             </p>
             {move || shown.with(|s| s.as_ref().and_then(|s| s.claims.clone())).map(|c| view! {
-                <p class="help">{c} " " {move || t().claims_unverified}</p>
+                <p class="help">{c} " " {t.claims_unverified}</p>
             })}
-            <h3>{move || t().env_title}</h3>
-            <p class="help">{move || t().env_help}</p>
+            <h3>{t.env_title}</h3>
+            <p class="help">{t.env_help}</p>
             <Show when=secret_unknown>
-                <p class="warn">{move || t().secret_missing_note}</p>
+                <p class="warn">{t.secret_missing_note}</p>
             </Show>
             <Show when=move || !reveal.get()>
-                <p class="help">{move || t().env_masked}</p>
+                <p class="help">{t.env_masked}</p>
             </Show>
             {block(EnvFormat::Dotenv, "env-dotenv", "copy-dotenv", dotenv)}
             {block(EnvFormat::Shell, "env-shell", "copy-shell", shell)}
             {block(EnvFormat::Json, "env-json", "copy-json", json)}
         </section>
     }
+    .into_any()
 }

@@ -11,9 +11,9 @@ use crate::{browser, use_ctx, Received};
 
 /// The return panel.
 #[component]
-pub fn ReturnStep() -> impl IntoView {
+pub fn ReturnStep() -> AnyView {
     let ctx = use_ctx();
-    let t = move || ctx.t();
+    let t = ctx.t_now();
     let body = move || {
         let Some(Received { outcome, at }) = ctx.ret.get() else { return ().into_any() };
         match outcome {
@@ -25,13 +25,13 @@ pub fn ReturnStep() -> impl IntoView {
                 let countdown = move || {
                     let left = (at + CODE_LIFETIME_SECS * 1000 - ctx.now.get()) / 1000;
                     if left <= 0 {
-                        view! { <p id="code-countdown" class="warn" data-expired="1">{t().code_expired}</p> }.into_any()
+                        view! { <p id="code-countdown" class="warn" data-expired="1">{t.code_expired}</p> }.into_any()
                     } else {
                         let until = browser::local_time((at + CODE_LIFETIME_SECS * 1000) as f64);
                         let until = until.split(' ').nth(1).unwrap_or("").to_string();
                         view! {
                             <p id="code-countdown" class="status" data-expired="0" data-seconds=left.to_string()>
-                                {fill(t().code_left, &[&format_mm_ss(left), &until])}
+                                {fill(t.code_left, &[&format_mm_ss(left), &until])}
                             </p>
                         }
                         .into_any()
@@ -40,20 +40,20 @@ pub fn ReturnStep() -> impl IntoView {
                 let differs = move || {
                     let mine = ctx.client_id().ok()?;
                     let theirs = returned_id.clone()?;
-                    (!theirs.eq_ignore_ascii_case(&mine)).then(|| fill(t().client_id_differs, &[&theirs, &mine]))
+                    (!theirs.eq_ignore_ascii_case(&mine)).then(|| fill(t.client_id_differs, &[&theirs, &mine]))
                 };
                 match host {
                     Ok(h) => view! {
-                        <p>{move || t().return_code_for} " " <strong id="account-host" class="mono">{h.to_string()}</strong></p>
+                        <p>{t.return_code_for} " " <strong id="account-host" class="mono">{h.to_string()}</strong></p>
                         {countdown}
                         {move || differs().map(|d| view! { <p class="warn">{d}</p> })}
-                        {from_widget.then(|| view! { <p class="help">{move || t().widget_install}</p> })}
+                        {from_widget.then(|| view! { <p class="help">{t.widget_install}</p> })}
                     }
                     .into_any(),
                     Err(e) => view! {
-                        <p>{move || t().return_code_for} " " <strong id="account-host" class="mono bad">{referer}</strong></p>
+                        <p>{t.return_code_for} " " <strong id="account-host" class="mono bad">{referer}</strong></p>
                         <div id="host-error" class="alert" role="alert">
-                            <p>{move || fill(t().host_invalid, &[&e.to_string()])}</p>
+                            <p>{move || fill(t.host_invalid, &[&e.to_string()])}</p>
                         </div>
                     }
                     .into_any(),
@@ -64,8 +64,8 @@ pub fn ReturnStep() -> impl IntoView {
                 let code = error.error.clone();
                 view! {
                     <div id="denied" class="alert" role="alert">
-                        <h3>{move || t().denied_title}</h3>
-                        <p>{move || if denied { t().denied_body.to_string() } else { fill(t().consent_error, &[&code]) }}</p>
+                        <h3>{t.denied_title}</h3>
+                        <p>{move || if denied { t.denied_body.to_string() } else { fill(t.consent_error, &[&code]) }}</p>
                         <button
                             type="button"
                             id="retry"
@@ -76,7 +76,7 @@ pub fn ReturnStep() -> impl IntoView {
                                 browser::focus_id("go-same-tab");
                             }
                         >
-                            {move || t().retry}
+                            {t.retry}
                         </button>
                     </div>
                 }
@@ -84,30 +84,30 @@ pub fn ReturnStep() -> impl IntoView {
             }
             ReturnOutcome::Untrusted { problem, .. } => view! {
                 <div id="state-error" class="alert" role="alert" data-problem=format!("{problem:?}")>
-                    <h3>{move || t().state_title}</h3>
+                    <h3>{t.state_title}</h3>
                     <p>
                         {move || match problem {
-                            Untrusted::NothingStored => t().state_nothing_stored,
-                            Untrusted::Missing => t().state_missing,
-                            Untrusted::Mismatch => t().state_mismatch,
+                            Untrusted::NothingStored => t.state_nothing_stored,
+                            Untrusted::Missing => t.state_missing,
+                            Untrusted::Mismatch => t.state_mismatch,
                         }}
                     </p>
-                    <p>{move || t().state_why}</p>
+                    <p>{t.state_why}</p>
                 </div>
             }
             .into_any(),
             ReturnOutcome::Malformed { problem } => view! {
                 <div id="callback-error" class="alert" role="alert">
-                    <h3>{move || t().malformed_title}</h3>
+                    <h3>{t.malformed_title}</h3>
                     <p>
                         {move || match &problem {
-                            Malformed::Duplicate(p) => fill(t().malformed_duplicate, &[p]),
-                            Malformed::CodeAndError => t().malformed_code_and_error.to_string(),
-                            Malformed::Empty(p) => fill(t().malformed_empty, &[p]),
-                            Malformed::MissingReferer => t().malformed_no_referer.to_string(),
+                            Malformed::Duplicate(p) => fill(t.malformed_duplicate, &[p]),
+                            Malformed::CodeAndError => t.malformed_code_and_error.to_string(),
+                            Malformed::Empty(p) => fill(t.malformed_empty, &[p]),
+                            Malformed::MissingReferer => t.malformed_no_referer.to_string(),
                         }}
                     </p>
-                    <p>{move || t().malformed_fix}</p>
+                    <p>{t.malformed_fix}</p>
                 </div>
             }
             .into_any(),
@@ -115,8 +115,9 @@ pub fn ReturnStep() -> impl IntoView {
     };
     view! {
         <section id="return-panel" class="card" aria-labelledby="return-h">
-            <h2 id="return-h"><span class="n">"3"</span>{move || t().step_return}</h2>
+            <h2 id="return-h"><span class="n">"3"</span>{t.step_return}</h2>
             {body}
         </section>
     }
+    .into_any()
 }

@@ -8,9 +8,9 @@ use crate::{browser, use_ctx, ProxyHealth, Setup};
 
 /// The setup form. Enter anywhere moves on to consent.
 #[component]
-pub fn SetupStep() -> impl IntoView {
+pub fn SetupStep() -> AnyView {
     let ctx = use_ctx();
-    let t = move || ctx.t();
+    let t = ctx.t_now();
     let field = move |f: fn(&Setup) -> String| move || ctx.setup.with(f);
     let demo = move || ctx.setup.with(|s| s.demo);
     let custom = move || ctx.setup.with(|s| s.service == "custom");
@@ -50,7 +50,6 @@ pub fn SetupStep() -> impl IntoView {
         ProxyHealth::Missing => "missing",
     };
     let proxy_text = move || {
-        let t = t();
         match ctx.health.get() {
             ProxyHealth::Checking => t.proxy_checking.to_string(),
             ProxyHealth::Missing => fill(t.proxy_missing, &[&ctx.proxy_base()]),
@@ -71,13 +70,13 @@ pub fn SetupStep() -> impl IntoView {
 
     view! {
         <section id="setup-section" class="card" aria-labelledby="setup-h">
-            <h2 id="setup-h"><span class="n">"1"</span>{move || t().step_setup}</h2>
-            <p class="lead">{move || t().setup_intro}</p>
+            <h2 id="setup-h"><span class="n">"1"</span>{t.step_setup}</h2>
+            <p class="lead">{t.setup_intro}</p>
             <form on:submit=on_submit novalidate>
                 <div class="field">
                     <label for="service">
-                        {move || t().service}
-                        <Show when=demo><span class="tag">{move || t().demo_tag}</span></Show>
+                        {t.service}
+                        <Show when=demo><span class="tag">{t.demo_tag}</span></Show>
                     </label>
                     <select
                         id="service"
@@ -87,14 +86,14 @@ pub fn SetupStep() -> impl IntoView {
                             ctx.setup.update(|s| s.service = v);
                         }
                     >
-                        <option value="kommo">{move || t().service_kommo}</option>
-                        <option value="amocrm">{move || t().service_amocrm}</option>
-                        <option value="custom">{move || t().service_custom}</option>
+                        <option value="kommo">{t.service_kommo}</option>
+                        <option value="amocrm">{t.service_amocrm}</option>
+                        <option value="custom">{t.service_custom}</option>
                     </select>
                 </div>
                 <Show when=custom>
                     <div class="field">
-                        <label for="consent-base">{move || t().consent_base}</label>
+                        <label for="consent-base">{t.consent_base}</label>
                         <input
                             id="consent-base"
                             type="url"
@@ -110,7 +109,7 @@ pub fn SetupStep() -> impl IntoView {
                                 ctx.setup.update(|s| s.consent_base = v);
                             }
                         />
-                        <p id="consent-base-help" class="help">{move || t().consent_base_help}</p>
+                        <p id="consent-base-help" class="help">{t.consent_base_help}</p>
                         <p id="consent-base-error" class="error" aria-live="polite">
                             {move || ctx.consent_base_problem()}
                         </p>
@@ -118,8 +117,8 @@ pub fn SetupStep() -> impl IntoView {
                 </Show>
                 <div class="field">
                     <label for="client-id">
-                        {move || t().client_id}
-                        <Show when=demo><span class="tag">{move || t().demo_tag}</span></Show>
+                        {t.client_id}
+                        <Show when=demo><span class="tag">{t.demo_tag}</span></Show>
                     </label>
                     <input
                         id="client-id"
@@ -139,11 +138,11 @@ pub fn SetupStep() -> impl IntoView {
                             ctx.setup.update(|s| s.client_id = v);
                         }
                     />
-                    <p id="client-id-help" class="help">{move || t().client_id_help}</p>
+                    <p id="client-id-help" class="help">{t.client_id_help}</p>
                     <p id="client-id-error" class="error" aria-live="polite">{client_id_error}</p>
                 </div>
                 <div class="field">
-                    <label for="secret">{move || t().secret}</label>
+                    <label for="secret">{t.secret}</label>
                     <div class="row">
                         <input
                             id="secret"
@@ -163,11 +162,11 @@ pub fn SetupStep() -> impl IntoView {
                             aria-pressed=move || show_secret.get().to_string()
                             on:click=move |_| show_secret.update(|v| *v = !*v)
                         >
-                            {move || if show_secret.get() { t().hide } else { t().show }}
+                            {move || if show_secret.get() { t.hide } else { t.show }}
                         </button>
                     </div>
                     <p id="secret-help" class="help">
-                        {move || if ctx.secret_held() { t().secret_held } else { t().secret_help }}
+                        {move || if ctx.secret_held() { t.secret_held } else { t.secret_help }}
                     </p>
                     <label class="check">
                         <input
@@ -176,11 +175,11 @@ pub fn SetupStep() -> impl IntoView {
                             prop:checked=move || ctx.remember.get()
                             on:change=move |ev| ctx.remember.set(event_target_checked(&ev))
                         />
-                        <span>{move || t().remember_secret}</span>
+                        <span>{t.remember_secret}</span>
                     </label>
                 </div>
                 <div class="field">
-                    <label for="redirect-uri">{move || t().redirect_uri}</label>
+                    <label for="redirect-uri">{t.redirect_uri}</label>
                     <div class="row">
                         <input
                             id="redirect-uri"
@@ -199,16 +198,16 @@ pub fn SetupStep() -> impl IntoView {
                         />
                         <CopyButton id="copy-redirect-uri" text=redirect what="Redirect URI" />
                     </div>
-                    <p id="redirect-help" class="help">{move || t().redirect_help}</p>
+                    <p id="redirect-help" class="help">{t.redirect_help}</p>
                     <p id="redirect-error" class="error" aria-live="polite">{move || ctx.redirect_problem()}</p>
                     <Show when=redirect_elsewhere>
-                        <p class="warn">{move || t().redirect_elsewhere}</p>
+                        <p class="warn">{t.redirect_elsewhere}</p>
                     </Show>
                 </div>
                 <div class="field">
                     <label for="proxy-url">
-                        {move || t().proxy_url}
-                        <Show when=demo><span class="tag">{move || t().demo_tag}</span></Show>
+                        {t.proxy_url}
+                        <Show when=demo><span class="tag">{t.demo_tag}</span></Show>
                     </label>
                     <input
                         id="proxy-url"
@@ -226,15 +225,15 @@ pub fn SetupStep() -> impl IntoView {
                             ctx.setup.update(|s| s.proxy = v);
                         }
                     />
-                    <p id="proxy-help" class="help">{move || t().proxy_help}</p>
+                    <p id="proxy-help" class="help">{t.proxy_help}</p>
                     <p class="error" aria-live="polite">{move || ctx.proxy_problem()}</p>
                     <p id="proxy-status" class="status" data-state=proxy_state role="status" aria-live="polite">
                         {proxy_text}
                     </p>
-                    {move || cross_origin_proxy().map(|o| view! { <p class="warn">{fill(t().proxy_cross_origin, &[&o])}</p> })}
+                    {move || cross_origin_proxy().map(|o| view! { <p class="warn">{fill(t.proxy_cross_origin, &[&o])}</p> })}
                 </div>
                 <div class="field">
-                    <label for="prefix">{move || t().prefix}</label>
+                    <label for="prefix">{t.prefix}</label>
                     <input
                         id="prefix"
                         class="mono"
@@ -248,16 +247,16 @@ pub fn SetupStep() -> impl IntoView {
                             ctx.setup.update(|s| s.prefix = v);
                         }
                     />
-                    <p id="prefix-help" class="help">{move || t().prefix_help}</p>
+                    <p id="prefix-help" class="help">{t.prefix_help}</p>
                     <p id="prefix-error" class="error" aria-live="polite">{move || ctx.prefix_problem()}</p>
                 </div>
                 <div class="field">
-                    <span class="label" id="share-label">{move || t().share_link}</span>
+                    <span class="label" id="share-label">{t.share_link}</span>
                     <div class="row">
                         <code id="share-link" class="url grow" aria-labelledby="share-label">{share}</code>
                         <CopyButton id="copy-share-link" text=share what="link" />
                     </div>
-                    <p class="help">{move || t().share_help}</p>
+                    <p class="help">{t.share_help}</p>
                 </div>
                 <Show when=move || ctx.ret.with(|r| r.is_none())>
                     <div class="actions">
@@ -266,11 +265,12 @@ pub fn SetupStep() -> impl IntoView {
                             class="btn btn-primary"
                             disabled=move || !ctx.setup_problems().is_empty()
                         >
-                            {move || t().setup_next}
+                            {t.setup_next}
                         </button>
                     </div>
                 </Show>
             </form>
         </section>
     }
+    .into_any()
 }

@@ -13,7 +13,7 @@ use crate::token::TokenResponse;
 
 /// A return from consent, read and checked. Serializable so the page can keep it across a reload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ReturnOutcome {
     /// A code whose `state` matched. The account host still has to be checked ([`CodeReturn::account_host`]).
     Code { ret: CodeReturn },
@@ -49,7 +49,7 @@ impl From<StateProblem> for Untrusted {
 
 /// A serializable [`CallbackError`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "what", content = "param", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Malformed {
     Duplicate(String),
     CodeAndError,
