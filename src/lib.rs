@@ -671,7 +671,8 @@ pub fn AppWith(
                 </div>
             </Show>
             <Stepper />
-            <main>
+            // After the return the current step comes first and the setup moves below it (CSS order).
+            <main class:after-return=move || ctx.ret.with(|r| r.is_some())>
                 <steps::setup::SetupStep />
                 <Show when=move || ctx.ret.with(|r| r.is_none())>
                     <steps::consent::ConsentStep />

@@ -21,7 +21,6 @@ pub fn ExchangeStep() -> AnyView {
     };
     let proxy_found = move || matches!(ctx.health.get(), ProxyHealth::Found(_));
     let proxy_missing = move || matches!(ctx.health.get(), ProxyHealth::Missing);
-    let need_secret = RwSignal::new(false);
     // Known to be needed: the proxy answered and does not hold it, or there is no proxy. While the proxy is
     // still being checked the click goes through (the proxy or Kommo will say if the secret is missing).
     let secret_missing = move || {
@@ -48,11 +47,10 @@ pub fn ExchangeStep() -> AnyView {
     };
     let on_exchange = move |_| {
         if secret_missing() {
-            need_secret.set(true);
+            browser::scroll_to_id("secret");
             browser::focus_id("secret");
             return;
         }
-        need_secret.set(false);
         ctx.exchange();
     };
     let label = move || {
@@ -101,6 +99,31 @@ pub fn ExchangeStep() -> AnyView {
             <Show when=proxy_missing>
                 <p class="warn">{t.exchange_no_proxy}</p>
             </Show>
+            <div class="live" aria-live="assertive">
+                {move || error.get().map(|e| error_view(ctx.lang.get(), e))}
+            </div>
+            {move || raw().map(|r| view! {
+                <details class="raw">
+                    <summary>{t.raw_answer}</summary>
+                    <pre id="raw-answer">{r}</pre>
+                </details>
+            })}
+            <div class="live" aria-live="polite">
+                <Show when=secret_missing>
+                    <div class="warn row">
+                        <span class="grow">{t.need_secret}</span>
+                        <button type="button" class="btn btn-small" on:click=move |_| {
+                            browser::scroll_to_id("secret");
+                            browser::focus_id("secret");
+                        }>
+                            {t.go_secret}
+                        </button>
+                    </div>
+                </Show>
+                <Show when=lost>
+                    <p id="code-maybe-spent" class="warn">{t.code_maybe_spent}</p>
+                </Show>
+            </div>
             <Show when=move || !code_dead()>
                 <div class="actions">
                     <button
@@ -115,23 +138,6 @@ pub fn ExchangeStep() -> AnyView {
                     </button>
                 </div>
             </Show>
-            <div class="live" aria-live="polite">
-                <Show when=move || need_secret.get() && secret_missing()>
-                    <p class="error">{t.need_secret}</p>
-                </Show>
-                <Show when=lost>
-                    <p id="code-maybe-spent" class="warn">{t.code_maybe_spent}</p>
-                </Show>
-            </div>
-            <div class="live" aria-live="assertive">
-                {move || error.get().map(|e| error_view(ctx.lang.get(), e))}
-            </div>
-            {move || raw().map(|r| view! {
-                <details class="raw">
-                    <summary>{t.raw_answer}</summary>
-                    <pre id="raw-answer">{r}</pre>
-                </details>
-            })}
             <details class="manual" prop:open=move || !proxy_found()>
                 <summary>{t.manual_summary}</summary>
                 <p>{t.manual_intro}</p>

@@ -90,7 +90,7 @@ pub fn ResultStep() -> AnyView {
                     <span id=format!("{id}-label")>{format.label()}</span>
                     <CopyButton id=copy_id text=text what=format.label() />
                 </div>
-                <pre id=id class:masked=move || !reveal.get() tabindex="0" aria-labelledby=format!("{id}-label")>{text}</pre>
+                <pre id=id class="env" class:masked=move || !reveal.get() tabindex="0" aria-labelledby=format!("{id}-label")>{text}</pre>
             </div>
         }
     };

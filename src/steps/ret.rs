@@ -23,6 +23,9 @@ pub fn ReturnStep() -> AnyView {
                 let returned_id = ret.client_id.clone();
                 let from_widget = ret.from_widget;
                 let countdown = move || {
+                    if ctx.tokens().is_some_and(|r| r.is_ok()) {
+                        return view! { <p id="code-countdown" class="help" data-expired="0">{t.exchanged}</p> }.into_any();
+                    }
                     let left = (at + CODE_LIFETIME_SECS * 1000 - ctx.now.get()) / 1000;
                     if left <= 0 {
                         view! { <p id="code-countdown" class="warn" data-expired="1">{t.code_expired}</p> }.into_any()
