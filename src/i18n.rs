@@ -73,6 +73,7 @@ pub struct Tx {
     pub popup_blocked: &'static str,
     pub popup_waiting: &'static str,
     pub no_crypto: &'static str,
+    pub secret_not_kept: &'static str,
     pub popup_done: &'static str,
 
     // Return
@@ -242,6 +243,7 @@ static EN: Tx = Tx {
     go_popup: "Open in a popup",
     popup_blocked: "The browser blocked the popup. Allow popups for this page, or continue in this tab.",
     popup_waiting: "The consent page is open in a popup. Finish there; this page picks up the result.",
+    secret_not_kept: "In this tab the secret key is cleared while you are at Kommo: type it again on return, tick “Remember”, or use the popup (this page stays open).",
     no_crypto: "This browser offers no secure random numbers, so the page cannot protect the return. Use a current browser.",
     popup_done: "The result was passed to the original tab. You can close this window.",
 
@@ -387,6 +389,7 @@ static RU: Tx = Tx {
     go_popup: "Открыть во всплывающем окне",
     popup_blocked: "Браузер заблокировал всплывающее окно. Разрешите их для этой страницы или продолжите в этой вкладке.",
     popup_waiting: "Страница согласия открыта во всплывающем окне. Завершите там — эта страница получит результат.",
+    secret_not_kept: "В этой вкладке секретный ключ сотрётся, пока вы на стороне Kommo: введите его снова после возврата, отметьте «Запомнить» или используйте всплывающее окно (эта страница останется открытой).",
     no_crypto: "Браузер не даёт надёжных случайных чисел, поэтому страница не может защитить возврат. Используйте современный браузер.",
     popup_done: "Результат передан в исходную вкладку. Это окно можно закрыть.",
 

@@ -598,9 +598,9 @@ pub fn AppWith(
 
     // `/healthz` whenever the proxy URL settles.
     let generation = StoredValue::new(0u32);
+    let target = Memo::new(move |_| (ctx.proxy_base(), ctx.proxy_problem().is_none()));
     Effect::new(move |_| {
-        let base = ctx.proxy_base();
-        let valid = ctx.proxy_problem().is_none();
+        let (base, valid) = target.get();
         ctx.health.set(ProxyHealth::Checking);
         generation.update_value(|g| *g += 1);
         let mine = generation.get_value();
@@ -628,9 +628,10 @@ pub fn AppWith(
         );
     });
 
-    // A return posted by the consent popup: same origin only, handled exactly like a return on load.
+    // A return posted by the consent popup: same origin only, handled exactly like a return on load. Once a
+    // return is being handled, further messages (a second popup, a race) are ignored until "Start over".
     let listener = window_event_listener(leptos::ev::message, move |ev| {
-        if ev.origin() != browser::origin() || ctx.in_flight.get_untracked() {
+        if ev.origin() != browser::origin() || ctx.ret.with_untracked(|r| r.is_some()) {
             return;
         }
         if let Some(query) = browser::message_to_query(&ev.data()) {

@@ -650,3 +650,48 @@ fn env_values_are_the_ones_the_core_renders() {
     );
     assert_eq!(kommo::env::render(kommo::env::EnvFormat::Dotenv, "KOMMO_TEST_", &v), expected_dotenv());
 }
+
+#[wasm_bindgen_test]
+async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messages_are_ignored() {
+    let ns = "t-popup:";
+    fresh(ns, "");
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert!(m.has("#go-popup"));
+
+    // Another origin posting a perfectly shaped return is ignored.
+    let data = js_sys::Object::new();
+    js_sys::Reflect::set(&data, &"kind".into(), &browser::MESSAGE_KIND.into()).unwrap();
+    for (k, v) in [("code", CODE), ("state", STATE), ("referer", "kwid.kommo.com")] {
+        js_sys::Reflect::set(&data, &k.into(), &v.into()).unwrap();
+    }
+    let init = web_sys::MessageEventInit::new();
+    init.set_data(&data);
+    init.set_origin("https://evil.example");
+    let ev = web_sys::MessageEvent::new_with_event_init_dict("message", &init).unwrap();
+    window().dispatch_event(&ev).unwrap();
+    sleep(50).await;
+    leptos::task::tick().await;
+    assert!(!m.has("#return-panel"), "a message from another origin changes nothing");
+    assert_eq!(session().get_item(&format!("{ns}state")).unwrap().as_deref(), Some(STATE));
+
+    // What the popup really sends: postMessage to its opener, restricted to this origin.
+    assert!(browser::post_return(&window(), &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}")));
+    until("return from the popup", || m.has("#account-host")).await;
+    assert_eq!(m.text("#account-host"), "kwid.kommo.com");
+    assert_eq!(current_step(&m), "exchange");
+    m.click("#exchange");
+    until("result", || m.has("#result")).await;
+    assert_eq!(calls.borrow().len(), 1);
+    assert_eq!(calls.borrow()[0].request.code.as_deref(), Some(CODE));
+
+    // The same message again (a popup race) neither replaces the result nor posts again.
+    assert!(browser::post_return(&window(), &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com")));
+    sleep(50).await;
+    leptos::task::tick().await;
+    assert!(m.has("#result"));
+    assert_eq!(calls.borrow().len(), 1);
+}

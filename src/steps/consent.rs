@@ -68,6 +68,11 @@ pub fn ConsentStep() -> AnyView {
                     <p class="help">{t.consent_url_help}</p>
                     {move || custom_host().map(|h| view! { <p class="warn">{fill(t.consent_custom_warn, &[&h])}</p> })}
                 </div>
+                <Show when=move || {
+                    ctx.secret.with(|s| !s.trim().is_empty()) && !ctx.remember.get() && !ctx.secret_held()
+                }>
+                    <p class="help">{t.secret_not_kept}</p>
+                </Show>
                 <div class="actions">
                     <button type="button" id="go-same-tab" class="btn btn-primary" disabled=no_crypto on:click=go_same_tab>
                         {t.go_same_tab}
