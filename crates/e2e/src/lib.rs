@@ -104,13 +104,10 @@ impl Browser {
 
     /// Wait until an element matching `css` exists.
     pub async fn wait(&self, css: &str) -> Element {
-        self.client
-            .wait()
-            .at_most(WAIT)
-            .every(Duration::from_millis(50))
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("waiting for {css}: {e}\n{}", self.debug_text_blocking()))
+        match self.client.wait().at_most(WAIT).every(Duration::from_millis(50)).for_element(Locator::Css(css)).await {
+            Ok(el) => el,
+            Err(e) => panic!("waiting for {css}: {e}\n{}", self.failure_report().await),
+        }
     }
 
     /// Wait until the page has mounted and processed any return.
@@ -133,7 +130,7 @@ impl Browser {
                 }
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("{css} never appeared with {needle:?}\n{}", self.body_text().await);
+                panic!("{css} never appeared with {needle:?}\n{}", self.failure_report().await);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -202,8 +199,10 @@ impl Browser {
         }
     }
 
-    fn debug_text_blocking(&self) -> String {
-        "(see the screenshot in artifacts/e2e for the page at that moment)".to_string()
+    /// What the page showed when a wait failed: its URL and text, and a screenshot in artifacts/e2e.
+    async fn failure_report(&self) -> String {
+        let shot = self.screenshot("last-failure").await;
+        format!("at {}\nscreenshot: {}\npage text:\n{}", self.url().await, shot.display(), self.body_text().await)
     }
 
     /// Save a PNG screenshot under `artifacts/e2e/{name}.png`.
