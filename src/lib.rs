@@ -150,6 +150,8 @@ pub enum Popup {
     Idle,
     Open,
     Blocked,
+    /// Closed before a return arrived.
+    Closed,
 }
 
 /// The five steps.
@@ -209,6 +211,8 @@ pub struct Ctx {
     pub popup: RwSignal<Popup>,
     pub reveal: RwSignal<bool>,
     pub api: StoredValue<Rc<dyn Api>, LocalStorage>,
+    /// The consent popup this page opened, to notice when it is closed without a return.
+    pub popup_window: StoredValue<Option<web_sys::Window>, LocalStorage>,
     pub store: StoredValue<Store>,
     pub page_url: StoredValue<String>,
 }
@@ -268,6 +272,7 @@ impl Ctx {
             popup: RwSignal::new(Popup::Idle),
             reveal: RwSignal::new(false),
             api: StoredValue::new_local(config.api),
+            popup_window: StoredValue::new_local(None),
             store: StoredValue::new(store),
             page_url: StoredValue::new(page_url),
         };
@@ -497,7 +502,14 @@ impl Ctx {
             ctx.in_flight.set(false);
             match result {
                 Ok(raw) => ctx.keep_answer(raw, false, &request),
-                Err(e) => ctx.failure.set(Some(e)),
+                Err(e) => {
+                    // Whatever `/healthz` said before, there is no proxy answering now: say so in Setup and open
+                    // the manual way.
+                    if matches!(e, ApiError::ProxyUnreachable { .. }) {
+                        ctx.health.set(ProxyHealth::Missing);
+                    }
+                    ctx.failure.set(Some(e));
+                }
             }
         });
     }
@@ -642,7 +654,16 @@ pub fn AppWith(
     });
     on_cleanup(move || listener.remove());
 
-    if let Ok(ticker) = set_interval_with_handle(move || ctx.now.set(now()), Duration::from_secs(1)) {
+    let tick = move || {
+        ctx.now.set(now());
+        if ctx.popup.get_untracked() == Popup::Open
+            && ctx.popup_window.with_value(|w| w.as_ref().is_some_and(|w| w.closed().unwrap_or(false)))
+        {
+            ctx.popup_window.set_value(None);
+            ctx.popup.set(Popup::Closed);
+        }
+    };
+    if let Ok(ticker) = set_interval_with_handle(tick, Duration::from_secs(1)) {
         on_cleanup(move || ticker.clear());
     }
 

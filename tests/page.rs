@@ -482,14 +482,18 @@ async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
     fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
-    let (api, _) = FakeApi::new(None, Err(ApiError::ProxyUnreachable { url: "http://127.0.0.1:9/oauth2/access_token".into() }));
+    // The proxy answered /healthz, then went away before the exchange.
+    let (api, _) =
+        FakeApi::new(Some(health(false)), Err(ApiError::ProxyUnreachable { url: "http://127.0.0.1:9/oauth2/access_token".into() }));
     let m = mount(ns, api);
     ready(&m).await;
-    until("proxy missing", || m.attr("#proxy-status", "data-state").as_deref() == Some("missing")).await;
-    assert!(m.has("#curl-command"), "the manual way is offered");
+    until("proxy ok", || m.attr("#proxy-status", "data-state").as_deref() == Some("ok")).await;
+    assert!(m.q("details.manual").unwrap().get_attribute("open").is_none(), "manual way folded while a proxy answers");
     m.type_into("#secret", "s3cr3t");
     m.click("#exchange");
     until("proxy error", || m.has("#proxy-error")).await;
+    until("status follows", || m.attr("#proxy-status", "data-state").as_deref() == Some("missing")).await;
+    assert!(m.q("details.manual").unwrap().get_attribute("open").is_some(), "the manual way opens");
     assert_eq!(m.attr("#proxy-error", "data-proxy-error").as_deref(), Some("unreachable"));
     assert!(m.text("#proxy-error").contains("CORS"));
     assert!(!m.has("#exchange-error"));

@@ -20,7 +20,7 @@ pub fn ConsentStep() -> AnyView {
     };
     let url = Signal::derive(move || url_for(Way::SameTab).unwrap_or_default());
     let custom_host = move || {
-        ctx.setup.with(|s| s.service == "custom").then(|| browser::parse_url(&url.get()).map(|(_, h, _)| h)).flatten()
+        ctx.setup.with(|s| s.service == "custom" && !s.demo).then(|| browser::parse_url(&url.get()).map(|(_, h, _)| h)).flatten()
     };
     let go_same_tab = move |_| {
         if ctx.ensure_state().is_none() {
@@ -36,7 +36,9 @@ pub fn ConsentStep() -> AnyView {
         }
         if let Some(u) = url_for(Way::Popup) {
             // The state is already in sessionStorage; the popup gets a copy of it and this tab keeps its own.
-            ctx.popup.set(if browser::open_popup(&u).is_some() { Popup::Open } else { Popup::Blocked });
+            let opened = browser::open_popup(&u);
+            ctx.popup.set(if opened.is_some() { Popup::Open } else { Popup::Blocked });
+            ctx.popup_window.set_value(opened);
         }
     };
     let no_crypto = move || ctx.state.get().is_none();
@@ -87,6 +89,9 @@ pub fn ConsentStep() -> AnyView {
                     </Show>
                     <Show when=move || ctx.popup.get() == Popup::Open>
                         <p id="popup-waiting" class="status">{t.popup_waiting}</p>
+                    </Show>
+                    <Show when=move || ctx.popup.get() == Popup::Closed>
+                        <p id="popup-closed" class="warn">{t.popup_closed}</p>
                     </Show>
                 </div>
             </Show>

@@ -21,8 +21,13 @@ pub fn ExchangeStep() -> AnyView {
     };
     let proxy_found = move || matches!(ctx.health.get(), ProxyHealth::Found(_));
     let proxy_missing = move || matches!(ctx.health.get(), ProxyHealth::Missing);
-    // Known to be needed: the proxy answered and does not hold it, or there is no proxy. While the proxy is
-    // still being checked the click goes through (the proxy or Kommo will say if the secret is missing).
+    // The proxy answered and does not hold the secret: a click without one cannot work, so it only points to the
+    // field. Without a proxy the click still goes out (its error explains more than a guess) and curl needs it.
+    let secret_blocked = move || {
+        ctx.secret.with(|s| s.trim().is_empty())
+            && matches!(ctx.health.get(), ProxyHealth::Found(_))
+            && !ctx.secret_held()
+    };
     let secret_missing = move || {
         ctx.secret.with(|s| s.trim().is_empty())
             && !matches!(ctx.health.get(), ProxyHealth::Checking)
@@ -46,7 +51,7 @@ pub fn ExchangeStep() -> AnyView {
         error.with(|e| matches!(e, Some(ApiError::Kommo { error, .. }) if error.classify().needs_new_code()))
     };
     let on_exchange = move |_| {
-        if secret_missing() {
+        if secret_blocked() {
             browser::scroll_to_id("secret");
             browser::focus_id("secret");
             return;
