@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use kommo::proxy::{HEALTH_PATH, ACCOUNT_HEADER};
+use kommo::proxy::{ACCOUNT_HEADER, HEALTH_PATH};
 use kommo::token::{read_token_answer, TOKEN_PATH};
 use kommo::{Health, KommoError, ProxyError, TokenFailure, TokenRequest, TokenResponse};
 
@@ -36,7 +36,10 @@ pub enum ApiError {
     Proxy(ProxyError),
     /// The answer was not JSON: the URL is probably not the exchange proxy.
     #[error("the answer ({status}) is not JSON")]
-    NotJson { status: u16, content_type: Option<String> },
+    NotJson {
+        status: u16,
+        content_type: Option<String>,
+    },
     /// JSON without tokens or a recognisable error.
     #[error("the answer ({status}) has no tokens and no error")]
     Unexpected { status: u16 },
@@ -48,9 +51,10 @@ impl ApiError {
         read_token_answer(answer.status, &answer.body).map_err(|f| match f {
             TokenFailure::Kommo { status, error } => ApiError::Kommo { status, error },
             TokenFailure::Proxy(p) => ApiError::Proxy(p),
-            TokenFailure::NotJson { status, .. } => {
-                ApiError::NotJson { status, content_type: answer.content_type.clone() }
-            }
+            TokenFailure::NotJson { status, .. } => ApiError::NotJson {
+                status,
+                content_type: answer.content_type.clone(),
+            },
             TokenFailure::Unexpected { status } => ApiError::Unexpected { status },
         })
     }
@@ -61,7 +65,12 @@ pub trait Api {
     /// `GET {base}/healthz`.
     fn health(&self, base: &str) -> LocalFuture<Result<Health, ApiError>>;
     /// `POST {base}/oauth2/access_token` with `X-Kommo-Account: {host}` and the request as JSON.
-    fn token(&self, base: &str, host: &str, request: &TokenRequest) -> LocalFuture<Result<RawAnswer, ApiError>>;
+    fn token(
+        &self,
+        base: &str,
+        host: &str,
+        request: &TokenRequest,
+    ) -> LocalFuture<Result<RawAnswer, ApiError>>;
 }
 
 /// The real proxy over `fetch` (web-sys directly: smaller than an HTTP client crate).
@@ -70,7 +79,12 @@ pub struct HttpApi;
 
 /// `fetch(url, {method, headers, body})` → status, content type, body text. A `fetch` rejection is
 /// [`ApiError::ProxyUnreachable`]; a body that cannot be read is [`ApiError::AnswerLost`].
-async fn fetch(url: String, method: &str, headers: &[(&str, &str)], body: Option<String>) -> Result<RawAnswer, ApiError> {
+async fn fetch(
+    url: String,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> Result<RawAnswer, ApiError> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let unreachable = || ApiError::ProxyUnreachable { url: url.clone() };
@@ -87,13 +101,22 @@ async fn fetch(url: String, method: &str, headers: &[(&str, &str)], body: Option
         init.set_body(&wasm_bindgen::JsValue::from_str(&b));
     }
     let promise = crate::browser::window().fetch_with_str_and_init(&url, &init);
-    let resp: web_sys::Response =
-        JsFuture::from(promise).await.map_err(|_| unreachable())?.dyn_into().map_err(|_| unreachable())?;
+    let resp: web_sys::Response = JsFuture::from(promise)
+        .await
+        .map_err(|_| unreachable())?
+        .dyn_into()
+        .map_err(|_| unreachable())?;
     let status = resp.status();
     let content_type = resp.headers().get("content-type").ok().flatten();
     let lost = || ApiError::AnswerLost { url: url.clone() };
-    let text = JsFuture::from(resp.text().map_err(|_| lost())?).await.map_err(|_| lost())?;
-    Ok(RawAnswer { status, body: text.as_string().unwrap_or_default(), content_type })
+    let text = JsFuture::from(resp.text().map_err(|_| lost())?)
+        .await
+        .map_err(|_| lost())?;
+    Ok(RawAnswer {
+        status,
+        body: text.as_string().unwrap_or_default(),
+        content_type,
+    })
 }
 
 impl Api for HttpApi {
@@ -103,17 +126,34 @@ impl Api for HttpApi {
             let a = fetch(url, "GET", &[], None).await?;
             match serde_json::from_str::<Health>(&a.body) {
                 Ok(h) if (200..300).contains(&a.status) && h.status == "ok" => Ok(h),
-                _ => Err(ApiError::NotJson { status: a.status, content_type: a.content_type }),
+                _ => Err(ApiError::NotJson {
+                    status: a.status,
+                    content_type: a.content_type,
+                }),
             }
         })
     }
 
-    fn token(&self, base: &str, host: &str, request: &TokenRequest) -> LocalFuture<Result<RawAnswer, ApiError>> {
+    fn token(
+        &self,
+        base: &str,
+        host: &str,
+        request: &TokenRequest,
+    ) -> LocalFuture<Result<RawAnswer, ApiError>> {
         let url = format!("{base}{TOKEN_PATH}");
         let host = host.to_string();
         let body = request.to_json();
         Box::pin(async move {
-            fetch(url, "POST", &[("Content-Type", "application/json"), (ACCOUNT_HEADER, &host)], Some(body)).await
+            fetch(
+                url,
+                "POST",
+                &[
+                    ("Content-Type", "application/json"),
+                    (ACCOUNT_HEADER, &host),
+                ],
+                Some(body),
+            )
+            .await
         })
     }
 }

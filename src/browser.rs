@@ -27,7 +27,11 @@ pub fn hash() -> String {
 /// This page's address without query and fragment: the default redirect URI.
 pub fn page_url() -> String {
     let loc = window().location();
-    format!("{}{}", loc.origin().unwrap_or_default(), loc.pathname().unwrap_or_default())
+    format!(
+        "{}{}",
+        loc.origin().unwrap_or_default(),
+        loc.pathname().unwrap_or_default()
+    )
 }
 
 /// Replace the address bar's URL without a navigation (removes a read code from history).
@@ -40,14 +44,22 @@ pub fn replace_url(url: &str) {
 /// Remove the query from the address bar, keeping path and fragment.
 pub fn strip_query() {
     let loc = window().location();
-    let url = format!("{}{}", loc.pathname().unwrap_or_default(), loc.hash().unwrap_or_default());
+    let url = format!(
+        "{}{}",
+        loc.pathname().unwrap_or_default(),
+        loc.hash().unwrap_or_default()
+    );
     replace_url(&url);
 }
 
 /// Remove the fragment from the address bar, keeping path and query.
 pub fn strip_fragment() {
     let loc = window().location();
-    let url = format!("{}{}", loc.pathname().unwrap_or_default(), loc.search().unwrap_or_default());
+    let url = format!(
+        "{}{}",
+        loc.pathname().unwrap_or_default(),
+        loc.search().unwrap_or_default()
+    );
     replace_url(&url);
 }
 
@@ -95,7 +107,9 @@ pub async fn copy_text(text: &str) -> bool {
     if clipboard.is_undefined() || clipboard.is_null() {
         return false;
     }
-    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text)).await.is_ok()
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text))
+        .await
+        .is_ok()
 }
 
 /// Parse an absolute URL with the browser's URL API: `(protocol, hostname, origin)`.
@@ -131,7 +145,14 @@ pub fn same_origin_opener() -> Option<Window> {
 
 /// The fields a popup posts to its opener.
 pub const MESSAGE_KIND: &str = "kommo-oauth-helper/return";
-pub const RETURN_FIELDS: [&str; 6] = ["code", "state", "referer", "client_id", "from_widget", "error"];
+pub const RETURN_FIELDS: [&str; 6] = [
+    "code",
+    "state",
+    "referer",
+    "client_id",
+    "from_widget",
+    "error",
+];
 
 /// Post `{kind, code, state, referer, client_id, from_widget, error}` (values from the query, missing ones
 /// `null`) to `target`, restricted to this page's own origin.
@@ -157,7 +178,10 @@ pub fn message_to_query(data: &JsValue) -> Option<String> {
     }
     let mut out = form_urlencoded::Serializer::new(String::new());
     for field in RETURN_FIELDS {
-        if let Some(v) = Reflect::get(data, &field.into()).ok().and_then(|v| v.as_string()) {
+        if let Some(v) = Reflect::get(data, &field.into())
+            .ok()
+            .and_then(|v| v.as_string())
+        {
             out.append_pair(field, &v);
         }
     }
@@ -191,17 +215,24 @@ pub fn scroll_to_id(id: &str) {
 /// Copy through a temporary off-screen textarea and `execCommand("copy")` (browsers without the clipboard API
 /// or without permission). Focus goes back to where it was.
 pub fn copy_text_fallback(text: &str) -> bool {
-    let Some(doc) = window().document() else { return false };
+    let Some(doc) = window().document() else {
+        return false;
+    };
     let Some(body) = doc.body() else { return false };
     let previous = doc.active_element();
-    let Ok(el) = doc.create_element("textarea") else { return false };
+    let Ok(el) = doc.create_element("textarea") else {
+        return false;
+    };
     let area: web_sys::HtmlTextAreaElement = el.unchecked_into();
     area.set_value(text);
     let _ = area.set_attribute("readonly", "");
     let _ = area.set_attribute("style", "position:fixed;top:-1000px;opacity:0");
     let _ = body.append_child(&area);
     area.select();
-    let ok = doc.unchecked_ref::<web_sys::HtmlDocument>().exec_command("copy").unwrap_or(false);
+    let ok = doc
+        .unchecked_ref::<web_sys::HtmlDocument>()
+        .exec_command("copy")
+        .unwrap_or(false);
     area.remove();
     if let Some(p) = previous.and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok()) {
         let _ = p.focus();

@@ -45,7 +45,10 @@ pub struct AppConfig {
 
 impl Default for AppConfig {
     fn default() -> Self {
-        AppConfig { api: Rc::new(HttpApi), store: Store::new(STORE_NS) }
+        AppConfig {
+            api: Rc::new(HttpApi),
+            store: Store::new(STORE_NS),
+        }
     }
 }
 
@@ -85,7 +88,10 @@ impl Setup {
                 *slot = v;
             }
         };
-        if let Some(s) = link.service.filter(|s| matches!(s.as_str(), "kommo" | "amocrm" | "custom")) {
+        if let Some(s) = link
+            .service
+            .filter(|s| matches!(s.as_str(), "kommo" | "amocrm" | "custom"))
+        {
             self.service = s;
         }
         set(&mut self.consent_base, link.consent_base);
@@ -101,7 +107,11 @@ impl Setup {
         let some = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         SetupLink {
             service: Some(self.service.clone()),
-            consent_base: if self.service == "custom" { some(&self.consent_base) } else { None },
+            consent_base: if self.service == "custom" {
+                some(&self.consent_base)
+            } else {
+                None
+            },
             client_id: some(&self.client_id),
             redirect_uri: some(&self.redirect_uri).filter(|r| r != page_url),
             proxy: some(&self.proxy),
@@ -132,7 +142,11 @@ pub struct Answer {
 
 impl Answer {
     pub fn raw(&self) -> RawAnswer {
-        RawAnswer { status: self.status, body: self.body.clone(), content_type: self.content_type.clone() }
+        RawAnswer {
+            status: self.status,
+            body: self.body.clone(),
+            content_type: self.content_type.clone(),
+        }
     }
 }
 
@@ -165,7 +179,13 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [Step::Setup, Step::Consent, Step::Return, Step::Exchange, Step::Result];
+    pub const ALL: [Step; 5] = [
+        Step::Setup,
+        Step::Consent,
+        Step::Return,
+        Step::Exchange,
+        Step::Result,
+    ];
 
     /// The `data-step` value.
     pub fn key(self) -> &'static str {
@@ -232,7 +252,9 @@ fn url_problem(t: &'static Tx, s: &str) -> Option<&'static str> {
     if s.is_empty() {
         return Some(t.err_url_required);
     }
-    let Some((protocol, host, _)) = browser::parse_url(s) else { return Some(t.err_not_url) };
+    let Some((protocol, host, _)) = browser::parse_url(s) else {
+        return Some(t.err_not_url);
+    };
     match protocol.as_str() {
         "https:" => None,
         "http:" if matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") => None,
@@ -249,13 +271,16 @@ impl Ctx {
             .get(Area::Local, keys::LANG)
             .map(|c| if c == "ru" { Lang::Ru } else { Lang::En })
             .unwrap_or_else(|| Lang::from_tag(&browser::browser_language()));
-        let mut setup: Setup =
-            store.get_json(Area::Session, keys::SETUP).unwrap_or_else(|| Setup::defaults(&page_url));
+        let mut setup: Setup = store
+            .get_json(Area::Session, keys::SETUP)
+            .unwrap_or_else(|| Setup::defaults(&page_url));
         if let Some(link) = SetupLink::from_fragment(&browser::hash()) {
             setup.apply_link(link);
             browser::strip_fragment();
         }
-        let remembered = store.get(Area::Local, keys::SECRET).filter(|s| !s.is_empty());
+        let remembered = store
+            .get(Area::Local, keys::SECRET)
+            .filter(|s| !s.is_empty());
         let ctx = Ctx {
             lang: RwSignal::new(lang),
             remember: RwSignal::new(remembered.is_some()),
@@ -277,7 +302,8 @@ impl Ctx {
             page_url: StoredValue::new(page_url),
         };
         let posted = ctx.store().get(Area::Session, keys::POSTED);
-        ctx.posted.set(posted.is_some() && posted == ctx.code_return().map(|(c, _)| c.code));
+        ctx.posted
+            .set(posted.is_some() && posted == ctx.code_return().map(|(c, _)| c.code));
         ctx
     }
 
@@ -297,7 +323,9 @@ impl Ctx {
     }
 
     pub fn service(&self) -> Service {
-        self.setup.with(|s| Service::from_key(&s.service, s.consent_base.trim()).unwrap_or(Service::Kommo))
+        self.setup.with(|s| {
+            Service::from_key(&s.service, s.consent_base.trim()).unwrap_or(Service::Kommo)
+        })
     }
 
     pub fn client_id(&self) -> Result<String, ClientIdError> {
@@ -314,7 +342,9 @@ impl Ctx {
     }
 
     pub fn consent_base_problem(&self) -> Option<&'static str> {
-        let (custom, base) = self.setup.with(|s| (s.service == "custom", s.consent_base.clone()));
+        let (custom, base) = self
+            .setup
+            .with(|s| (s.service == "custom", s.consent_base.clone()));
         custom.then(|| url_problem(self.t(), &base)).flatten()
     }
 
@@ -328,7 +358,10 @@ impl Ctx {
     }
 
     pub fn prefix_problem(&self) -> Option<&'static str> {
-        self.setup.with(|s| parse_prefix(&s.prefix)).err().map(|_| self.t().err_prefix)
+        self.setup
+            .with(|s| parse_prefix(&s.prefix))
+            .err()
+            .map(|_| self.t().err_prefix)
     }
 
     /// Everything that keeps the consent step closed, in the order of the fields.
@@ -347,7 +380,9 @@ impl Ctx {
 
     /// The proxy's base URL without a trailing slash (this page's origin when the field is empty).
     pub fn proxy_base(&self) -> String {
-        let p = self.setup.with(|s| s.proxy.trim().trim_end_matches('/').to_string());
+        let p = self
+            .setup
+            .with(|s| s.proxy.trim().trim_end_matches('/').to_string());
         if p.is_empty() {
             browser::origin()
         } else {
@@ -373,14 +408,18 @@ impl Ctx {
     /// The verified code return and when it arrived.
     pub fn code_return(&self) -> Option<(CodeReturn, i64)> {
         self.ret.with(|r| match r {
-            Some(Received { outcome: ReturnOutcome::Code { ret }, at }) => Some((ret.clone(), *at)),
+            Some(Received {
+                outcome: ReturnOutcome::Code { ret },
+                at,
+            }) => Some((ret.clone(), *at)),
             _ => None,
         })
     }
 
     /// The token answer, interpreted.
     pub fn tokens(&self) -> Option<Result<TokenResponse, ApiError>> {
-        self.answer.with(|a| a.as_ref().map(|a| ApiError::read_answer(&a.raw())))
+        self.answer
+            .with(|a| a.as_ref().map(|a| ApiError::read_answer(&a.raw())))
     }
 
     pub fn step(&self) -> Step {
@@ -429,7 +468,9 @@ impl Ctx {
     fn accept_return_untracked(&self, query: &str) {
         let store = self.store();
         let stored = store.get(Area::Session, keys::STATE);
-        let Some(outcome) = read_return(query, stored.as_deref()) else { return };
+        let Some(outcome) = read_return(query, stored.as_deref()) else {
+            return;
+        };
         store.remove(Area::Session, keys::STATE);
         self.state.set(None);
         self.forget_exchange();
@@ -472,7 +513,9 @@ impl Ctx {
         let (code, _) = self.code_return()?;
         let client_id = self.client_id().ok()?;
         let redirect = self.setup.with(|s| s.redirect_uri.trim().to_string());
-        Some(TokenRequest::authorization_code(&client_id, secret, &code.code, &redirect))
+        Some(TokenRequest::authorization_code(
+            &client_id, secret, &code.code, &redirect,
+        ))
     }
 
     /// Post the code through the proxy, once: the code is recorded as posted before the request leaves.
@@ -484,9 +527,15 @@ impl Ctx {
         if self.in_flight.get_untracked() {
             return;
         }
-        let Some((code, _)) = self.code_return() else { return };
-        let Ok(host) = code.account_host() else { return };
-        let Some(request) = self.token_request(self.secret.get_untracked().trim()) else { return };
+        let Some((code, _)) = self.code_return() else {
+            return;
+        };
+        let Ok(host) = code.account_host() else {
+            return;
+        };
+        let Some(request) = self.token_request(self.secret.get_untracked().trim()) else {
+            return;
+        };
         let store = self.store();
         store.set(Area::Session, keys::POSTED, &code.code);
         store.remove(Area::Session, keys::ANSWER);
@@ -540,15 +589,31 @@ impl Ctx {
             return Err(t.paste_empty);
         }
         let value: serde_json::Value = serde_json::from_str(text).map_err(|_| t.paste_not_json)?;
-        let has_token = value.get("access_token").and_then(|v| v.as_str()).is_some_and(|s| !s.is_empty());
+        let has_token = value
+            .get("access_token")
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| !s.is_empty());
         let status = if has_token {
             200
         } else {
-            value.get("status").and_then(|s| s.as_u64()).map(|s| s as u16).filter(|s| *s >= 400).unwrap_or(400)
+            value
+                .get("status")
+                .and_then(|s| s.as_u64())
+                .map(|s| s as u16)
+                .filter(|s| *s >= 400)
+                .unwrap_or(400)
         };
         let request = self.token_request("").ok_or(t.paste_empty)?;
         self.failure.set(None);
-        self.keep_answer(RawAnswer { status, body: text.to_string(), content_type: None }, true, &request);
+        self.keep_answer(
+            RawAnswer {
+                status,
+                body: text.to_string(),
+                content_type: None,
+            },
+            true,
+            &request,
+        );
         Ok(())
     }
 }
@@ -572,7 +637,8 @@ pub fn AppWith(
             if browser::post_return(&opener, &search) {
                 browser::strip_query();
                 browser::close_self();
-                return view! { <PopupDone lang=Lang::from_tag(&browser::browser_language()) /> }.into_any();
+                return view! { <PopupDone lang=Lang::from_tag(&browser::browser_language()) /> }
+                    .into_any();
             }
         }
     }
@@ -603,7 +669,10 @@ pub fn AppWith(
     });
     Effect::new(move |_| {
         let code = ctx.lang.get().code();
-        if let Some(el) = browser::window().document().and_then(|d| d.document_element()) {
+        if let Some(el) = browser::window()
+            .document()
+            .and_then(|d| d.document_element())
+        {
             let _ = el.set_attribute("lang", code);
         }
     });
@@ -657,7 +726,9 @@ pub fn AppWith(
     let tick = move || {
         ctx.now.set(now());
         if ctx.popup.get_untracked() == Popup::Open
-            && ctx.popup_window.with_value(|w| w.as_ref().is_some_and(|w| w.closed().unwrap_or(false)))
+            && ctx
+                .popup_window
+                .with_value(|w| w.as_ref().is_some_and(|w| w.closed().unwrap_or(false)))
         {
             ctx.popup_window.set_value(None);
             ctx.popup.set(Popup::Closed);
@@ -758,7 +829,11 @@ fn Stepper() -> impl IntoView {
 fn LangSwitch() -> impl IntoView {
     let ctx = use_ctx();
     let on_change = move |ev| {
-        let lang = if event_target_value(&ev) == "ru" { Lang::Ru } else { Lang::En };
+        let lang = if event_target_value(&ev) == "ru" {
+            Lang::Ru
+        } else {
+            Lang::En
+        };
         ctx.store().set(Area::Local, keys::LANG, lang.code());
         ctx.lang.set(lang);
         // The content was re-rendered in the new language: keep the keyboard where it was.
@@ -780,7 +855,15 @@ fn LangSwitch() -> impl IntoView {
 fn StartOver() -> impl IntoView {
     let ctx = use_ctx();
     let visible = move || {
-        let declined = ctx.ret.with(|r| matches!(r, Some(Received { outcome: ReturnOutcome::Declined { .. }, .. })));
+        let declined = ctx.ret.with(|r| {
+            matches!(
+                r,
+                Some(Received {
+                    outcome: ReturnOutcome::Declined { .. },
+                    ..
+                })
+            )
+        });
         (ctx.ret.with(|r| r.is_some()) || ctx.answer.with(|a| a.is_some())) && !declined
     };
     view! {

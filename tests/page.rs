@@ -39,20 +39,41 @@ struct FakeApi {
 }
 
 impl FakeApi {
-    fn new(health: Option<Health>, token: Result<RawAnswer, ApiError>) -> (Rc<Self>, Rc<RefCell<Vec<Call>>>) {
+    fn new(
+        health: Option<Health>,
+        token: Result<RawAnswer, ApiError>,
+    ) -> (Rc<Self>, Rc<RefCell<Vec<Call>>>) {
         let calls = Rc::new(RefCell::new(Vec::new()));
-        (Rc::new(FakeApi { health, token, calls: calls.clone() }), calls)
+        (
+            Rc::new(FakeApi {
+                health,
+                token,
+                calls: calls.clone(),
+            }),
+            calls,
+        )
     }
 }
 
 impl Api for FakeApi {
     fn health(&self, base: &str) -> LocalFuture<Result<Health, ApiError>> {
-        let r = self.health.clone().ok_or(ApiError::ProxyUnreachable { url: base.to_string() });
+        let r = self.health.clone().ok_or(ApiError::ProxyUnreachable {
+            url: base.to_string(),
+        });
         Box::pin(async move { r })
     }
 
-    fn token(&self, base: &str, host: &str, request: &TokenRequest) -> LocalFuture<Result<RawAnswer, ApiError>> {
-        self.calls.borrow_mut().push(Call { base: base.into(), host: host.into(), request: request.clone() });
+    fn token(
+        &self,
+        base: &str,
+        host: &str,
+        request: &TokenRequest,
+    ) -> LocalFuture<Result<RawAnswer, ApiError>> {
+        self.calls.borrow_mut().push(Call {
+            base: base.into(),
+            host: host.into(),
+            request: request.clone(),
+        });
         let r = self.token.clone();
         Box::pin(async move { r })
     }
@@ -71,7 +92,10 @@ fn health(holds_secret: bool) -> Health {
 const EXP: i64 = 1_900_000_000;
 fn access_token() -> String {
     let payload = serde_json::json!({"aud": CLIENT_ID, "exp": EXP, "sub": "7", "account_id": 31000001, "scopes": ["crm", "files"]});
-    format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", kommo::jwt::encode_segment(&payload))
+    format!(
+        "eyJhbGciOiJSUzI1NiJ9.{}.c2ln",
+        kommo::jwt::encode_segment(&payload)
+    )
 }
 
 fn token_body() -> String {
@@ -86,7 +110,11 @@ fn token_body() -> String {
 }
 
 fn ok_answer() -> Result<RawAnswer, ApiError> {
-    Ok(RawAnswer { status: 200, body: token_body(), content_type: Some("application/json".into()) })
+    Ok(RawAnswer {
+        status: 200,
+        body: token_body(),
+        content_type: Some("application/json".into()),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -109,7 +137,15 @@ fn fresh(ns: &str, url: &str) {
     Store::new(ns).clear_all();
     local().set_item(&format!("{ns}lang"), "en").unwrap();
     let path = window().location().pathname().unwrap();
-    window().history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("{path}{url}"))).unwrap();
+    window()
+        .history()
+        .unwrap()
+        .replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}{url}")),
+        )
+        .unwrap();
 }
 
 /// A valid setup in sessionStorage, as the page keeps it.
@@ -118,7 +154,9 @@ fn store_setup(ns: &str) {
         "service": "kommo", "consent_base": "", "client_id": CLIENT_ID,
         "redirect_uri": "https://helper.example/", "proxy": "", "prefix": "KOMMO_TEST_", "demo": false
     });
-    session().set_item(&format!("{ns}setup"), &setup.to_string()).unwrap();
+    session()
+        .set_item(&format!("{ns}setup"), &setup.to_string())
+        .unwrap();
 }
 
 struct Mounted {
@@ -134,16 +172,24 @@ impl Mounted {
         self.q(sel).is_some()
     }
     fn text(&self, sel: &str) -> String {
-        self.q(sel).unwrap_or_else(|| panic!("{sel} not found")).text_content().unwrap_or_default()
+        self.q(sel)
+            .unwrap_or_else(|| panic!("{sel} not found"))
+            .text_content()
+            .unwrap_or_default()
     }
     fn attr(&self, sel: &str, name: &str) -> Option<String> {
         self.q(sel)?.get_attribute(name)
     }
     fn input(&self, sel: &str) -> HtmlInputElement {
-        self.q(sel).unwrap_or_else(|| panic!("{sel} not found")).unchecked_into()
+        self.q(sel)
+            .unwrap_or_else(|| panic!("{sel} not found"))
+            .unchecked_into()
     }
     fn click(&self, sel: &str) {
-        self.q(sel).unwrap_or_else(|| panic!("{sel} not found")).unchecked_into::<HtmlElement>().click();
+        self.q(sel)
+            .unwrap_or_else(|| panic!("{sel} not found"))
+            .unchecked_into::<HtmlElement>()
+            .click();
     }
     /// Type into an input or textarea the way a user does (value + `input` event).
     fn type_into(&self, sel: &str, value: &str) {
@@ -159,7 +205,9 @@ impl Mounted {
     fn tick_box(&self, sel: &str, on: bool) {
         let input = self.input(sel);
         input.set_checked(on);
-        input.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+        input
+            .dispatch_event(&web_sys::Event::new("change").unwrap())
+            .unwrap();
     }
 }
 
@@ -168,13 +216,21 @@ fn mount(ns: &str, api: Rc<dyn Api>) -> Mounted {
     let root: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&root).unwrap();
     let store = Store::new(ns);
-    let handle = leptos::mount::mount_to(root.clone(), move || view! { <AppWith config=AppConfig { api, store } /> });
-    Mounted { root, _handle: Box::new(handle) }
+    let handle = leptos::mount::mount_to(
+        root.clone(),
+        move || view! { <AppWith config=AppConfig { api, store } /> },
+    );
+    Mounted {
+        root,
+        _handle: Box::new(handle),
+    }
 }
 
 async fn sleep(ms: i32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {
-        window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+        window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
 }
@@ -192,11 +248,16 @@ async fn until(what: &str, cond: impl Fn() -> bool) {
 }
 
 async fn ready(m: &Mounted) {
-    until("data-ready", || m.attr("#app", "data-ready").as_deref() == Some("1")).await;
+    until("data-ready", || {
+        m.attr("#app", "data-ready").as_deref() == Some("1")
+    })
+    .await;
 }
 
 fn current_step(m: &Mounted) -> String {
-    m.q("[aria-current=\"step\"]").and_then(|e| e.get_attribute("data-step")).unwrap_or_default()
+    m.q("[aria-current=\"step\"]")
+        .and_then(|e| e.get_attribute("data-step"))
+        .unwrap_or_default()
 }
 
 /// Every key and value of one namespace, in both storage areas.
@@ -240,15 +301,23 @@ fn expected_dotenv() -> String {
 #[wasm_bindgen_test]
 async fn state_mismatch_stops_and_never_exchanges() {
     let ns = "t-mismatch:";
-    fresh(ns, &format!("?code={CODE}&state={OTHER_STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={OTHER_STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
     assert!(m.has("#state-error"), "the CSRF stop is shown");
-    assert_eq!(m.attr("#state-error", "data-problem").as_deref(), Some("Mismatch"));
-    assert!(m.text("#state-error").contains("cross-site request forgery"));
+    assert_eq!(
+        m.attr("#state-error", "data-problem").as_deref(),
+        Some("Mismatch")
+    );
+    assert!(m
+        .text("#state-error")
+        .contains("cross-site request forgery"));
     assert!(!m.has("#exchange"), "no way to exchange an untrusted code");
     assert!(!m.has("#curl-command"), "no curl either");
     assert!(m.has("#start-over"));
@@ -256,8 +325,14 @@ async fn state_mismatch_stops_and_never_exchanges() {
     sleep(50).await;
     assert!(calls.borrow().is_empty(), "nothing was posted");
     let stored = all_storage_values(ns);
-    assert!(!stored.contains(CODE), "the untrusted code is not kept: {stored}");
-    assert!(session().get_item(&format!("{ns}posted")).unwrap().is_none());
+    assert!(
+        !stored.contains(CODE),
+        "the untrusted code is not kept: {stored}"
+    );
+    assert!(session()
+        .get_item(&format!("{ns}posted"))
+        .unwrap()
+        .is_none());
     assert_eq!(window().location().search().unwrap(), "");
     // Start over gives a fresh state and the consent step.
     m.click("#start-over");
@@ -270,12 +345,18 @@ async fn state_mismatch_stops_and_never_exchanges() {
 #[wasm_bindgen_test]
 async fn a_return_in_a_tab_that_started_nothing_is_refused() {
     let ns = "t-nothing:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    assert_eq!(m.attr("#state-error", "data-problem").as_deref(), Some("NothingStored"));
+    assert_eq!(
+        m.attr("#state-error", "data-problem").as_deref(),
+        Some("NothingStored")
+    );
     assert!(!m.has("#exchange"));
     assert!(calls.borrow().is_empty());
 }
@@ -283,19 +364,32 @@ async fn a_return_in_a_tab_that_started_nothing_is_refused() {
 #[wasm_bindgen_test]
 async fn declined_consent_says_so_and_offers_retry() {
     let ns = "t-denied:";
-    fresh(ns, &format!("?error=access_denied&state={STATE}&client_id={CLIENT_ID}"));
+    fresh(
+        ns,
+        &format!("?error=access_denied&state={STATE}&client_id={CLIENT_ID}"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    assert!(m.text("#denied").contains("Decline"), "{}", m.text("#denied"));
-    assert!(!m.has("#start-over"), "the declined panel has its own Try again");
+    assert!(
+        m.text("#denied").contains("Decline"),
+        "{}",
+        m.text("#denied")
+    );
+    assert!(
+        !m.has("#start-over"),
+        "the declined panel has its own Try again"
+    );
     assert!(!m.has("#exchange"));
     m.click("#retry");
     until("consent again", || m.has("#go-same-tab")).await;
     assert!(!m.has("#denied"));
-    assert!(session().get_item(&format!("{ns}state")).unwrap().is_some(), "a fresh state for the retry");
+    assert!(
+        session().get_item(&format!("{ns}state")).unwrap().is_some(),
+        "a fresh state for the retry"
+    );
     assert!(calls.borrow().is_empty());
 }
 
@@ -325,19 +419,36 @@ async fn malformed_return_names_the_problem() {
 #[wasm_bindgen_test]
 async fn query_is_stripped_and_the_return_survives_a_reload() {
     let ns = "t-strip:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}#top"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}#top"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    assert_eq!(window().location().search().unwrap(), "", "the code left the address bar");
-    assert_eq!(window().location().hash().unwrap(), "#top", "the fragment stays");
+    assert_eq!(
+        window().location().search().unwrap(),
+        "",
+        "the code left the address bar"
+    );
+    assert_eq!(
+        window().location().hash().unwrap(),
+        "#top",
+        "the fragment stays"
+    );
     assert_eq!(m.text("#account-host"), "kwid.kommo.com");
     let countdown = m.text("#code-countdown");
-    assert!(countdown.contains("20:00") || countdown.contains("19:5"), "{countdown}");
+    assert!(
+        countdown.contains("20:00") || countdown.contains("19:5"),
+        "{countdown}"
+    );
     assert_eq!(current_step(&m), "exchange");
-    assert!(session().get_item(&format!("{ns}state")).unwrap().is_none(), "the state is used up");
+    assert!(
+        session().get_item(&format!("{ns}state")).unwrap().is_none(),
+        "the state is used up"
+    );
     // A reload (re-mount without the query) still knows the return.
     drop(m);
     let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
@@ -351,7 +462,10 @@ async fn query_is_stripped_and_the_return_survives_a_reload() {
 #[wasm_bindgen_test]
 async fn exchange_posts_once_and_renders_the_env_block() {
     let ns = "t-exchange:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let (api, calls) = FakeApi::new(Some(health(false)), ok_answer());
@@ -365,22 +479,45 @@ async fn exchange_posts_once_and_renders_the_env_block() {
     assert_eq!(calls.borrow().len(), 1);
     let call = calls.borrow()[0].clone();
     assert_eq!(call.host, "kwid.kommo.com");
-    assert_eq!(call.base, window().location().origin().unwrap(), "empty proxy URL means this origin");
+    assert_eq!(
+        call.base,
+        window().location().origin().unwrap(),
+        "empty proxy URL means this origin"
+    );
     assert_eq!(
         call.request,
         TokenRequest::authorization_code(CLIENT_ID, "s3cr3t", CODE, "https://helper.example/")
     );
-    assert_eq!(session().get_item(&format!("{ns}posted")).unwrap().as_deref(), Some(CODE));
+    assert_eq!(
+        session()
+            .get_item(&format!("{ns}posted"))
+            .unwrap()
+            .as_deref(),
+        Some(CODE)
+    );
     assert_eq!(current_step(&m), "result");
     assert_eq!(m.text("#env-dotenv"), expected_dotenv());
-    until("token in its field", || m.input("#access-token").value() == access_token()).await;
-    assert_eq!(m.input("#access-token").type_(), "password", "masked until revealed");
+    until("token in its field", || {
+        m.input("#access-token").value() == access_token()
+    })
+    .await;
+    assert_eq!(
+        m.input("#access-token").type_(),
+        "password",
+        "masked until revealed"
+    );
     m.click("#reveal-tokens");
     until("revealed", || m.input("#access-token").type_() == "text").await;
     assert_eq!(m.input("#refresh-token").value(), "def50200refresh");
-    assert_eq!(m.text("#expires-at"), browser::local_time(EXP as f64 * 1000.0));
+    assert_eq!(
+        m.text("#expires-at"),
+        browser::local_time(EXP as f64 * 1000.0)
+    );
     let shell = m.text("#env-shell");
-    assert!(shell.contains("export KOMMO_TEST_CLIENT_SECRET='s3cr3t'\n"), "{shell}");
+    assert!(
+        shell.contains("export KOMMO_TEST_CLIENT_SECRET='s3cr3t'\n"),
+        "{shell}"
+    );
     let json: serde_json::Value = serde_json::from_str(&m.text("#env-json")).unwrap();
     assert_eq!(json["KOMMO_TEST_ACCESS_TOKEN"], access_token().as_str());
     assert_eq!(json["KOMMO_TEST_DOMAIN"], "kwid");
@@ -402,54 +539,99 @@ async fn exchange_posts_once_and_renders_the_env_block() {
 #[wasm_bindgen_test]
 async fn proxy_holding_the_secret_gives_an_empty_secret_with_a_note() {
     let ns = "t-held:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    until("proxy ok", || m.attr("#proxy-status", "data-state").as_deref() == Some("ok")).await;
-    assert!(m.text("#proxy-status").contains("holds the secret key for this integration"));
+    until("proxy ok", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
+    })
+    .await;
+    assert!(m
+        .text("#proxy-status")
+        .contains("holds the secret key for this integration"));
     m.click("#exchange");
     until("result", || m.has("#result")).await;
     assert_eq!(calls.borrow()[0].request.client_secret, "");
     let dotenv = m.text("#env-dotenv");
-    assert!(dotenv.contains("# CLIENT_SECRET is empty: the exchange proxy holds the secret key\n"), "{dotenv}");
+    assert!(
+        dotenv.contains("# CLIENT_SECRET is empty: the exchange proxy holds the secret key\n"),
+        "{dotenv}"
+    );
     assert!(dotenv.contains("KOMMO_TEST_CLIENT_SECRET=''\n"));
 }
 
 #[wasm_bindgen_test]
 async fn without_a_secret_nothing_is_posted() {
     let ns = "t-nosecret:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let (api, calls) = FakeApi::new(Some(health(false)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    until("proxy ok", || m.attr("#proxy-status", "data-state").as_deref() == Some("ok")).await;
+    until("proxy ok", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
+    })
+    .await;
     m.click("#exchange");
-    until("need secret", || m.root.text_content().unwrap().contains("Enter the secret key in Setup")).await;
+    until("need secret", || {
+        m.root
+            .text_content()
+            .unwrap()
+            .contains("Enter the secret key in Setup")
+    })
+    .await;
     assert!(calls.borrow().is_empty());
-    assert!(session().get_item(&format!("{ns}posted")).unwrap().is_none());
+    assert!(session()
+        .get_item(&format!("{ns}posted"))
+        .unwrap()
+        .is_none());
 }
 
 #[wasm_bindgen_test]
 async fn kommo_refusal_is_explained_and_inputs_are_kept() {
     let ns = "t-refused:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let body = serde_json::to_string(&Hint::CheckClientSecret.error()).unwrap();
-    let (api, calls) = FakeApi::new(Some(health(false)), Ok(RawAnswer { status: 401, body: body.clone(), content_type: None }));
+    let (api, calls) = FakeApi::new(
+        Some(health(false)),
+        Ok(RawAnswer {
+            status: 401,
+            body: body.clone(),
+            content_type: None,
+        }),
+    );
     let m = mount(ns, api);
     ready(&m).await;
     m.type_into("#secret", "wrong");
     m.click("#exchange");
     until("exchange error", || m.has("#exchange-error")).await;
-    assert_eq!(m.attr("#exchange-error", "data-hint").as_deref(), Some("check_client_secret"));
-    assert_eq!(m.text("#hint-cause"), Hint::CheckClientSecret.explain(Lang::En).cause);
-    assert_eq!(m.text("#hint-fix"), Hint::CheckClientSecret.explain(Lang::En).fix);
+    assert_eq!(
+        m.attr("#exchange-error", "data-hint").as_deref(),
+        Some("check_client_secret")
+    );
+    assert_eq!(
+        m.text("#hint-cause"),
+        Hint::CheckClientSecret.explain(Lang::En).cause
+    );
+    assert_eq!(
+        m.text("#hint-fix"),
+        Hint::CheckClientSecret.explain(Lang::En).fix
+    );
     assert!(m.text("#raw-answer").contains(&body));
     assert!(m.text("#raw-answer").starts_with("HTTP 401"));
     assert_eq!(m.input("#secret").value(), "wrong", "the input is kept");
@@ -462,46 +644,102 @@ async fn kommo_refusal_is_explained_and_inputs_are_kept() {
 #[wasm_bindgen_test]
 async fn a_dead_code_offers_only_start_over() {
     let ns = "t-dead:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let body = serde_json::to_string(&Hint::CodeRevoked.error()).unwrap();
-    let (api, _) = FakeApi::new(Some(health(true)), Ok(RawAnswer { status: 400, body, content_type: None }));
+    let (api, _) = FakeApi::new(
+        Some(health(true)),
+        Ok(RawAnswer {
+            status: 400,
+            body,
+            content_type: None,
+        }),
+    );
     let m = mount(ns, api);
     ready(&m).await;
     m.click("#exchange");
     until("exchange error", || m.has("#exchange-error")).await;
-    assert_eq!(m.attr("#exchange-error", "data-hint").as_deref(), Some("code_revoked"));
+    assert_eq!(
+        m.attr("#exchange-error", "data-hint").as_deref(),
+        Some("code_revoked")
+    );
     assert!(!m.has("#exchange"), "a revoked code cannot be tried again");
-    assert_eq!(m.root.query_selector_all("#start-over").unwrap().length(), 1);
+    assert_eq!(
+        m.root.query_selector_all("#start-over").unwrap().length(),
+        1
+    );
 }
 
 #[wasm_bindgen_test]
 async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
     let ns = "t-unreachable:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     // The proxy answered /healthz, then went away before the exchange.
-    let (api, _) =
-        FakeApi::new(Some(health(false)), Err(ApiError::ProxyUnreachable { url: "http://127.0.0.1:9/oauth2/access_token".into() }));
+    let (api, _) = FakeApi::new(
+        Some(health(false)),
+        Err(ApiError::ProxyUnreachable {
+            url: "http://127.0.0.1:9/oauth2/access_token".into(),
+        }),
+    );
     let m = mount(ns, api);
     ready(&m).await;
-    until("proxy ok", || m.attr("#proxy-status", "data-state").as_deref() == Some("ok")).await;
-    assert!(m.q("details.manual").unwrap().get_attribute("open").is_none(), "manual way folded while a proxy answers");
+    until("proxy ok", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
+    })
+    .await;
+    assert!(
+        m.q("details.manual")
+            .unwrap()
+            .get_attribute("open")
+            .is_none(),
+        "manual way folded while a proxy answers"
+    );
     m.type_into("#secret", "s3cr3t");
     m.click("#exchange");
     until("proxy error", || m.has("#proxy-error")).await;
-    until("status follows", || m.attr("#proxy-status", "data-state").as_deref() == Some("missing")).await;
-    assert!(m.q("details.manual").unwrap().get_attribute("open").is_some(), "the manual way opens");
-    assert_eq!(m.attr("#proxy-error", "data-proxy-error").as_deref(), Some("unreachable"));
+    until("status follows", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("missing")
+    })
+    .await;
+    assert!(
+        m.q("details.manual")
+            .unwrap()
+            .get_attribute("open")
+            .is_some(),
+        "the manual way opens"
+    );
+    assert_eq!(
+        m.attr("#proxy-error", "data-proxy-error").as_deref(),
+        Some("unreachable")
+    );
     assert!(m.text("#proxy-error").contains("CORS"));
     assert!(!m.has("#exchange-error"));
-    assert_eq!(session().get_item(&format!("{ns}posted")).unwrap().as_deref(), Some(CODE));
+    assert_eq!(
+        session()
+            .get_item(&format!("{ns}posted"))
+            .unwrap()
+            .as_deref(),
+        Some(CODE)
+    );
     // The curl command targets the account host with the exact request.
     let curl = m.text("#curl-command");
-    assert!(curl.starts_with("curl -sS -X POST 'https://kwid.kommo.com/oauth2/access_token'"), "{curl}");
-    assert!(curl.contains(&format!("\"code\":\"{CODE}\"")) && curl.contains("\"client_secret\":\"s3cr3t\""));
+    assert!(
+        curl.starts_with("curl -sS -X POST 'https://kwid.kommo.com/oauth2/access_token'"),
+        "{curl}"
+    );
+    assert!(
+        curl.contains(&format!("\"code\":\"{CODE}\""))
+            && curl.contains("\"client_secret\":\"s3cr3t\"")
+    );
 
     // A reload while the answer never came: the page says the code may be spent and does not post by itself.
     drop(m);
@@ -516,7 +754,10 @@ async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
 #[wasm_bindgen_test]
 async fn pasted_answer_feeds_the_result() {
     let ns = "t-paste:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let (api, calls) = FakeApi::new(None, ok_answer());
@@ -525,18 +766,27 @@ async fn pasted_answer_feeds_the_result() {
     m.type_into("#secret", "s3cr3t");
     m.type_into("#paste-answer", "not json");
     m.click("#use-pasted");
-    until("paste error", || m.text("#paste-error").contains("not JSON")).await;
+    until("paste error", || {
+        m.text("#paste-error").contains("not JSON")
+    })
+    .await;
     m.type_into("#paste-answer", &format!("  {}\n", token_body()));
     m.click("#use-pasted");
     until("result", || m.has("#result")).await;
     assert_eq!(m.text("#env-dotenv"), expected_dotenv());
-    assert!(calls.borrow().is_empty(), "the manual way posts nothing through the page");
+    assert!(
+        calls.borrow().is_empty(),
+        "the manual way posts nothing through the page"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn pasted_kommo_error_gets_the_same_hint() {
     let ns = "t-paste-err:";
-    fresh(ns, &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let (api, _) = FakeApi::new(None, ok_answer());
@@ -546,8 +796,14 @@ async fn pasted_kommo_error_gets_the_same_hint() {
     m.type_into("#paste-answer", &body);
     m.click("#use-pasted");
     until("exchange error", || m.has("#exchange-error")).await;
-    assert_eq!(m.attr("#exchange-error", "data-hint").as_deref(), Some("code_expired"));
-    assert_eq!(m.text("#hint-cause"), Hint::CodeExpired.explain(Lang::En).cause);
+    assert_eq!(
+        m.attr("#exchange-error", "data-hint").as_deref(),
+        Some("code_expired")
+    );
+    assert_eq!(
+        m.text("#hint-cause"),
+        Hint::CodeExpired.explain(Lang::En).cause
+    );
     assert!(m.text("#raw-answer").starts_with("HTTP 400"));
 }
 
@@ -565,28 +821,49 @@ async fn setup_survives_a_remount_and_the_secret_only_with_remember() {
     m.type_into("#secret", "s3cr3t-value");
     until("consent step", || current_step(&m) == "consent").await;
     let url = m.text("#consent-url");
-    assert!(url.starts_with(&format!("https://www.kommo.com/oauth?client_id={CLIENT_ID}&state=")), "{url}");
+    assert!(
+        url.starts_with(&format!(
+            "https://www.kommo.com/oauth?client_id={CLIENT_ID}&state="
+        )),
+        "{url}"
+    );
     assert!(url.ends_with("&mode=post_message"));
     let state = session().get_item(&format!("{ns}state")).unwrap().unwrap();
     assert!(url.contains(&state));
     let share = m.text("#share-link");
-    assert!(share.contains("prefix=my_app_") && share.contains("proxy=http%3A%2F%2F127.0.0.1%3A8082"), "{share}");
+    assert!(
+        share.contains("prefix=my_app_") && share.contains("proxy=http%3A%2F%2F127.0.0.1%3A8082"),
+        "{share}"
+    );
     assert!(!share.contains("s3cr3t"));
-    assert!(!all_storage_values(ns).contains("s3cr3t-value"), "no secret in storage without remember");
+    assert!(
+        !all_storage_values(ns).contains("s3cr3t-value"),
+        "no secret in storage without remember"
+    );
     drop(m);
 
     let (api, _) = FakeApi::new(None, ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    assert_eq!(m.input("#client-id").value().trim(), CLIENT_ID.to_uppercase());
+    assert_eq!(
+        m.input("#client-id").value().trim(),
+        CLIENT_ID.to_uppercase()
+    );
     assert_eq!(m.input("#prefix").value(), "my_app_");
     assert_eq!(m.input("#proxy-url").value(), "http://127.0.0.1:8082");
     assert_eq!(m.input("#secret").value(), "", "the secret is not kept");
 
     m.type_into("#secret", "s3cr3t-value");
     m.tick_box("#remember-secret", true);
-    until("remembered", || local().get_item(&format!("{ns}secret")).unwrap().as_deref() == Some("s3cr3t-value")).await;
-    assert!(!session().get_item(&format!("{ns}setup")).unwrap().unwrap().contains("s3cr3t"));
+    until("remembered", || {
+        local().get_item(&format!("{ns}secret")).unwrap().as_deref() == Some("s3cr3t-value")
+    })
+    .await;
+    assert!(!session()
+        .get_item(&format!("{ns}setup"))
+        .unwrap()
+        .unwrap()
+        .contains("s3cr3t"));
     drop(m);
     let (api, _) = FakeApi::new(None, ok_answer());
     let m = mount(ns, api);
@@ -594,7 +871,10 @@ async fn setup_survives_a_remount_and_the_secret_only_with_remember() {
     assert_eq!(m.input("#secret").value(), "s3cr3t-value");
     assert!(m.input("#remember-secret").checked());
     m.tick_box("#remember-secret", false);
-    until("forgotten", || local().get_item(&format!("{ns}secret")).unwrap().is_none()).await;
+    until("forgotten", || {
+        local().get_item(&format!("{ns}secret")).unwrap().is_none()
+    })
+    .await;
     assert!(!all_storage_values(ns).contains("s3cr3t-value"));
 }
 
@@ -608,17 +888,39 @@ async fn a_shared_link_prefills_the_demo_and_use_real_leaves_it() {
     let (api, _) = FakeApi::new(None, ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    assert_eq!(window().location().hash().unwrap(), "", "the setup fragment is taken and removed");
+    assert_eq!(
+        window().location().hash().unwrap(),
+        "",
+        "the setup fragment is taken and removed"
+    );
     assert!(m.has("#demo-badge"));
-    assert_eq!(m.q("#service").unwrap().unchecked_into::<web_sys::HtmlSelectElement>().value(), "custom");
+    assert_eq!(
+        m.q("#service")
+            .unwrap()
+            .unchecked_into::<web_sys::HtmlSelectElement>()
+            .value(),
+        "custom"
+    );
     assert_eq!(m.input("#consent-base").value(), "http://127.0.0.1:8081");
     assert_eq!(m.input("#client-id").value(), CLIENT_ID);
-    assert_eq!(m.input("#secret").value(), "", "a link never sets the secret");
-    assert!(m.text("#consent-url").starts_with("http://127.0.0.1:8081/oauth?client_id="));
+    assert_eq!(
+        m.input("#secret").value(),
+        "",
+        "a link never sets the secret"
+    );
+    assert!(m
+        .text("#consent-url")
+        .starts_with("http://127.0.0.1:8081/oauth?client_id="));
     m.click("#use-real");
     until("demo gone", || !m.has("#demo-badge")).await;
     assert!(!m.has("#use-real"));
-    assert_eq!(m.q("#service").unwrap().unchecked_into::<web_sys::HtmlSelectElement>().value(), "kommo");
+    assert_eq!(
+        m.q("#service")
+            .unwrap()
+            .unchecked_into::<web_sys::HtmlSelectElement>()
+            .value(),
+        "kommo"
+    );
     assert_eq!(m.input("#client-id").value(), "");
     assert!(!m.has("#consent-base"));
 }
@@ -633,9 +935,14 @@ async fn language_switch_is_remembered() {
     assert!(m.text("h1").contains("Kommo OAuth Helper"));
     let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
     select.set_value("ru");
-    select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
     until("russian", || m.text("h1").contains("Помощник")).await;
-    assert_eq!(local().get_item(&format!("{ns}lang")).unwrap().as_deref(), Some("ru"));
+    assert_eq!(
+        local().get_item(&format!("{ns}lang")).unwrap().as_deref(),
+        Some("ru")
+    );
     assert!(m.has("[data-step=\"setup\"][aria-current=\"step\"]"));
 }
 
@@ -652,7 +959,10 @@ fn env_values_are_the_ones_the_core_renders() {
         &tokens,
         &browser::local_time(EXP as f64 * 1000.0),
     );
-    assert_eq!(kommo::env::render(kommo::env::EnvFormat::Dotenv, "KOMMO_TEST_", &v), expected_dotenv());
+    assert_eq!(
+        kommo::env::render(kommo::env::EnvFormat::Dotenv, "KOMMO_TEST_", &v),
+        expected_dotenv()
+    );
 }
 
 #[wasm_bindgen_test]
@@ -669,7 +979,11 @@ async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messa
     // Another origin posting a perfectly shaped return is ignored.
     let data = js_sys::Object::new();
     js_sys::Reflect::set(&data, &"kind".into(), &browser::MESSAGE_KIND.into()).unwrap();
-    for (k, v) in [("code", CODE), ("state", STATE), ("referer", "kwid.kommo.com")] {
+    for (k, v) in [
+        ("code", CODE),
+        ("state", STATE),
+        ("referer", "kwid.kommo.com"),
+    ] {
         js_sys::Reflect::set(&data, &k.into(), &v.into()).unwrap();
     }
     let init = web_sys::MessageEventInit::new();
@@ -679,11 +993,23 @@ async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messa
     window().dispatch_event(&ev).unwrap();
     sleep(50).await;
     leptos::task::tick().await;
-    assert!(!m.has("#return-panel"), "a message from another origin changes nothing");
-    assert_eq!(session().get_item(&format!("{ns}state")).unwrap().as_deref(), Some(STATE));
+    assert!(
+        !m.has("#return-panel"),
+        "a message from another origin changes nothing"
+    );
+    assert_eq!(
+        session()
+            .get_item(&format!("{ns}state"))
+            .unwrap()
+            .as_deref(),
+        Some(STATE)
+    );
 
     // What the popup really sends: postMessage to its opener, restricted to this origin.
-    assert!(browser::post_return(&window(), &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}")));
+    assert!(browser::post_return(
+        &window(),
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}")
+    ));
     until("return from the popup", || m.has("#account-host")).await;
     assert_eq!(m.text("#account-host"), "kwid.kommo.com");
     assert_eq!(current_step(&m), "exchange");
@@ -693,7 +1019,10 @@ async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messa
     assert_eq!(calls.borrow()[0].request.code.as_deref(), Some(CODE));
 
     // The same message again (a popup race) neither replaces the result nor posts again.
-    assert!(browser::post_return(&window(), &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com")));
+    assert!(browser::post_return(
+        &window(),
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com")
+    ));
     sleep(50).await;
     leptos::task::tick().await;
     assert!(m.has("#result"));

@@ -16,11 +16,16 @@ pub fn ConsentStep() -> AnyView {
     let url_for = move |way: Way| -> Option<String> {
         let state = ctx.state.get()?;
         let client_id = ctx.client_id().ok()?;
-        ctx.setup_problems().is_empty().then(|| consent_url(&ctx.service(), &client_id, &state, way.mode()))
+        ctx.setup_problems()
+            .is_empty()
+            .then(|| consent_url(&ctx.service(), &client_id, &state, way.mode()))
     };
     let url = Signal::derive(move || url_for(Way::SameTab).unwrap_or_default());
     let custom_host = move || {
-        ctx.setup.with(|s| s.service == "custom" && !s.demo).then(|| browser::parse_url(&url.get()).map(|(_, h, _)| h)).flatten()
+        ctx.setup
+            .with(|s| s.service == "custom" && !s.demo)
+            .then(|| browser::parse_url(&url.get()).map(|(_, h, _)| h))
+            .flatten()
     };
     let go_same_tab = move |_| {
         if ctx.ensure_state().is_none() {
@@ -37,7 +42,11 @@ pub fn ConsentStep() -> AnyView {
         if let Some(u) = url_for(Way::Popup) {
             // The state is already in sessionStorage; the popup gets a copy of it and this tab keeps its own.
             let opened = browser::open_popup(&u);
-            ctx.popup.set(if opened.is_some() { Popup::Open } else { Popup::Blocked });
+            ctx.popup.set(if opened.is_some() {
+                Popup::Open
+            } else {
+                Popup::Blocked
+            });
             ctx.popup_window.set_value(opened);
         }
     };

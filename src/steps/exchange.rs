@@ -7,9 +7,9 @@ use kommo::outcome::hint_key;
 use kommo::{Hint, ProxyErrorCode};
 
 use crate::i18n::{fill, tx};
-use kommo::Lang;
 use crate::widgets::CopyButton;
 use crate::{browser, use_ctx, ApiError, ProxyHealth};
+use kommo::Lang;
 
 /// The exchange step.
 #[component]
@@ -17,7 +17,10 @@ pub fn ExchangeStep() -> AnyView {
     let ctx = use_ctx();
     let t = ctx.t_now();
     let host = move || {
-        ctx.code_return().and_then(|(c, _)| c.account_host().ok()).map(|h| h.to_string()).unwrap_or_default()
+        ctx.code_return()
+            .and_then(|(c, _)| c.account_host().ok())
+            .map(|h| h.to_string())
+            .unwrap_or_default()
     };
     let proxy_found = move || matches!(ctx.health.get(), ProxyHealth::Found(_));
     let proxy_missing = move || matches!(ctx.health.get(), ProxyHealth::Missing);
@@ -72,7 +75,11 @@ pub fn ExchangeStep() -> AnyView {
     let raw = move || {
         let a = ctx.answer.get()?;
         error.with(|e| e.is_some()).then(|| {
-            let ct = a.content_type.clone().map(|c| format!(" ({c})")).unwrap_or_default();
+            let ct = a
+                .content_type
+                .clone()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
             format!("HTTP {}{}\n\n{}", a.status, ct, a.body)
         })
     };
@@ -184,7 +191,11 @@ fn error_view(lang: Lang, e: ApiError) -> AnyView {
     let (kind, cause, fix): (&str, String, &str) = match e {
         ApiError::Kommo { status, error } => {
             let hint = error.classify();
-            let said = error.hint.clone().or(error.title.clone()).unwrap_or_else(|| format!("HTTP {status}"));
+            let said = error
+                .hint
+                .clone()
+                .or(error.title.clone())
+                .unwrap_or_else(|| format!("HTTP {status}"));
             let ex = hint.explain(lang);
             return view! {
                 <div id="exchange-error" class="alert" role="alert" data-hint=hint_key(hint)>
@@ -202,28 +213,44 @@ fn error_view(lang: Lang, e: ApiError) -> AnyView {
             </div>
         }
         .into_any(),
-                ApiError::ProxyUnreachable { ref url } => ("unreachable", fill(t.unreachable_cause, &[url]), t.unreachable_fix),
-                ApiError::AnswerLost { ref url } => ("answer_lost", fill(t.lost_cause, &[url]), t.code_maybe_spent),
-                ApiError::NotJson { status, ref content_type } => (
-                    "not_json",
-                    fill(t.not_json_cause, &[&status.to_string(), content_type.as_deref().unwrap_or("?")]),
-                    t.not_json_fix,
-                ),
-                ApiError::Proxy(ref p) => (
-                    p.proxy_error.as_str(),
-                    fill(t.proxy_said, &[&p.message]),
-                    match p.proxy_error {
-                        ProxyErrorCode::MissingAccount | ProxyErrorCode::BadAccountHost => t.proxy_fix_account,
-                        ProxyErrorCode::BodyTooLarge | ProxyErrorCode::BadRequest => t.proxy_fix_request,
-                        ProxyErrorCode::ClientNotAllowed => t.proxy_fix_client,
-                        ProxyErrorCode::RateLimited => t.proxy_fix_rate,
-                        ProxyErrorCode::UpstreamUnreachable => t.proxy_fix_upstream,
-                        ProxyErrorCode::UpstreamTimeout => t.proxy_fix_timeout,
-                        ProxyErrorCode::UpstreamNotJson => t.proxy_fix_upstream_html,
-                        ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
-                        ProxyErrorCode::Internal => t.proxy_fix_internal,
-                    },
-                ),
+        ApiError::ProxyUnreachable { ref url } => (
+            "unreachable",
+            fill(t.unreachable_cause, &[url]),
+            t.unreachable_fix,
+        ),
+        ApiError::AnswerLost { ref url } => (
+            "answer_lost",
+            fill(t.lost_cause, &[url]),
+            t.code_maybe_spent,
+        ),
+        ApiError::NotJson {
+            status,
+            ref content_type,
+        } => (
+            "not_json",
+            fill(
+                t.not_json_cause,
+                &[&status.to_string(), content_type.as_deref().unwrap_or("?")],
+            ),
+            t.not_json_fix,
+        ),
+        ApiError::Proxy(ref p) => (
+            p.proxy_error.as_str(),
+            fill(t.proxy_said, &[&p.message]),
+            match p.proxy_error {
+                ProxyErrorCode::MissingAccount | ProxyErrorCode::BadAccountHost => {
+                    t.proxy_fix_account
+                }
+                ProxyErrorCode::BodyTooLarge | ProxyErrorCode::BadRequest => t.proxy_fix_request,
+                ProxyErrorCode::ClientNotAllowed => t.proxy_fix_client,
+                ProxyErrorCode::RateLimited => t.proxy_fix_rate,
+                ProxyErrorCode::UpstreamUnreachable => t.proxy_fix_upstream,
+                ProxyErrorCode::UpstreamTimeout => t.proxy_fix_timeout,
+                ProxyErrorCode::UpstreamNotJson => t.proxy_fix_upstream_html,
+                ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
+                ProxyErrorCode::Internal => t.proxy_fix_internal,
+            },
+        ),
     };
     let kind = kind.to_string();
     view! {

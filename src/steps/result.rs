@@ -48,8 +48,18 @@ pub fn ResultStep() -> AnyView {
         } else {
             SecretSource::Unknown
         };
-        let values = env_values(&host, &answer.client_id, secret, &answer.redirect_uri, &tokens, &expires);
-        let prefix = ctx.setup.with(|s| parse_prefix(&s.prefix)).unwrap_or_else(|_| DEFAULT_PREFIX.to_string());
+        let values = env_values(
+            &host,
+            &answer.client_id,
+            secret,
+            &answer.redirect_uri,
+            &tokens,
+            &expires,
+        );
+        let prefix = ctx
+            .setup
+            .with(|s| parse_prefix(&s.prefix))
+            .unwrap_or_else(|_| DEFAULT_PREFIX.to_string());
         let claims = claims.map(|c| {
             let dash = "—".to_string();
             fill(
@@ -57,7 +67,11 @@ pub fn ResultStep() -> AnyView {
                 &[
                     c.sub.as_deref().unwrap_or("—"),
                     &c.account_id.map(|a| a.to_string()).unwrap_or(dash.clone()),
-                    &if c.scopes.is_empty() { dash } else { c.scopes.join(", ") },
+                    &if c.scopes.is_empty() {
+                        dash
+                    } else {
+                        c.scopes.join(", ")
+                    },
                 ],
             )
         });
@@ -73,7 +87,9 @@ pub fn ResultStep() -> AnyView {
             json: render(EnvFormat::Json, &prefix, &values),
         })
     });
-    let get = move |f: fn(&Shown) -> String| Signal::derive(move || shown.with(|s| s.as_ref().map(f).unwrap_or_default()));
+    let get = move |f: fn(&Shown) -> String| {
+        Signal::derive(move || shown.with(|s| s.as_ref().map(f).unwrap_or_default()))
+    };
     let access = get(|s| s.access.clone());
     let refresh = get(|s| s.refresh.clone());
     let dotenv = get(|s| s.dotenv.clone());
@@ -83,7 +99,10 @@ pub fn ResultStep() -> AnyView {
     let kind = move || if reveal.get() { "text" } else { "password" };
     let secret_unknown = move || ctx.secret.with(|s| s.trim().is_empty()) && !ctx.secret_held();
 
-    let block = move |format: EnvFormat, id: &'static str, copy_id: &'static str, text: Signal<String>| {
+    let block = move |format: EnvFormat,
+                      id: &'static str,
+                      copy_id: &'static str,
+                      text: Signal<String>| {
         view! {
             <div class="codeblock">
                 <div class="codehead">

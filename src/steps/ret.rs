@@ -15,7 +15,9 @@ pub fn ReturnStep() -> AnyView {
     let ctx = use_ctx();
     let t = ctx.t_now();
     let body = move || {
-        let Some(Received { outcome, at }) = ctx.ret.get() else { return ().into_any() };
+        let Some(Received { outcome, at }) = ctx.ret.get() else {
+            return ().into_any();
+        };
         match outcome {
             ReturnOutcome::Code { ret } => {
                 let host = ret.account_host();

@@ -49,22 +49,20 @@ pub fn SetupStep() -> AnyView {
         ProxyHealth::Found(_) => "ok",
         ProxyHealth::Missing => "missing",
     };
-    let proxy_text = move || {
-        match ctx.health.get() {
-            ProxyHealth::Checking => t.proxy_checking.to_string(),
-            ProxyHealth::Missing => fill(t.proxy_missing, &[&ctx.proxy_base()]),
-            ProxyHealth::Found(h) => {
-                let mut s = fill(t.proxy_ok, &[&ctx.proxy_base(), &h.version]);
-                s.push(' ');
-                if ctx.secret_held() {
-                    s.push_str(t.proxy_holds_this);
-                } else if let (true, Some(other)) = (h.holds_secret, h.client_id.as_deref()) {
-                    s.push_str(&fill(t.proxy_holds_other, &[other]));
-                } else {
-                    s.push_str(t.proxy_holds_none);
-                }
-                s
+    let proxy_text = move || match ctx.health.get() {
+        ProxyHealth::Checking => t.proxy_checking.to_string(),
+        ProxyHealth::Missing => fill(t.proxy_missing, &[&ctx.proxy_base()]),
+        ProxyHealth::Found(h) => {
+            let mut s = fill(t.proxy_ok, &[&ctx.proxy_base(), &h.version]);
+            s.push(' ');
+            if ctx.secret_held() {
+                s.push_str(t.proxy_holds_this);
+            } else if let (true, Some(other)) = (h.holds_secret, h.client_id.as_deref()) {
+                s.push_str(&fill(t.proxy_holds_other, &[other]));
+            } else {
+                s.push_str(t.proxy_holds_none);
             }
+            s
         }
     };
 
@@ -216,7 +214,7 @@ pub fn SetupStep() -> AnyView {
                         inputmode="url"
                         autocomplete="off"
                         spellcheck="false"
-                        placeholder=move || browser::origin()
+                        placeholder=browser::origin()
                         aria-describedby="proxy-help proxy-status"
                         aria-invalid=move || ctx.proxy_problem().is_some().to_string()
                         prop:value=field(|s| s.proxy.clone())
