@@ -37,6 +37,14 @@ else
   cargo install --locked trunk --version "$trunk_version" --force
 fi
 
+# The tests need Node.js (CSP Evaluator, Vercel's route compiler); scripts/test.sh passes --browser.
+if [ "${1:-}" = "--browser" ] && ! command -v npm >/dev/null 2>&1; then
+  say "installing nodejs + npm from Debian (the hosting tests run CSP Evaluator and Vercel's route compiler)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 if [ -x .tools/node_modules/.bin/wasm-opt ] && .tools/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
   say "wasm-opt (binaryen $binaryen_version): present"
 elif command -v npm >/dev/null 2>&1; then
@@ -45,6 +53,25 @@ elif command -v npm >/dev/null 2>&1; then
   (cd .tools && { [ -f package.json ] || echo '{"private":true}' > package.json; } && npm install --no-audit --no-fund --silent "binaryen@$binaryen_version")
 else
   say "npm missing: building without wasm-opt (bigger page)"
+fi
+
+# npm packages the tests use, pinned: Google's CSP Evaluator (the page's Content-Security-Policy) and Vercel's own
+# route compiler (what vercel.json's headers and rewrites do to a path). crates/proxy/tests/hosting.rs.
+npm_test_packages=("csp_evaluator@1.1.8" "@vercel/routing-utils@6.6.0")
+npm_missing=()
+for spec in "${npm_test_packages[@]}"; do
+  name=${spec%@*}
+  have=$(node -p "require('./.tools/node_modules/$name/package.json').version" 2>/dev/null || true)
+  [ "$have" = "${spec##*@}" ] || npm_missing+=("$spec")
+done
+if [ ${#npm_missing[@]} -eq 0 ]; then
+  say "npm test packages (${npm_test_packages[*]}): present"
+elif command -v npm >/dev/null 2>&1; then
+  say "installing ${npm_missing[*]} from npm into .tools/"
+  mkdir -p .tools
+  (cd .tools && { [ -f package.json ] || echo '{"private":true}' > package.json; } && npm install --no-audit --no-fund --silent --save-exact "${npm_missing[@]}")
+else
+  say "npm missing: the hosting tests (CSP Evaluator, vercel.json) fail until Node.js and npm are installed (--browser installs them)"
 fi
 
 if [ "${1:-}" = "--browser" ]; then

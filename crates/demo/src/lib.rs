@@ -145,6 +145,9 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
             }
         });
         config.upstream_base = Some(format!("http://{addr}"));
+        // The double stands in for Kommo: let the page's CSP allow fetching it, so that pointing the page straight
+        // at "Kommo" shows what the real service does — the browser's CORS preflight refused — not a CSP block.
+        config.connect_src.push(format!("http://{addr}"));
         if opts.proxy_holds_secret {
             config.client_id = Some(DEMO_CLIENT_ID.to_string());
             config.client_secret = Some(DEMO_SECRET.to_string());

@@ -17,10 +17,12 @@ use kommo::proxy::{
 use kommo::token::TOKEN_PATH;
 use kommo::{AccountHost, Health};
 use tower::ServiceExt;
+use tower_http::compression::Compression;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::config::Config;
 use crate::limit::{retry_after_secs, SlidingWindow};
+use crate::page;
 
 /// The path prefix forwarded to the account's API.
 pub const API_PREFIX: &str = "/api/v4/";
@@ -242,16 +244,16 @@ async fn fallback(State(st): State<Arc<AppState>>, req: Request) -> Response {
         *r.headers_mut() = parts.headers.clone();
         r
     };
-    let served = ServeDir::new(&dir)
-        .append_index_html_on_directories(true)
+    // Compressed (brotli or gzip, as the browser accepts): the wasm shrinks to about a third.
+    let served = Compression::new(ServeDir::new(&dir).append_index_html_on_directories(true))
         .oneshot(fresh())
         .await;
     let resp = match served {
         Ok(r) => r.map(Body::new),
         Err(e) => match e {},
     };
-    if resp.status() == StatusCode::NOT_FOUND && spa {
-        match ServeFile::new(dir.join("index.html"))
+    let mut resp = if resp.status() == StatusCode::NOT_FOUND && spa {
+        match Compression::new(ServeFile::new(dir.join("index.html")))
             .oneshot(fresh())
             .await
         {
@@ -260,7 +262,20 @@ async fn fallback(State(st): State<Arc<AppState>>, req: Request) -> Response {
         }
     } else {
         resp
+    };
+    // The page's headers: its CSP, and caching — a year for content-hashed files (only when found), revalidation
+    // for index.html, the SPA fallback and anything else.
+    let cache = if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
+        page::cache_control(&path)
+    } else {
+        page::CACHE_REVALIDATE
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Ok(csp) = HeaderValue::from_str(&st.config.page_csp()) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
+    resp
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -46,8 +46,12 @@ pub struct Config {
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it, such as Vercel).
     pub trust_forwarded_for: bool,
     /// Headers added to every answer (unless the handler already set them): security headers such as
-    /// `Referrer-Policy`, `X-Content-Type-Options`, and later a CSP.
+    /// `Referrer-Policy`, `X-Content-Type-Options`. A `content-security-policy` entry here replaces the page's own
+    /// ([`Config::page_csp`]).
     pub response_headers: Vec<(String, String)>,
+    /// Origins (`scheme://host[:port]`) the served page may `fetch` besides its own: its CSP `connect-src`. Only
+    /// needed when the page is told to use an exchange proxy on another origin.
+    pub connect_src: Vec<String>,
 }
 
 impl Default for Config {
@@ -67,6 +71,7 @@ impl Default for Config {
             rate_limit_per_second: kommo::RATE_LIMIT_PER_SECOND,
             trust_forwarded_for: false,
             response_headers: default_response_headers(),
+            connect_src: Vec::new(),
         }
     }
 }
@@ -102,6 +107,7 @@ impl fmt::Debug for Config {
             .field("rate_limit_per_second", &self.rate_limit_per_second)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("response_headers", &self.response_headers)
+            .field("connect_src", &self.connect_src)
             .finish()
     }
 }
@@ -138,6 +144,26 @@ impl Config {
             }
         }
         self
+    }
+
+    /// Let the served page `fetch` from one more origin (its CSP `connect-src`).
+    pub fn connect_to(mut self, origin: &str) -> Self {
+        if let Ok(o) = normalize_origin(origin) {
+            if !self.connect_src.contains(&o) {
+                self.connect_src.push(o);
+            }
+        }
+        self
+    }
+
+    /// The Content-Security-Policy of the served page: [`crate::page::content_security_policy`] with
+    /// [`Config::connect_src`], unless `response_headers` sets one.
+    pub fn page_csp(&self) -> String {
+        self.response_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(crate::page::CSP_HEADER))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| crate::page::content_security_policy(&self.connect_src))
     }
 
     /// Whether a request with this `Origin` may use the proxy.
@@ -278,8 +304,19 @@ pub struct Cli {
     #[arg(long, env = "KOMMO_PROXY_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
+    /// An origin the served page may fetch from besides its own, for its Content-Security-Policy connect-src
+    /// (repeatable; env: comma list). Only when the page should call an exchange proxy on another origin.
+    #[arg(
+        long = "connect-src",
+        env = "KOMMO_PROXY_CONNECT_SRC",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    pub connect_src: Vec<String>,
+
     /// An extra header on every answer, "Name: value" (repeatable; env: one per line). Added to the defaults
-    /// Referrer-Policy: no-referrer and X-Content-Type-Options: nosniff.
+    /// Referrer-Policy: no-referrer and X-Content-Type-Options: nosniff; a Content-Security-Policy given here
+    /// replaces the page's.
     #[arg(
         long = "header",
         env = "KOMMO_PROXY_HEADER",
@@ -311,6 +348,7 @@ impl Cli {
             rate_limit_per_second: self.rate_limit,
             trust_forwarded_for: self.trust_forwarded_for,
             response_headers: default_response_headers(),
+            connect_src: Vec::new(),
         };
         if config.client_id.is_some() != config.client_secret.is_some() {
             return Err(
@@ -332,6 +370,12 @@ impl Cli {
             let o = normalize_origin(&o)?;
             if !config.allow_origins.contains(&o) {
                 config.allow_origins.push(o);
+            }
+        }
+        for o in nonempty(self.connect_src) {
+            let o = normalize_origin(&o).map_err(|e| format!("--connect-src: {e}"))?;
+            if !config.connect_src.contains(&o) {
+                config.connect_src.push(o);
             }
         }
         for s in nonempty(self.allow_suffixes) {

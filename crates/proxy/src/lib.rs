@@ -16,6 +16,7 @@
 pub mod app;
 pub mod config;
 pub mod limit;
+pub mod page;
 
 use std::future::Future;
 use std::net::SocketAddr;
