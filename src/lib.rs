@@ -649,7 +649,9 @@ pub fn AppWith(
         ctx.accept_return(&search);
         browser::strip_query();
     }
-    if ctx.ret.get_untracked().is_none() && ctx.answer.get_untracked().is_none() {
+    if ctx.ret.get_untracked().is_none() {
+        // No return in hand: any exchange record is stale, and consent needs a state.
+        ctx.forget_exchange();
         ctx.ensure_state();
     }
 

@@ -142,7 +142,7 @@ pub fn ExchangeStep() -> AnyView {
                         type="button"
                         id="exchange"
                         class=move || if proxy_found() { "btn btn-primary" } else { "btn" }
-                        disabled=move || ctx.in_flight.get()
+                        disabled=move || ctx.in_flight.get() || ctx.client_id().is_err()
                         aria-busy=move || ctx.in_flight.get().to_string()
                         on:click=on_exchange
                     >
