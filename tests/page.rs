@@ -1028,3 +1028,53 @@ async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messa
     assert!(m.has("#result"));
     assert_eq!(calls.borrow().len(), 1);
 }
+
+#[wasm_bindgen_test]
+async fn a_referer_that_is_not_an_account_host_is_shown_and_never_used() {
+    let ns = "t-badhost:";
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com.evil.example"),
+    );
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert_eq!(m.text("#account-host"), "kwid.kommo.com.evil.example");
+    assert!(m
+        .text("#host-error")
+        .contains("not a Kommo or amoCRM account host"));
+    assert!(!m.has("#exchange"));
+    assert!(!m.has("#curl-command"));
+    assert_eq!(current_step(&m), "return");
+    sleep(50).await;
+    assert!(calls.borrow().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn an_old_code_is_called_expired_but_can_still_be_tried() {
+    let ns = "t-old:";
+    fresh(ns, "");
+    store_setup(ns);
+    let at = js_sys::Date::now() as i64 - 21 * 60 * 1000;
+    let received = serde_json::json!({
+        "outcome": {"code": {"ret": {"code": CODE, "state": STATE, "referer": "kwid.kommo.com", "client_id": CLIENT_ID, "from_widget": false}}},
+        "at": at
+    });
+    session()
+        .set_item(&format!("{ns}return"), &received.to_string())
+        .unwrap();
+    let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert_eq!(
+        m.attr("#code-countdown", "data-expired").as_deref(),
+        Some("1")
+    );
+    assert!(m.text("#code-countdown").contains("older than 20 minutes"));
+    assert!(m.has("#start-over"));
+    m.click("#exchange");
+    until("result", || m.has("#result")).await;
+    assert_eq!(calls.borrow().len(), 1);
+}
