@@ -1078,3 +1078,48 @@ async fn an_old_code_is_called_expired_but_can_still_be_tried() {
     until("result", || m.has("#result")).await;
     assert_eq!(calls.borrow().len(), 1);
 }
+
+#[wasm_bindgen_test]
+async fn copy_confirms_in_a_live_region_and_keeps_focus() {
+    let ns = "t-copy:";
+    fresh(ns, "");
+    store_setup(ns);
+    let (api, _) = FakeApi::new(None, ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    let button: HtmlElement = m.q("#copy-redirect-uri").unwrap().unchecked_into();
+    button.focus().unwrap();
+    button.click();
+    let status = || {
+        m.q("#copy-redirect-uri + .copy-status")
+            .and_then(|e| e.text_content())
+            .unwrap_or_default()
+    };
+    until("a confirmation", || !status().is_empty()).await;
+    // A scripted click carries no user activation, so headless Chrome may refuse the clipboard: then the page
+    // must say so instead of pretending.
+    assert!(
+        [
+            "Copied",
+            "Could not copy — select the text and press Ctrl+C"
+        ]
+        .contains(&status().as_str()),
+        "{}",
+        status()
+    );
+    assert_eq!(
+        m.attr("#copy-redirect-uri + .copy-status", "aria-live")
+            .as_deref(),
+        Some("polite")
+    );
+    let active = window()
+        .document()
+        .unwrap()
+        .active_element()
+        .map(|e| e.id());
+    assert_eq!(
+        active.as_deref(),
+        Some("copy-redirect-uri"),
+        "focus stays on the button"
+    );
+}

@@ -74,7 +74,7 @@ pub fn ConsentStep() -> AnyView {
                     <span class="label" id="consent-url-label">{t.consent_url}</span>
                     <div class="row">
                         <code id="consent-url" class="url grow" aria-labelledby="consent-url-label">{url}</code>
-                        <CopyButton id="copy-consent-url" text=url what="consent URL" />
+                        <CopyButton id="copy-consent-url" text=url what=t.consent_url />
                     </div>
                     <p class="help">{t.consent_url_help}</p>
                     {move || custom_host().map(|h| view! { <p class="warn">{fill(t.consent_custom_warn, &[&h])}</p> })}

@@ -124,14 +124,14 @@ pub fn ResultStep() -> AnyView {
                 <label for="access-token">{t.access_token}</label>
                 <div class="row">
                     <input id="access-token" class="mono grow" readonly type=kind prop:value=access />
-                    <CopyButton id="copy-access-token" text=access what="access token" />
+                    <CopyButton id="copy-access-token" text=access what=t.access_token />
                 </div>
             </div>
             <div class="field">
                 <label for="refresh-token">{t.refresh_token}</label>
                 <div class="row">
                     <input id="refresh-token" class="mono grow" readonly type=kind prop:value=refresh />
-                    <CopyButton id="copy-refresh-token" text=refresh what="refresh token" />
+                    <CopyButton id="copy-refresh-token" text=refresh what=t.refresh_token />
                 </div>
             </div>
             <div class="actions">

@@ -194,7 +194,7 @@ pub fn SetupStep() -> AnyView {
                                 ctx.setup.update(|s| s.redirect_uri = v);
                             }
                         />
-                        <CopyButton id="copy-redirect-uri" text=redirect what="Redirect URI" />
+                        <CopyButton id="copy-redirect-uri" text=redirect what=t.redirect_uri />
                     </div>
                     <p id="redirect-help" class="help">{t.redirect_help}</p>
                     <p id="redirect-error" class="error" aria-live="polite">{move || ctx.redirect_problem()}</p>
@@ -252,7 +252,7 @@ pub fn SetupStep() -> AnyView {
                     <span class="label" id="share-label">{t.share_link}</span>
                     <div class="row">
                         <code id="share-link" class="url grow" aria-labelledby="share-label">{share}</code>
-                        <CopyButton id="copy-share-link" text=share what="link" />
+                        <CopyButton id="copy-share-link" text=share what=t.share_link />
                     </div>
                     <p class="help">{t.share_help}</p>
                 </div>
