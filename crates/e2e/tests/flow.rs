@@ -260,9 +260,12 @@ async fn t7_wrong_secret_and_wrong_redirect_uri_are_explained() {
     let stack = start_stack().await;
     let b = Browser::start().await;
     open_page(&b, &stack.page_url).await;
-    b.fill("#secret", "not-the-secret").await;
     go_to_consent(&b).await;
     allow_and_return(&b).await;
+    // The secret is not kept across the trip to Kommo (no browser storage unless "remember" is ticked): it is
+    // typed after the return.
+    assert_eq!(b.value("#secret").await, "", "the secret must not survive the same-tab round trip unasked");
+    b.fill("#secret", "not-the-secret").await;
     b.click("#exchange").await;
     b.wait("#exchange-error[data-hint='check_client_secret']").await;
     assert_eq!(b.value("#secret").await, "not-the-secret", "the typed secret is kept");
@@ -287,9 +290,9 @@ async fn t8_proxy_stopped_then_the_no_proxy_path() {
     let double_addr = stack.double_addr.unwrap();
     let b = Browser::start().await;
     open_page(&b, &stack.page_url).await;
-    b.fill("#secret", DEMO_SECRET).await;
     go_to_consent(&b).await;
     allow_and_return(&b).await;
+    b.fill("#secret", DEMO_SECRET).await;
     stack.stop_proxy();
     b.click("#exchange").await;
     let msg = b.text("#proxy-error").await;
