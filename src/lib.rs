@@ -138,6 +138,23 @@ pub struct Answer {
     pub pasted: bool,
     pub client_id: String,
     pub redirect_uri: String,
+    /// Where `CLIENT_SECRET` stood when the request went out, kept so that the result renders the same after a
+    /// reload (when the proxy's health is not yet known again).
+    #[serde(default)]
+    pub secret: SecretWas,
+}
+
+/// Where the secret key stood for a token request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretWas {
+    /// Typed into the page and sent.
+    Typed,
+    /// Sent empty and the request succeeded: the proxy filled in the secret it holds.
+    HeldByProxy,
+    /// Not known (pasted from curl, or an older record).
+    #[default]
+    Unknown,
 }
 
 impl Answer {
@@ -564,7 +581,19 @@ impl Ctx {
     }
 
     fn keep_answer(&self, raw: RawAnswer, pasted: bool, request: &TokenRequest) {
+        let succeeded = ApiError::read_answer(&raw).is_ok();
+        let secret = if pasted {
+            SecretWas::Unknown
+        } else if !request.client_secret.is_empty() {
+            SecretWas::Typed
+        } else if succeeded {
+            // Kommo never gives tokens without the secret: the proxy filled it in.
+            SecretWas::HeldByProxy
+        } else {
+            SecretWas::Unknown
+        };
         let answer = Answer {
+            secret,
             status: raw.status,
             body: raw.body,
             content_type: raw.content_type,

@@ -567,6 +567,44 @@ async fn proxy_holding_the_secret_gives_an_empty_secret_with_a_note() {
 }
 
 #[wasm_bindgen_test]
+async fn a_reload_renders_the_same_result_while_the_proxy_health_is_unknown() {
+    let ns = "t-held-reload:";
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    until("proxy ok", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
+    })
+    .await;
+    m.click("#exchange");
+    until("result", || m.has("#result")).await;
+    let before = m.text("#result");
+    assert!(
+        before.contains("the exchange proxy holds the secret key"),
+        "{before}"
+    );
+    // Reload: this time the proxy cannot be asked (its health is unknown, then missing). What was true at
+    // exchange time still holds, so the result reads exactly the same.
+    drop(m);
+    let (api, calls) = FakeApi::new(None, ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert_eq!(m.text("#result"), before);
+    until("proxy missing", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("missing")
+    })
+    .await;
+    assert_eq!(m.text("#result"), before);
+    assert!(calls.borrow().is_empty());
+}
+
+#[wasm_bindgen_test]
 async fn without_a_secret_nothing_is_posted() {
     let ns = "t-nosecret:";
     fresh(

@@ -8,7 +8,7 @@ use kommo::outcome::{env_values, SecretSource};
 
 use crate::i18n::fill;
 use crate::widgets::CopyButton;
-use crate::{browser, use_ctx};
+use crate::{browser, use_ctx, SecretWas};
 
 /// Everything the result view shows, computed from the kept answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,11 +40,12 @@ pub fn ResultStep() -> AnyView {
             None => answer.at as f64 + tokens.expires_in as f64 * 1000.0,
         };
         let expires = browser::local_time(expires_ms);
+        // What was true at exchange time, not the proxy's health now (still loading after a reload).
         let typed = ctx.secret.get();
-        let secret = if !typed.trim().is_empty() {
-            SecretSource::Typed(typed.trim())
-        } else if ctx.secret_held() {
+        let secret = if answer.secret == SecretWas::HeldByProxy {
             SecretSource::HeldByProxy
+        } else if !typed.trim().is_empty() {
+            SecretSource::Typed(typed.trim())
         } else {
             SecretSource::Unknown
         };
@@ -97,7 +98,13 @@ pub fn ResultStep() -> AnyView {
     let json = get(|s| s.json.clone());
     let reveal = ctx.reveal;
     let kind = move || if reveal.get() { "text" } else { "password" };
-    let secret_unknown = move || ctx.secret.with(|s| s.trim().is_empty()) && !ctx.secret_held();
+    let secret_unknown = move || {
+        ctx.secret.with(|s| s.trim().is_empty())
+            && ctx.answer.with(|a| {
+                a.as_ref()
+                    .is_some_and(|a| a.secret != SecretWas::HeldByProxy)
+            })
+    };
 
     let block = move |format: EnvFormat,
                       id: &'static str,
