@@ -3,6 +3,7 @@
 //! No browser, no server, no IO: everything here is plain data in, plain data out, unit-tested natively.
 //! The facts follow `shared/docs/kommo-oauth.md` (the verified behaviour of the real service).
 
+pub mod api;
 pub mod callback;
 pub mod consent;
 pub mod curl;

@@ -160,6 +160,33 @@ pub fn env_values(
     }
 }
 
+/// The env block for a private integration's long-lived token: no refresh token (and no secret needed), each
+/// said in a comment. `client_id` is the token's `aud` when known; `expires_local` its expiry in local time.
+pub fn long_lived_env_values(
+    host: &AccountHost,
+    client_id: &str,
+    redirect_uri: &str,
+    token: &str,
+    expires_local: &str,
+) -> EnvValues {
+    EnvValues {
+        domain: host.subdomain().to_string(),
+        client_id: client_id.to_string(),
+        client_secret: String::new(),
+        redirect_uri: redirect_uri.to_string(),
+        access_token: token.to_string(),
+        refresh_token: String::new(),
+        comments: vec![
+            format!("Account host: {host}"),
+            format!(
+                "Long-lived token expires: {expires_local}; generate a new one in the integration's Keys and scopes tab before then"
+            ),
+            "REFRESH_TOKEN is empty: a long-lived token has no refresh token".to_string(),
+            "CLIENT_SECRET is empty: API calls with a long-lived token do not need it".to_string(),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +353,23 @@ mod tests {
                 "CLIENT_SECRET is empty: fill in the integration's secret key"
             );
         }
+    }
+
+    #[test]
+    fn env_block_for_a_long_lived_token() {
+        let host = AccountHost::parse("kwid.amocrm.ru").unwrap();
+        let v = long_lived_env_values(&host, "cid", "", "a.b.c", "2027-01-01 10:00 (UTC+03:00)");
+        let out = render(EnvFormat::Dotenv, "P_", &v);
+        assert!(
+            out.contains("# REFRESH_TOKEN is empty: a long-lived token has no refresh token\n"),
+            "{out}"
+        );
+        assert!(out.contains("P_REFRESH_TOKEN=''\n"), "{out}");
+        assert!(out.contains("P_ACCESS_TOKEN=a.b.c\n"), "{out}");
+        assert!(out.contains("P_DOMAIN=kwid\n"), "{out}");
+        assert!(
+            out.contains("Long-lived token expires: 2027-01-01 10:00 (UTC+03:00)"),
+            "{out}"
+        );
     }
 }
