@@ -297,6 +297,32 @@ impl Pacer {
     }
 }
 
+/// A short description of a refused API answer: the proxy's own message, or Kommo's `title`/`detail`/`hint`, or
+/// just the status (for HTML pages, empty bodies and other surprises).
+pub fn problem_text(status: u16, body: &str) -> String {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return format!("HTTP {status}");
+    };
+    if let Some(p) = crate::proxy::ProxyError::from_value(&value) {
+        return format!("HTTP {status}: {}", p.message);
+    }
+    let field = |k: &str| value.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+    let parts: Vec<&str> = [field("title"), field("detail"), field("hint")]
+        .into_iter()
+        .flatten()
+        .fold(Vec::new(), |mut acc, p| {
+            if !acc.contains(&p) {
+                acc.push(p);
+            }
+            acc
+        });
+    if parts.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}: {}", parts.join(" — "))
+    }
+}
+
 /// A token as the request log shows it: the first 3 and last 4 characters (`eyJ…x9Qw`); short ones entirely
 /// hidden.
 pub fn mask_token(token: &str) -> String {
@@ -487,6 +513,19 @@ mod tests {
         assert_eq!(Status::of(401), Status::Unauthorized);
         assert_eq!(Status::of(403), Status::Forbidden);
         assert_eq!(Status::of(502), Status::Failed);
+    }
+
+    #[test]
+    fn problem_texts() {
+        let body = json!({"title": "Unauthorized", "type": "https://httpstatus.es/401", "status": 401,
+            "detail": "Token has been revoked"});
+        assert_eq!(problem_text(401, &body.to_string()), "HTTP 401: Unauthorized — Token has been revoked");
+        let body = json!({"title": "Forbidden", "detail": "Forbidden"});
+        assert_eq!(problem_text(403, &body.to_string()), "HTTP 403: Forbidden");
+        let proxy = crate::proxy::ProxyError::new(crate::proxy::ProxyErrorCode::RateLimited, "slow down");
+        assert_eq!(problem_text(429, &proxy.to_json()), "HTTP 429: slow down");
+        assert_eq!(problem_text(502, "<html>"), "HTTP 502");
+        assert_eq!(problem_text(500, "{}"), "HTTP 500");
     }
 
     #[test]
