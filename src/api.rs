@@ -18,6 +18,15 @@ pub struct RawAnswer {
     pub content_type: Option<String>,
 }
 
+/// An API answer through the proxy: status, body and the `Retry-After` header (for 429).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApiAnswer {
+    pub status: u16,
+    pub body: String,
+    pub content_type: Option<String>,
+    pub retry_after: Option<String>,
+}
+
 /// What can go wrong talking to the proxy (and, through it, to Kommo).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -71,20 +80,29 @@ pub trait Api {
         host: &str,
         request: &TokenRequest,
     ) -> LocalFuture<Result<RawAnswer, ApiError>>;
+    /// `GET {base}{path_and_query}` (a `/api/v4/…` path) with `X-Kommo-Account: {host}` and
+    /// `Authorization: Bearer {token}`.
+    fn api_get(
+        &self,
+        base: &str,
+        host: &str,
+        path_and_query: &str,
+        token: &str,
+    ) -> LocalFuture<Result<ApiAnswer, ApiError>>;
 }
 
 /// The real proxy over `fetch` (web-sys directly: smaller than an HTTP client crate).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HttpApi;
 
-/// `fetch(url, {method, headers, body})` → status, content type, body text. A `fetch` rejection is
+/// `fetch(url, {method, headers, body})` → status, content type, `Retry-After`, body text. A `fetch` rejection is
 /// [`ApiError::ProxyUnreachable`]; a body that cannot be read is [`ApiError::AnswerLost`].
 async fn fetch(
     url: String,
     method: &str,
     headers: &[(&str, &str)],
     body: Option<String>,
-) -> Result<RawAnswer, ApiError> {
+) -> Result<ApiAnswer, ApiError> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let unreachable = || ApiError::ProxyUnreachable { url: url.clone() };
@@ -108,14 +126,16 @@ async fn fetch(
         .map_err(|_| unreachable())?;
     let status = resp.status();
     let content_type = resp.headers().get("content-type").ok().flatten();
+    let retry_after = resp.headers().get("retry-after").ok().flatten();
     let lost = || ApiError::AnswerLost { url: url.clone() };
     let text = JsFuture::from(resp.text().map_err(|_| lost())?)
         .await
         .map_err(|_| lost())?;
-    Ok(RawAnswer {
+    Ok(ApiAnswer {
         status,
         body: text.as_string().unwrap_or_default(),
         content_type,
+        retry_after,
     })
 }
 
@@ -144,7 +164,7 @@ impl Api for HttpApi {
         let host = host.to_string();
         let body = request.to_json();
         Box::pin(async move {
-            fetch(
+            let a = fetch(
                 url,
                 "POST",
                 &[
@@ -152,6 +172,36 @@ impl Api for HttpApi {
                     (ACCOUNT_HEADER, &host),
                 ],
                 Some(body),
+            )
+            .await?;
+            Ok(RawAnswer {
+                status: a.status,
+                body: a.body,
+                content_type: a.content_type,
+            })
+        })
+    }
+
+    fn api_get(
+        &self,
+        base: &str,
+        host: &str,
+        path_and_query: &str,
+        token: &str,
+    ) -> LocalFuture<Result<ApiAnswer, ApiError>> {
+        let url = format!("{base}{path_and_query}");
+        let host = host.to_string();
+        let auth = format!("Bearer {token}");
+        Box::pin(async move {
+            fetch(
+                url,
+                "GET",
+                &[
+                    ("Accept", "application/json"),
+                    (ACCOUNT_HEADER, &host),
+                    ("Authorization", &auth),
+                ],
+                None,
             )
             .await
         })

@@ -239,3 +239,11 @@ pub fn copy_text_fallback(text: &str) -> bool {
     }
     ok
 }
+
+/// A future that resolves after `ms` milliseconds (`setTimeout`); no timer crate needed.
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.max(0));
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

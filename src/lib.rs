@@ -6,7 +6,9 @@
 
 pub mod api;
 pub mod browser;
+pub mod check;
 pub mod i18n;
+pub mod kept;
 pub mod steps;
 pub mod storage;
 mod widgets;
@@ -24,8 +26,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
-pub use api::{Api, ApiError, HttpApi, RawAnswer};
+pub use api::{Api, ApiAnswer, ApiError, HttpApi, RawAnswer};
+pub use check::Check;
 use i18n::{tx, Tx};
+pub use kept::{Kept, KeptKind};
 pub use storage::{keys, Area, Store};
 
 /// The storage namespace of the real page.
@@ -252,6 +256,35 @@ pub struct Ctx {
     pub popup_window: StoredValue<Option<web_sys::Window>, LocalStorage>,
     pub store: StoredValue<Store>,
     pub page_url: StoredValue<String>,
+    /// Tokens that replaced the exchange's: a refresh, or a pasted long-lived token (sessionStorage `later`).
+    pub later: RwSignal<Option<Kept>>,
+    /// The last refresh request.
+    pub refresh: RwSignal<Refresh>,
+    /// The API check.
+    pub check: RwSignal<Check>,
+    /// Bumped to stop a running check (a run only acts while the generation is still its own).
+    pub check_gen: StoredValue<u32>,
+}
+
+/// Where a refresh was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RefreshFrom {
+    /// "Refresh now" in the result.
+    #[default]
+    Result,
+    /// A refresh token pasted into "Already have a token?".
+    Pasted,
+}
+
+/// The last refresh request and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Refresh {
+    pub from: RefreshFrom,
+    pub in_flight: bool,
+    /// What went wrong, with the raw answer when there was one.
+    pub error: Option<(ApiError, Option<Answer>)>,
+    /// A message from the page itself (no request was sent).
+    pub blocked: Option<&'static str>,
 }
 
 /// The context, from inside a component of the app.
@@ -298,6 +331,7 @@ impl Ctx {
         let remembered = store
             .get(Area::Local, keys::SECRET)
             .filter(|s| !s.is_empty());
+        let later = store.get_json(Area::Session, keys::LATER);
         let ctx = Ctx {
             lang: RwSignal::new(lang),
             remember: RwSignal::new(remembered.is_some()),
@@ -317,6 +351,10 @@ impl Ctx {
             popup_window: StoredValue::new_local(None),
             store: StoredValue::new(store),
             page_url: StoredValue::new(page_url),
+            later: RwSignal::new(later),
+            refresh: RwSignal::new(Refresh::default()),
+            check: RwSignal::new(Check::default()),
+            check_gen: StoredValue::new(0),
         };
         let posted = ctx.store().get(Area::Session, keys::POSTED);
         ctx.posted
@@ -439,8 +477,31 @@ impl Ctx {
             .with(|a| a.as_ref().map(|a| ApiError::read_answer(&a.raw())))
     }
 
+    /// The tokens in hand: a refresh or long-lived token if there is one, else the exchange's.
+    pub fn current(&self) -> Option<Kept> {
+        if let Some(k) = self.later.get() {
+            return Some(k);
+        }
+        let tokens = self.tokens()?.ok()?;
+        let (code, _) = self.code_return()?;
+        let host = code.account_host().ok()?;
+        self.answer.with(|a| {
+            a.as_ref().map(|a| {
+                Kept::from_tokens(
+                    KeptKind::Exchanged,
+                    host.as_str(),
+                    &a.client_id,
+                    &a.redirect_uri,
+                    a.secret,
+                    &tokens,
+                    a.at,
+                )
+            })
+        })
+    }
+
     pub fn step(&self) -> Step {
-        if matches!(self.tokens(), Some(Ok(_))) {
+        if self.later.with(|l| l.is_some()) || matches!(self.tokens(), Some(Ok(_))) {
             return Step::Result;
         }
         if self.ret.with(|r| r.is_some()) {
@@ -503,6 +564,7 @@ impl Ctx {
 
     fn start_over_untracked(&self) {
         let store = self.store();
+        self.forget_later();
         store.remove(Area::Session, keys::RETURN);
         store.remove(Area::Session, keys::STATE);
         self.forget_exchange();
@@ -511,6 +573,151 @@ impl Ctx {
         self.popup.set(Popup::Idle);
         self.reveal.set(false);
         self.ensure_state();
+    }
+
+    /// Drop refreshed or long-lived tokens, the last refresh and the API check.
+    fn forget_later(&self) {
+        self.store().remove(Area::Session, keys::LATER);
+        self.later.set(None);
+        self.refresh.set(Refresh::default());
+        self.reset_check();
+    }
+
+    /// New tokens replace the ones in hand (kept for a reload); the API check starts afresh.
+    fn keep_later(&self, kept: Kept) {
+        self.store().set_json(Area::Session, keys::LATER, &kept);
+        self.later.set(Some(kept));
+        self.reset_check();
+    }
+
+    /// Refresh: `grant_type=refresh_token` through the proxy, for `host`, with the setup's secret (or the proxy's).
+    /// From the result the integration and redirect URI are the ones the tokens were obtained with; from a pasted
+    /// refresh token they are the setup's.
+    pub fn refresh_tokens(&self, from: RefreshFrom, host: &str, refresh_token: &str) {
+        untrack(|| self.refresh_untracked(from, host, refresh_token))
+    }
+
+    fn refresh_untracked(&self, from: RefreshFrom, host: &str, refresh_token: &str) {
+        if self.refresh.with(|r| r.in_flight) {
+            return;
+        }
+        let t = self.t();
+        let block = |msg: &'static str| {
+            self.refresh.set(Refresh {
+                from,
+                blocked: Some(msg),
+                ..Refresh::default()
+            })
+        };
+        let (client_id, redirect_uri) = match (from, self.current()) {
+            (RefreshFrom::Result, Some(k)) => (k.client_id, k.redirect_uri),
+            _ => match self.client_id() {
+                Ok(id) => (id, self.setup.with(|s| s.redirect_uri.trim().to_string())),
+                Err(_) => return block(t.refresh_needs_client_id),
+            },
+        };
+        let secret = self.secret.get_untracked().trim().to_string();
+        if secret.is_empty()
+            && matches!(self.health.get(), ProxyHealth::Found(_))
+            && !self.secret_held()
+        {
+            return block(t.refresh_needs_secret);
+        }
+        let request = TokenRequest::refresh(&client_id, &secret, refresh_token, &redirect_uri);
+        self.refresh.set(Refresh {
+            from,
+            in_flight: true,
+            ..Refresh::default()
+        });
+        let api = self.api.get_value();
+        let base = self.proxy_base();
+        let host = host.to_string();
+        let ctx = *self;
+        spawn_local(async move {
+            let result = api.token(&base, &host, &request).await;
+            let at = now();
+            let done = |error: Option<(ApiError, Option<Answer>)>| {
+                ctx.refresh.try_set(Refresh {
+                    from,
+                    error,
+                    ..Refresh::default()
+                });
+            };
+            match result {
+                Err(e) => done(Some((e, None))),
+                Ok(raw) => match ApiError::read_answer(&raw) {
+                    Ok(tokens) => {
+                        let secret = if request.client_secret.is_empty() {
+                            SecretWas::HeldByProxy
+                        } else {
+                            SecretWas::Typed
+                        };
+                        ctx.keep_later(Kept::from_tokens(
+                            KeptKind::Refreshed,
+                            &host,
+                            &client_id,
+                            &redirect_uri,
+                            secret,
+                            &tokens,
+                            at,
+                        ));
+                        done(None);
+                    }
+                    Err(e) => {
+                        let answer = Answer {
+                            status: raw.status,
+                            body: raw.body,
+                            content_type: raw.content_type,
+                            at,
+                            pasted: false,
+                            client_id: client_id.clone(),
+                            redirect_uri: redirect_uri.clone(),
+                            secret: SecretWas::Unknown,
+                        };
+                        done(Some((e, Some(answer))));
+                    }
+                },
+            }
+        });
+    }
+
+    /// Take a pasted long-lived token for `host`: straight to inspection, API check and the env block.
+    pub fn use_long_lived(&self, token: &str, host: &str) -> Result<(), &'static str> {
+        untrack(|| {
+            let t = self.t();
+            let token = kept::parse_pasted_token(token).ok_or(t.long_lived_token_needed)?;
+            let host = kept::parse_pasted_host(host).ok_or(t.pasted_host_invalid)?;
+            let claims = kommo::jwt::decode_payload(&token).ok();
+            let at = now();
+            let client_id = claims
+                .as_ref()
+                .and_then(|c| c.aud.clone())
+                .or_else(|| self.client_id().ok())
+                .unwrap_or_default();
+            let expires_in = claims
+                .as_ref()
+                .and_then(|c| c.exp)
+                .map(|exp| exp - at / 1000)
+                .unwrap_or(0);
+            let redirect_uri = if self.redirect_problem().is_none() {
+                self.setup.with(|s| s.redirect_uri.trim().to_string())
+            } else {
+                String::new()
+            };
+            self.keep_later(Kept {
+                kind: KeptKind::LongLived,
+                host: host.to_string(),
+                client_id,
+                redirect_uri,
+                secret: SecretWas::Unknown,
+                access_token: token,
+                refresh_token: String::new(),
+                expires_in,
+                at,
+            });
+            self.refresh.set(Refresh::default());
+            Ok(())
+        })
     }
 
     /// Leave the demo for a real account.
@@ -796,9 +1003,9 @@ pub fn AppWith(
             </Show>
             <Stepper />
             // After the return the current step comes first and the setup moves below it (CSS order).
-            <main class:after-return=move || ctx.ret.with(|r| r.is_some())>
+            <main class:after-return=move || ctx.ret.with(|r| r.is_some()) || ctx.later.with(|l| l.is_some())>
                 <steps::setup::SetupStep />
-                <Show when=move || ctx.ret.with(|r| r.is_none())>
+                <Show when=move || ctx.ret.with(|r| r.is_none()) && ctx.later.with(|l| l.is_none())>
                     <steps::consent::ConsentStep />
                 </Show>
                 <Show when=move || ctx.ret.with(|r| r.is_some())>
@@ -809,7 +1016,11 @@ pub fn AppWith(
                 </Show>
                 <Show when=move || ctx.step() == Step::Result>
                     <steps::result::ResultStep />
+                    <steps::refresh::RefreshStep />
+                    <steps::inspect::InspectStep />
+                    <steps::check::CheckStep />
                 </Show>
+                <steps::have_token::HaveToken />
                 <StartOver />
             </main>
             <footer class="foot">{t.footer}</footer>
@@ -895,7 +1106,10 @@ fn StartOver() -> impl IntoView {
                 })
             )
         });
-        (ctx.ret.with(|r| r.is_some()) || ctx.answer.with(|a| a.is_some())) && !declined
+        (ctx.ret.with(|r| r.is_some())
+            || ctx.answer.with(|a| a.is_some())
+            || ctx.later.with(|l| l.is_some()))
+            && !declined
     };
     view! {
         <Show when=visible>

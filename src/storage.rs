@@ -21,6 +21,8 @@ pub mod keys {
     /// The code that was posted for exchange (written *before* sending).
     pub const POSTED: &str = "posted";
     pub const ANSWER: &str = "answer";
+    /// Tokens from a refresh or a pasted long-lived token (replace the exchange's).
+    pub const LATER: &str = "later";
     /// localStorage.
     pub const LANG: &str = "lang";
     /// localStorage, only with "remember on this device".

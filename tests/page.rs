@@ -10,7 +10,7 @@ use std::rc::Rc;
 use kommo::outcome::{env_values, SecretSource};
 use kommo::{Health, Hint, Lang, TokenRequest, TokenResponse};
 use kommo_oauth_helper::api::LocalFuture;
-use kommo_oauth_helper::{browser, Api, ApiError, AppConfig, AppWith, RawAnswer, Store};
+use kommo_oauth_helper::{browser, Api, ApiAnswer, ApiError, AppConfig, AppWith, RawAnswer, Store};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -31,11 +31,27 @@ struct Call {
     request: TokenRequest,
 }
 
+/// An API request the fake proxy received, and when (ms since the epoch).
+#[derive(Debug, Clone)]
+struct ApiCall {
+    base: String,
+    host: String,
+    path: String,
+    token: String,
+    at: f64,
+}
+
+/// Answers `api_get` from the path and the number of API calls before this one.
+type ApiScript = Box<dyn Fn(&str, usize) -> Result<ApiAnswer, ApiError>>;
+
 /// A proxy that answers from a script and records what it was asked.
 struct FakeApi {
     health: Option<Health>,
-    token: Result<RawAnswer, ApiError>,
+    /// Token answers in order; the last one repeats.
+    token: RefCell<Vec<Result<RawAnswer, ApiError>>>,
     calls: Rc<RefCell<Vec<Call>>>,
+    api: ApiScript,
+    api_calls: Rc<RefCell<Vec<ApiCall>>>,
 }
 
 impl FakeApi {
@@ -43,15 +59,48 @@ impl FakeApi {
         health: Option<Health>,
         token: Result<RawAnswer, ApiError>,
     ) -> (Rc<Self>, Rc<RefCell<Vec<Call>>>) {
+        let (api, calls, _) = FakeApi::full(health, vec![token], Box::new(|_, _| Ok(status(404))));
+        (api, calls)
+    }
+
+    /// Token answers in order, and an API script.
+    #[allow(clippy::type_complexity)]
+    fn full(
+        health: Option<Health>,
+        tokens: Vec<Result<RawAnswer, ApiError>>,
+        api: ApiScript,
+    ) -> (Rc<Self>, Rc<RefCell<Vec<Call>>>, Rc<RefCell<Vec<ApiCall>>>) {
         let calls = Rc::new(RefCell::new(Vec::new()));
+        let api_calls = Rc::new(RefCell::new(Vec::new()));
         (
             Rc::new(FakeApi {
                 health,
-                token,
+                token: RefCell::new(tokens),
                 calls: calls.clone(),
+                api,
+                api_calls: api_calls.clone(),
             }),
             calls,
+            api_calls,
         )
+    }
+}
+
+/// An API answer with this status and no body.
+fn status(status: u16) -> ApiAnswer {
+    ApiAnswer {
+        status,
+        ..ApiAnswer::default()
+    }
+}
+
+/// An API answer with a JSON body.
+fn json_answer(status: u16, body: serde_json::Value) -> ApiAnswer {
+    ApiAnswer {
+        status,
+        body: body.to_string(),
+        content_type: Some("application/hal+json".into()),
+        retry_after: None,
     }
 }
 
@@ -74,7 +123,33 @@ impl Api for FakeApi {
             host: host.into(),
             request: request.clone(),
         });
-        let r = self.token.clone();
+        let r = {
+            let mut answers = self.token.borrow_mut();
+            if answers.len() > 1 {
+                answers.remove(0)
+            } else {
+                answers[0].clone()
+            }
+        };
+        Box::pin(async move { r })
+    }
+
+    fn api_get(
+        &self,
+        base: &str,
+        host: &str,
+        path_and_query: &str,
+        token: &str,
+    ) -> LocalFuture<Result<ApiAnswer, ApiError>> {
+        let n = self.api_calls.borrow().len();
+        self.api_calls.borrow_mut().push(ApiCall {
+            base: base.into(),
+            host: host.into(),
+            path: path_and_query.into(),
+            token: token.into(),
+            at: js_sys::Date::now(),
+        });
+        let r = (self.api)(path_and_query, n);
         Box::pin(async move { r })
     }
 }
@@ -1159,5 +1234,741 @@ async fn copy_confirms_in_a_live_region_and_keeps_focus() {
         active.as_deref(),
         Some("copy-redirect-uri"),
         "focus stays on the button"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// After the exchange: refresh, token inspection, API check, long-lived tokens.
+//
+// Element ids: #refresh (button), #refresh-result, #refresh-error[data-hint=…], #refresh-blocked,
+// #refresh-expires-at; the "Already have a token?" card #have-token with #paste-refresh-token, #refresh-host,
+// #use-refresh-token, #long-lived-token, #long-lived-host, #use-long-lived, #long-lived-error; #inspect with
+// #claim-account-id, #claim-user-id, #claim-base-domain, #claim-api-domain, #claim-aud, #claim-scopes, #claim-iat,
+// #claim-nbf, #claim-exp, #token-countdown[data-seconds], #jwt-unverified, #jwt-error; #api-check (button),
+// #api-account / #api-users / #api-pipelines / #api-leads [data-state=idle|running|ok|needs-admin|failed|skipped|
+// stopped], #leads-progress, #leads-stop, #api-summary[data-ok], #api-log with .api-log-entry[data-status][data-ms].
+
+const HOST: &str = "kwid.kommo.com";
+
+fn jwt(payload: serde_json::Value) -> String {
+    format!(
+        "eyJhbGciOiJSUzI1NiJ9.{}.c2lnbmF0dXJl",
+        kommo::jwt::encode_segment(&payload)
+    )
+}
+
+/// An access token with every claim Kommo puts in, expiring `exp`.
+fn full_token(exp: i64, user: &str) -> String {
+    jwt(serde_json::json!({
+        "aud": CLIENT_ID, "jti": "j1", "iat": exp - 86400, "nbf": exp - 86400, "exp": exp, "sub": user,
+        "grant_type": "", "account_id": 31000001, "base_domain": "kommo.com", "version": 2,
+        "scopes": ["crm", "files", "notifications"], "hash_uuid": "h", "api_domain": "api-g.kommo.com"
+    }))
+}
+
+fn pair(access: &str, refresh: &str) -> Result<RawAnswer, ApiError> {
+    Ok(RawAnswer {
+        status: 200,
+        body:
+            serde_json::json!({"token_type": "Bearer", "expires_in": 86400, "access_token": access,
+            "refresh_token": refresh, "server_time": 1})
+            .to_string(),
+        content_type: Some("application/json".into()),
+    })
+}
+
+fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// Exchange a code for `HOST` through a fake proxy that holds the secret; returns the mounted page at the result.
+async fn exchanged(ns: &str, api: Rc<FakeApi>) -> Mounted {
+    fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let m = mount(ns, api);
+    ready(&m).await;
+    m.click("#exchange");
+    until("result", || m.has("#result")).await;
+    m
+}
+
+fn leads_page(n: usize) -> serde_json::Value {
+    let leads: Vec<_> = (0..n)
+        .map(
+            |i| serde_json::json!({"id": i, "name": format!("Deal {i}"), "price": 0, "_links": {}}),
+        )
+        .collect();
+    serde_json::json!({"_page": 1, "_links": {}, "_embedded": {"leads": leads}})
+}
+
+fn account_body() -> serde_json::Value {
+    serde_json::json!({"id": 31000001, "name": "Kwid Ltd", "subdomain": "kwid", "current_user_id": 7,
+        "country": "US", "currency": "USD", "is_helpbot_enabled": false, "_links": {"self": {"href": "x"}}})
+}
+
+fn pipelines_body() -> serde_json::Value {
+    serde_json::json!({"_total_items": 2, "_embedded": {"pipelines": [
+        {"id": 1, "name": "Sales pipeline", "is_main": true, "_embedded": {"statuses": []}},
+        {"id": 2, "name": "Partners"}]}})
+}
+
+/// Kommo as the API check sees it: account, users (`users_status`), pipelines, then leads in pages of the given
+/// sizes and a 204.
+fn kommo_api(users_status: u16, pages: Vec<usize>) -> ApiScript {
+    Box::new(move |path, _| {
+        Ok(match path {
+            "/api/v4/account" => json_answer(200, account_body()),
+            "/api/v4/users" if users_status == 200 => json_answer(
+                200,
+                serde_json::json!({"_total_items": 3, "_embedded": {"users": [{"id": 1}, {"id": 2}, {"id": 3}]}}),
+            ),
+            "/api/v4/users" => json_answer(
+                users_status,
+                serde_json::json!({"title": "Forbidden", "status": users_status, "detail": "Access denied"}),
+            ),
+            "/api/v4/leads/pipelines" => json_answer(200, pipelines_body()),
+            p if p.starts_with("/api/v4/leads?limit=250&page=") => {
+                let page: usize = p.rsplit('=').next().unwrap().parse().unwrap();
+                match pages.get(page - 1) {
+                    Some(n) => json_answer(200, leads_page(*n)),
+                    None => status(204),
+                }
+            }
+            _ => status(404),
+        })
+    })
+}
+
+#[wasm_bindgen_test]
+async fn inspection_reads_every_claim_says_unverified_and_counts_down() {
+    let ns = "t-inspect:";
+    let exp = now_secs() + 3 * 3600 + 5;
+    let access = full_token(exp, "9000001");
+    let (api, _, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&access, "def50200r1")],
+        kommo_api(200, vec![]),
+    );
+    let m = exchanged(ns, api).await;
+    until("inspect", || m.has("#claim-account-id")).await;
+    assert_eq!(m.text("#claim-account-id"), "31000001");
+    assert_eq!(m.text("#claim-user-id"), "9000001");
+    assert_eq!(m.text("#claim-base-domain"), "kommo.com");
+    assert_eq!(m.text("#claim-api-domain"), "api-g.kommo.com");
+    assert_eq!(m.text("#claim-aud"), CLIENT_ID);
+    assert_eq!(m.text("#claim-scopes"), "crm, files, notifications");
+    assert_eq!(
+        m.text("#claim-exp"),
+        browser::local_time(exp as f64 * 1000.0)
+    );
+    assert_eq!(
+        m.text("#claim-iat"),
+        browser::local_time((exp - 86400) as f64 * 1000.0)
+    );
+    assert_eq!(m.text("#claim-nbf"), m.text("#claim-iat"));
+    assert!(m.text("#jwt-unverified").contains("not verified"));
+    assert!(!m.has("#jwt-error"));
+    // The countdown is live: about 3 hours, and it moves.
+    let first: i64 = m
+        .attr("#token-countdown", "data-seconds")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3 * 3600 - 5..=3 * 3600 + 5).contains(&first), "{first}");
+    assert!(
+        m.text("#token-countdown").contains("03:0"),
+        "{}",
+        m.text("#token-countdown")
+    );
+    until("the countdown ticks", || {
+        m.attr("#token-countdown", "data-seconds")
+            .and_then(|s| s.parse::<i64>().ok())
+            .is_some_and(|s| s < first)
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn an_older_token_without_api_domain_and_an_expired_one() {
+    let ns = "t-inspect-old:";
+    let access = jwt(
+        serde_json::json!({"aud": CLIENT_ID, "exp": now_secs() - 60, "sub": 7, "account_id": "31000001",
+        "base_domain": "amocrm.ru", "scopes": "crm"}),
+    );
+    let (api, _, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&access, "def50200r1")],
+        kommo_api(200, vec![]),
+    );
+    let m = exchanged(ns, api).await;
+    until("inspect", || m.has("#claim-account-id")).await;
+    assert_eq!(m.text("#claim-user-id"), "7");
+    assert!(m.text("#claim-api-domain").contains("older tokens"));
+    assert_eq!(m.text("#claim-scopes"), "crm");
+    assert_eq!(
+        m.attr("#token-countdown", "data-expired").as_deref(),
+        Some("1")
+    );
+    // The token says amocrm.ru but the return's host is kommo.com: API calls cannot work.
+    assert!(m.text("#claim-host-mismatch").contains("amocrm.ru"));
+}
+
+#[wasm_bindgen_test]
+async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_token() {
+    let ns = "t-long-lived:";
+    fresh(ns, "");
+    store_setup(ns);
+    let exp = now_secs() + 365 * 86400;
+    let token = full_token(exp, "9000001");
+    let (api, calls, api_calls) = FakeApi::full(
+        Some(health(false)),
+        vec![ok_answer()],
+        kommo_api(200, vec![3]),
+    );
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert_eq!(current_step(&m), "consent");
+    // A bad host is refused with a message; nothing is kept.
+    m.type_into("#long-lived-token", &token);
+    m.type_into("#long-lived-host", "kwid.example.com");
+    m.click("#use-long-lived");
+    until("host error", || !m.text("#long-lived-error").is_empty()).await;
+    assert!(!m.has("#result"));
+    // A host as people paste it (scheme, trailing slash) is fine.
+    m.type_into("#long-lived-host", " https://Kwid.Kommo.com/ ");
+    m.click("#use-long-lived");
+    until("result", || m.has("#result")).await;
+    assert_eq!(current_step(&m), "result");
+    assert!(!m.has("#consent-section"), "consent is skipped");
+    assert!(!m.has("#exchange"), "exchange is skipped");
+    assert!(!m.has("#refresh-section"), "nothing to refresh");
+    assert!(m.has("#long-lived-note"));
+    assert!(!m.has("#refresh-token"));
+    let dotenv = m.text("#env-dotenv");
+    assert!(
+        dotenv.contains("# REFRESH_TOKEN is empty: a long-lived token has no refresh token\n"),
+        "{dotenv}"
+    );
+    assert!(dotenv.contains("KOMMO_TEST_REFRESH_TOKEN=''\n"), "{dotenv}");
+    assert!(
+        dotenv.contains(&format!("KOMMO_TEST_ACCESS_TOKEN={token}\n")),
+        "{dotenv}"
+    );
+    assert!(dotenv.contains("KOMMO_TEST_DOMAIN=kwid\n"), "{dotenv}");
+    assert!(
+        dotenv.contains(&format!("KOMMO_TEST_CLIENT_ID={CLIENT_ID}\n")),
+        "{dotenv}"
+    );
+    assert!(
+        !dotenv.contains("fill in the integration's secret"),
+        "a long-lived token needs no secret: {dotenv}"
+    );
+    assert!(!m
+        .root
+        .text_content()
+        .unwrap()
+        .contains("CLIENT_SECRET is empty: type the secret key"));
+    assert_eq!(
+        m.text("#expires-at"),
+        browser::local_time(exp as f64 * 1000.0)
+    );
+    assert_eq!(m.text("#claim-user-id"), "9000001");
+    // The API check uses it, on the pasted host.
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("1"));
+    assert!(api_calls
+        .borrow()
+        .iter()
+        .all(|c| c.host == HOST && c.token == token));
+    assert!(calls.borrow().is_empty(), "no token request at all");
+    // A reload keeps it; start over drops it.
+    drop(m);
+    let (api, _, _) = FakeApi::full(None, vec![ok_answer()], kommo_api(200, vec![]));
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert!(m.text("#env-dotenv").contains(&token));
+    m.click("#start-over");
+    until("consent again", || m.has("#consent-section")).await;
+    assert!(!m.has("#result"));
+    assert!(session().get_item(&format!("{ns}later")).unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_token_that_is_not_a_jwt_gets_a_clear_message() {
+    let ns = "t-not-jwt:";
+    fresh(ns, "");
+    store_setup(ns);
+    let (api, _, _) = FakeApi::full(
+        Some(health(false)),
+        vec![ok_answer()],
+        kommo_api(200, vec![]),
+    );
+    let m = mount(ns, api);
+    ready(&m).await;
+    for garbage in [
+        "def50200abcdefabcdef",
+        "a.!!!.c",
+        "Bearer x.eyJub3QganNvbg.y",
+    ] {
+        m.type_into("#long-lived-token", garbage);
+        m.type_into("#long-lived-host", "kwid.amocrm.ru");
+        m.click("#use-long-lived");
+        until("jwt error", || m.has("#jwt-error")).await;
+        assert!(!m.has("#claim-account-id"));
+        assert!(m.has("#result"), "the env block is still there");
+        assert!(m.text("#env-dotenv").contains("KOMMO_TEST_DOMAIN=kwid\n"));
+        assert_eq!(m.text("#expires-at"), "unknown");
+    }
+    assert!(m.text("#jwt-error").contains("cannot be decoded"));
+    m.type_into("#long-lived-token", "def50200abcdefabcdef");
+    m.click("#use-long-lived");
+    until("not a JWT", || m.text("#jwt-error").contains("not a JWT")).await;
+    // Spaces inside a token are refused outright.
+    m.type_into("#long-lived-token", "two words");
+    m.click("#use-long-lived");
+    until("token error", || !m.text("#long-lived-error").is_empty()).await;
+}
+
+#[wasm_bindgen_test]
+async fn refresh_rotates_the_pair_updates_the_env_block_and_says_so() {
+    let ns = "t-refresh:";
+    let a1 = full_token(now_secs() + 86400, "7");
+    let a2 = full_token(now_secs() + 2 * 86400, "7");
+    let (api, calls, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&a1, "def50200first"), pair(&a2, "def50200second")],
+        kommo_api(200, vec![]),
+    );
+    let m = exchanged(ns, api).await;
+    assert!(m
+        .text("#env-dotenv")
+        .contains("KOMMO_TEST_REFRESH_TOKEN=def50200first\n"));
+    assert!(m
+        .text("#refresh-rotation")
+        .contains("old refresh token dies once the new pair is used"));
+    assert!(!m.has("#refresh-result"));
+    m.click("#refresh");
+    until("refreshed", || m.has("#refresh-result")).await;
+    assert_eq!(calls.borrow().len(), 2);
+    let call = calls.borrow()[1].clone();
+    assert_eq!(call.host, HOST);
+    assert_eq!(
+        call.request,
+        TokenRequest::refresh(CLIENT_ID, "", "def50200first", "https://helper.example/"),
+        "refresh_token grant, with the redirect URI, the secret left to the proxy"
+    );
+    let dotenv = m.text("#env-dotenv");
+    assert!(
+        dotenv.contains("KOMMO_TEST_REFRESH_TOKEN=def50200second\n"),
+        "{dotenv}"
+    );
+    assert!(
+        dotenv.contains(&format!("KOMMO_TEST_ACCESS_TOKEN={a2}\n")),
+        "{dotenv}"
+    );
+    assert!(
+        dotenv.contains("# CLIENT_SECRET is empty: the exchange proxy holds the secret key\n"),
+        "{dotenv}"
+    );
+    until("fields", || {
+        m.input("#refresh-token").value() == "def50200second"
+    })
+    .await;
+    assert!(m.text("#result-intro").contains("refreshed"));
+    assert!(m.text("#refresh-result").contains("Save it now"));
+    assert!(m.text("#refresh-result").contains("Token has been revoked"));
+    // The unused refresh token's expiry: 3 months from when the new pair arrived.
+    let later: serde_json::Value =
+        serde_json::from_str(&session().get_item(&format!("{ns}later")).unwrap().unwrap()).unwrap();
+    let at = later["at"].as_i64().unwrap();
+    let want = browser::local_time(kommo::api::refresh_expires_at(at / 1000) as f64 * 1000.0);
+    assert_eq!(m.text("#refresh-expires-at"), want);
+    let days = (kommo::api::refresh_expires_at(at / 1000) - at / 1000) / 86400;
+    assert_eq!(days, 90);
+    // Refreshing again posts the newest refresh token.
+    m.click("#refresh");
+    until("third call", || calls.borrow().len() == 3).await;
+    assert_eq!(
+        calls.borrow()[2].request.refresh_token.as_deref(),
+        Some("def50200second")
+    );
+    // A reload keeps the refreshed pair.
+    let before = m.text("#env-dotenv");
+    drop(m);
+    let (api, _, _) = FakeApi::full(None, vec![ok_answer()], kommo_api(200, vec![]));
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert_eq!(m.text("#env-dotenv"), before);
+    assert!(m.has("#refresh-result"));
+}
+
+#[wasm_bindgen_test]
+async fn a_revoked_refresh_token_is_explained_on_the_paste_path() {
+    let ns = "t-refresh-revoked:";
+    fresh(ns, "");
+    store_setup(ns);
+    let revoked = Hint::TokenRevoked.error();
+    let (api, calls, _) = FakeApi::full(
+        Some(health(true)),
+        vec![Ok(RawAnswer {
+            status: 401,
+            body: serde_json::to_string(&revoked).unwrap(),
+            content_type: Some("application/json".into()),
+        })],
+        kommo_api(200, vec![]),
+    );
+    let m = mount(ns, api);
+    ready(&m).await;
+    until("proxy ok", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
+    })
+    .await;
+    m.type_into("#paste-refresh-token", "  def50200old  ");
+    m.type_into("#refresh-host", "kwid.kommo.com");
+    m.click("#use-refresh-token");
+    until("refresh error", || m.has("#refresh-error")).await;
+    assert_eq!(
+        m.attr("#refresh-error", "data-hint").as_deref(),
+        Some("token_revoked")
+    );
+    let text = m.text("#refresh-error");
+    assert!(text.contains("Token has been revoked"), "{text}");
+    assert!(
+        text.contains("spent") && text.contains("uninstalled"),
+        "{text}"
+    );
+    assert!(m.text("#refresh-raw").contains("HTTP 401"));
+    let call = calls.borrow()[0].clone();
+    assert_eq!(call.host, HOST);
+    assert_eq!(
+        call.request,
+        TokenRequest::refresh(CLIENT_ID, "", "def50200old", "https://helper.example/")
+    );
+    assert!(!m.has("#result"), "no tokens, no result");
+    // A wrong host is caught before anything is sent.
+    m.type_into("#refresh-host", "kwid.kommo.com.evil.net");
+    m.click("#use-refresh-token");
+    until("host error", || !m.text("#paste-refresh-error").is_empty()).await;
+    assert_eq!(calls.borrow().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_refresh_the_proxy_cannot_sign_is_not_sent() {
+    let ns = "t-refresh-secret:";
+    let (api, calls, _) = FakeApi::full(
+        Some(health(false)),
+        vec![pair(&access_token(), "def50200first")],
+        kommo_api(200, vec![]),
+    );
+    // The exchange itself went out with a typed secret; after a reload the secret is gone.
+    fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let m = mount(ns, api);
+    ready(&m).await;
+    m.type_into("#secret", "s3cr3t");
+    m.click("#exchange");
+    until("result", || m.has("#result")).await;
+    drop(m);
+    let (api, calls2, _) = FakeApi::full(
+        Some(health(false)),
+        vec![pair("x.y.z", "r")],
+        kommo_api(200, vec![]),
+    );
+    let m = mount(ns, api);
+    ready(&m).await;
+    until("proxy ok", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
+    })
+    .await;
+    m.click("#refresh");
+    until("blocked", || m.has("#refresh-blocked")).await;
+    assert!(m.text("#refresh-blocked").contains("secret key"));
+    assert!(calls2.borrow().is_empty());
+    // With the secret typed again, it goes out with it.
+    m.type_into("#secret", "s3cr3t");
+    m.click("#refresh");
+    until("sent", || calls2.borrow().len() == 1).await;
+    assert_eq!(calls2.borrow()[0].request.client_secret, "s3cr3t");
+    assert_eq!(calls.borrow().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn api_check_counts_leads_across_pages_to_204_paced_and_logged_masked() {
+    let ns = "t-api:";
+    let access = full_token(now_secs() + 86400, "7");
+    let (api, _, api_calls) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&access, "def50200r")],
+        kommo_api(200, vec![250, 250, 112]),
+    );
+    let m = exchanged(ns, api).await;
+    assert_eq!(
+        m.attr("#api-account", "data-state").as_deref(),
+        Some("idle")
+    );
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    let paths: Vec<String> = api_calls.borrow().iter().map(|c| c.path.clone()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/api/v4/account",
+            "/api/v4/users",
+            "/api/v4/leads/pipelines",
+            "/api/v4/leads?limit=250&page=1",
+            "/api/v4/leads?limit=250&page=2",
+            "/api/v4/leads?limit=250&page=3",
+            "/api/v4/leads?limit=250&page=4",
+        ]
+    );
+    for c in api_calls.borrow().iter() {
+        assert_eq!(c.host, HOST, "the host from referer");
+        assert_eq!(c.token, access);
+        assert_eq!(c.base, window().location().origin().unwrap());
+    }
+    // Paced under 7 per second.
+    let at: Vec<f64> = api_calls.borrow().iter().map(|c| c.at).collect();
+    for w in at.windows(2) {
+        assert!(
+            w[1] - w[0] >= 1000.0 / 7.0,
+            "requests {} ms apart",
+            w[1] - w[0]
+        );
+    }
+    assert!(m.text("#api-account").contains("Kwid Ltd"));
+    assert!(m.text("#api-account").contains("31000001"));
+    assert!(m.text("#api-users").contains('3'));
+    assert_eq!(m.attr("#api-users", "data-state").as_deref(), Some("ok"));
+    assert!(m
+        .text("#api-pipelines")
+        .contains("Sales pipeline, Partners"));
+    assert_eq!(m.attr("#api-leads", "data-state").as_deref(), Some("ok"));
+    assert!(
+        m.text("#api-leads").contains("612 in total (3 pages)"),
+        "{}",
+        m.text("#api-leads")
+    );
+    assert_eq!(m.attr("#leads-progress", "value").as_deref(), Some("1"));
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("1"));
+    let summary = m.text("#api-summary");
+    assert!(summary.contains("All checks passed"), "{summary}");
+    assert!(
+        summary.contains("leads: 612")
+            && summary.contains("users: 3")
+            && summary.contains("pipelines: 2")
+    );
+    // The request log: every request with status and time; the token never in full.
+    let entries = m.root.query_selector_all(".api-log-entry").unwrap();
+    assert_eq!(entries.length(), 7);
+    let statuses: Vec<String> = (0..7)
+        .map(|i| {
+            entries
+                .item(i)
+                .unwrap()
+                .unchecked_into::<Element>()
+                .get_attribute("data-status")
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(statuses, ["200", "200", "200", "200", "200", "200", "204"]);
+    let log = m.text("#api-log");
+    assert!(log.contains("ms"));
+    assert!(!log.contains(&access), "the token is masked in the log");
+    let masked = kommo::api::mask_token(&access);
+    assert!(
+        log.contains(&format!("Authorization: Bearer {masked}")),
+        "{log}"
+    );
+    assert!(log.contains(&format!("GET https://{HOST}/api/v4/account")));
+    assert!(log.contains("Kwid Ltd"), "answers are viewable");
+}
+
+#[wasm_bindgen_test]
+async fn users_403_means_needs_an_admin_and_the_rest_still_passes() {
+    let ns = "t-api-403:";
+    let (api, _, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        kommo_api(403, vec![40]),
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(
+        m.attr("#api-users", "data-state").as_deref(),
+        Some("needs-admin")
+    );
+    assert!(m.text("#api-users").contains("needs an admin"));
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("1"));
+    assert!(m.text("#api-summary").contains("users: needs an admin"));
+    assert!(m.text("#api-leads").contains("40 in total"));
+    // A 500 on users is a failure, not "needs an admin".
+    drop(m);
+    let ns = "t-api-500:";
+    let (api, _, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        kommo_api(500, vec![1]),
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(
+        m.attr("#api-users", "data-state").as_deref(),
+        Some("failed")
+    );
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+}
+
+#[wasm_bindgen_test]
+async fn api_check_waits_out_a_429_and_retries() {
+    let ns = "t-api-429:";
+    let ok = kommo_api(200, vec![5]);
+    let script: ApiScript = Box::new(move |path, n| {
+        if n == 0 {
+            return Ok(ApiAnswer {
+                status: 429,
+                body: r#"{"title":"Too Many Requests","status":429}"#.into(),
+                content_type: Some("application/problem+json".into()),
+                retry_after: Some("1".into()),
+            });
+        }
+        ok(path, n)
+    });
+    let (api, _, api_calls) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("the 429 is logged", || {
+        m.has(".api-log-entry[data-status='429']")
+    })
+    .await;
+    assert!(m.text("#api-log").contains("retrying in 1.0 s"));
+    until("summary", || m.has("#api-summary")).await;
+    let calls = api_calls.borrow().clone();
+    assert_eq!(calls[0].path, "/api/v4/account");
+    assert_eq!(calls[1].path, "/api/v4/account", "the same request again");
+    assert!(
+        calls[1].at - calls[0].at >= 990.0,
+        "waited {} ms",
+        calls[1].at - calls[0].at
+    );
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("1"));
+    assert!(m.text("#api-leads").contains("5 in total"));
+}
+
+#[wasm_bindgen_test]
+async fn stop_really_stops_paging() {
+    let ns = "t-api-stop:";
+    // An account whose leads never end.
+    let script: ApiScript = Box::new(|path, n| {
+        if path.starts_with("/api/v4/leads?") {
+            Ok(json_answer(200, leads_page(250)))
+        } else {
+            kommo_api(200, vec![])(path, n)
+        }
+    });
+    let (api, _, api_calls) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    let leads_calls = || {
+        api_calls
+            .borrow()
+            .iter()
+            .filter(|c| c.path.starts_with("/api/v4/leads?"))
+            .count()
+    };
+    until("paging", || leads_calls() >= 2 && m.has("#leads-stop")).await;
+    assert!(
+        m.attr("#leads-progress", "value").is_none(),
+        "indeterminate while paging"
+    );
+    m.click("#leads-stop");
+    let at_stop = api_calls.borrow().len();
+    // Several pacing intervals later, nothing more was asked.
+    sleep(800).await;
+    assert_eq!(api_calls.borrow().len(), at_stop, "no request after Stop");
+    assert_eq!(
+        m.attr("#api-leads", "data-state").as_deref(),
+        Some("stopped")
+    );
+    assert!(m.text("#api-leads").contains("stopped"));
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    assert!(m.text("#api-summary").contains("Stopped"));
+    assert!(!m.has("#leads-stop"));
+    assert!(
+        m.attr("#api-check", "disabled").is_none(),
+        "can check again"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_token_stops_the_check_after_the_account() {
+    let ns = "t-api-401:";
+    let script: ApiScript = Box::new(|_, _| {
+        Ok(ApiAnswer {
+            status: 401,
+            body: r#"{"title":"Unauthorized","type":"https://httpstatus.es/401","status":401,"detail":"Token has been revoked"}"#.into(),
+            content_type: Some("application/problem+json".into()),
+            retry_after: None,
+        })
+    });
+    let (api, _, api_calls) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(api_calls.borrow().len(), 1);
+    assert!(m.text("#api-account").contains("Token has been revoked"));
+    assert_eq!(
+        m.attr("#api-leads", "data-state").as_deref(),
+        Some("skipped")
+    );
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+}
+
+#[wasm_bindgen_test]
+async fn the_new_views_speak_russian_and_keep_their_state_across_a_language_switch() {
+    let ns = "t-api-ru:";
+    let (api, _, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        kommo_api(403, vec![2]),
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
+    select.set_value("ru");
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    until("russian", || {
+        m.text("#api-summary").contains("Все проверки пройдены")
+    })
+    .await;
+    assert!(m.text("#api-users").contains("нужен администратор"));
+    assert!(m.text("#jwt-unverified").contains("без проверки"));
+    assert!(m.text("#refresh-rotation").contains("3 месяца"));
+    assert!(m.text("#have-token").contains("Долгосрочный токен"));
+    assert_eq!(
+        m.root
+            .query_selector_all(".api-log-entry")
+            .unwrap()
+            .length(),
+        5
     );
 }

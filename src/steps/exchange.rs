@@ -112,7 +112,7 @@ pub fn ExchangeStep() -> AnyView {
                 <p class="warn">{t.exchange_no_proxy}</p>
             </Show>
             <div class="live" aria-live="assertive">
-                {move || error.get().map(|e| error_view(ctx.lang.get(), e))}
+                {move || error.get().map(|e| error_view(ctx.lang.get(), e, EXCHANGE_IDS))}
             </div>
             {move || raw().map(|r| view! {
                 <details class="raw">
@@ -184,9 +184,28 @@ pub fn ExchangeStep() -> AnyView {
     .into_any()
 }
 
+/// The element ids an error is shown with.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorIds {
+    /// Kommo's refusal (carries `data-hint`).
+    pub kommo: &'static str,
+    pub cause: &'static str,
+    pub fix: &'static str,
+    /// Everything about the proxy (carries `data-proxy-error`).
+    pub proxy: &'static str,
+}
+
+/// The exchange step's ids.
+pub const EXCHANGE_IDS: ErrorIds = ErrorIds {
+    kommo: "exchange-error",
+    cause: "hint-cause",
+    fix: "hint-fix",
+    proxy: "proxy-error",
+};
+
 /// Kommo's refusals go to `#exchange-error` (with the catalogue's cause and fix); everything about the proxy
-/// to `#proxy-error`.
-fn error_view(lang: Lang, e: ApiError) -> AnyView {
+/// to `#proxy-error` (other ids for other requests, see [`ErrorIds`]).
+pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
     let t = tx(lang);
     let (kind, cause, fix): (&str, String, &str) = match e {
         ApiError::Kommo { status, error } => {
@@ -198,21 +217,23 @@ fn error_view(lang: Lang, e: ApiError) -> AnyView {
                 .unwrap_or_else(|| format!("HTTP {status}"));
             let ex = hint.explain(lang);
             return view! {
-                <div id="exchange-error" class="alert" role="alert" data-hint=hint_key(hint)>
+                <div id=ids.kommo class="alert" role="alert" data-hint=hint_key(hint)>
                     <h3>{fill(t.kommo_refused, &[&said])}</h3>
-                    <p id="hint-cause">{ex.cause}</p>
-                    <p id="hint-fix" class="fix">{ex.fix}</p>
+                    <p id=ids.cause>{ex.cause}</p>
+                    <p id=ids.fix class="fix">{ex.fix}</p>
                 </div>
             }
             .into_any();
         }
-        ApiError::Unexpected { .. } => return view! {
-            <div id="exchange-error" class="alert" role="alert" data-hint=hint_key(Hint::Unknown)>
-                <p id="hint-cause">{t.unexpected_cause}</p>
-                <p id="hint-fix" class="fix">{t.unexpected_fix}</p>
-            </div>
+        ApiError::Unexpected { .. } => {
+            return view! {
+                <div id=ids.kommo class="alert" role="alert" data-hint=hint_key(Hint::Unknown)>
+                    <p id=ids.cause>{t.unexpected_cause}</p>
+                    <p id=ids.fix class="fix">{t.unexpected_fix}</p>
+                </div>
+            }
+            .into_any()
         }
-        .into_any(),
         ApiError::ProxyUnreachable { ref url } => (
             "unreachable",
             fill(t.unreachable_cause, &[url]),
@@ -254,7 +275,7 @@ fn error_view(lang: Lang, e: ApiError) -> AnyView {
     };
     let kind = kind.to_string();
     view! {
-        <div id="proxy-error" class="alert" role="alert" data-proxy-error=kind>
+        <div id=ids.proxy class="alert" role="alert" data-proxy-error=kind>
             <p class="cause">{cause}</p>
             <p class="fix">{fix}</p>
         </div>

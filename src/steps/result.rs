@@ -1,24 +1,23 @@
 //! Step 5: the tokens (masked until revealed), their expiry in local time, and the env block in three formats.
+//! The tokens are the exchange's, or those of a later refresh or a pasted long-lived token ([`crate::Kept`]).
 
 use leptos::prelude::*;
 
 use kommo::env::{parse_prefix, render, EnvFormat, DEFAULT_PREFIX};
-use kommo::jwt::decode_payload;
-use kommo::outcome::{env_values, SecretSource};
 
 use crate::i18n::fill;
 use crate::widgets::CopyButton;
-use crate::{browser, use_ctx, SecretWas};
+use crate::{browser, use_ctx, KeptKind, SecretWas};
 
-/// Everything the result view shows, computed from the kept answer.
+/// Everything the result view shows, computed from the tokens in hand.
 #[derive(Debug, Clone, PartialEq)]
 struct Shown {
+    kind: KeptKind,
     host: String,
     received: String,
     access: String,
     refresh: String,
     expires: String,
-    claims: Option<String>,
     dotenv: String,
     shell: String,
     json: String,
@@ -30,59 +29,23 @@ pub fn ResultStep() -> AnyView {
     let ctx = use_ctx();
     let t = ctx.t_now();
     let shown = Memo::new(move |_| {
-        let tokens = ctx.tokens()?.ok()?;
-        let answer = ctx.answer.get()?;
-        let (code, _) = ctx.code_return()?;
-        let host = code.account_host().ok()?;
-        let claims = decode_payload(&tokens.access_token).ok();
-        let expires_ms = match claims.as_ref().and_then(|c| c.exp) {
-            Some(exp) => exp as f64 * 1000.0,
-            None => answer.at as f64 + tokens.expires_in as f64 * 1000.0,
-        };
-        let expires = browser::local_time(expires_ms);
-        // What was true at exchange time, not the proxy's health now (still loading after a reload).
-        let typed = ctx.secret.get();
-        let secret = if answer.secret == SecretWas::HeldByProxy {
-            SecretSource::HeldByProxy
-        } else if !typed.trim().is_empty() {
-            SecretSource::Typed(typed.trim())
-        } else {
-            SecretSource::Unknown
-        };
-        let values = env_values(
-            &host,
-            &answer.client_id,
-            secret,
-            &answer.redirect_uri,
-            &tokens,
-            &expires,
-        );
+        let kept = ctx.current()?;
+        let expires = kept
+            .expires_ms()
+            .map(browser::local_time)
+            .unwrap_or_else(|| "unknown".to_string());
+        let values = kept.env_values(&ctx.secret.get(), &expires)?;
         let prefix = ctx
             .setup
             .with(|s| parse_prefix(&s.prefix))
             .unwrap_or_else(|_| DEFAULT_PREFIX.to_string());
-        let claims = claims.map(|c| {
-            let dash = "—".to_string();
-            fill(
-                t.claims,
-                &[
-                    c.sub.as_deref().unwrap_or("—"),
-                    &c.account_id.map(|a| a.to_string()).unwrap_or(dash.clone()),
-                    &if c.scopes.is_empty() {
-                        dash
-                    } else {
-                        c.scopes.join(", ")
-                    },
-                ],
-            )
-        });
         Some(Shown {
-            host: host.to_string(),
-            received: browser::local_time(answer.at as f64),
-            access: tokens.access_token.clone(),
-            refresh: tokens.refresh_token.clone(),
+            kind: kept.kind,
+            host: kept.host.clone(),
+            received: browser::local_time(kept.at as f64),
+            access: kept.access_token.clone(),
+            refresh: kept.refresh_token.clone(),
             expires,
-            claims,
             dotenv: render(EnvFormat::Dotenv, &prefix, &values),
             shell: render(EnvFormat::Shell, &prefix, &values),
             json: render(EnvFormat::Json, &prefix, &values),
@@ -96,14 +59,39 @@ pub fn ResultStep() -> AnyView {
     let dotenv = get(|s| s.dotenv.clone());
     let shell = get(|s| s.shell.clone());
     let json = get(|s| s.json.clone());
+    let kind = Memo::new(move |_| shown.with(|s| s.as_ref().map(|s| s.kind)));
+    let long_lived = move || kind.get() == Some(KeptKind::LongLived);
     let reveal = ctx.reveal;
-    let kind = move || if reveal.get() { "text" } else { "password" };
+    let input_type = move || if reveal.get() { "text" } else { "password" };
+    // The secret is unknown only when it matters: not for a long-lived token, not when the proxy held it.
     let secret_unknown = move || {
         ctx.secret.with(|s| s.trim().is_empty())
-            && ctx.answer.with(|a| {
-                a.as_ref()
-                    .is_some_and(|a| a.secret != SecretWas::HeldByProxy)
+            && ctx
+                .later
+                .with(|l| l.as_ref().map(|k| (k.kind, k.secret)))
+                .map_or_else(
+                    || {
+                        ctx.answer.with(|a| {
+                            a.as_ref()
+                                .is_some_and(|a| a.secret != SecretWas::HeldByProxy)
+                        })
+                    },
+                    |(kind, secret)| {
+                        kind != KeptKind::LongLived && secret != SecretWas::HeldByProxy
+                    },
+                )
+    };
+    let intro = move || {
+        shown.with(|s| {
+            s.as_ref().map(|s| {
+                let template = match s.kind {
+                    KeptKind::Exchanged => t.result_intro,
+                    KeptKind::Refreshed => t.result_intro_refreshed,
+                    KeptKind::LongLived => t.result_intro_long_lived,
+                };
+                fill(template, &[&s.host, &s.received])
             })
+        })
     };
 
     let block = move |format: EnvFormat,
@@ -124,23 +112,26 @@ pub fn ResultStep() -> AnyView {
     view! {
         <section id="result" class="card" aria-labelledby="result-h">
             <h2 id="result-h"><span class="n">"5"</span>{t.step_result}</h2>
-            <p class="lead">
-                {move || shown.with(|s| s.as_ref().map(|s| fill(t.result_intro, &[&s.host, &s.received])))}
-            </p>
+            <p class="lead" id="result-intro">{intro}</p>
             <div class="field">
                 <label for="access-token">{t.access_token}</label>
                 <div class="row">
-                    <input id="access-token" class="mono grow" readonly type=kind prop:value=access />
+                    <input id="access-token" class="mono grow" readonly type=input_type prop:value=access />
                     <CopyButton id="copy-access-token" text=access what=t.access_token />
                 </div>
             </div>
-            <div class="field">
-                <label for="refresh-token">{t.refresh_token}</label>
-                <div class="row">
-                    <input id="refresh-token" class="mono grow" readonly type=kind prop:value=refresh />
-                    <CopyButton id="copy-refresh-token" text=refresh what=t.refresh_token />
+            <Show
+                when=move || !long_lived()
+                fallback=move || view! { <p id="long-lived-note" class="help">{t.long_lived_no_refresh}</p> }
+            >
+                <div class="field">
+                    <label for="refresh-token">{t.refresh_token}</label>
+                    <div class="row">
+                        <input id="refresh-token" class="mono grow" readonly type=input_type prop:value=refresh />
+                        <CopyButton id="copy-refresh-token" text=refresh what=t.refresh_token />
+                    </div>
                 </div>
-            </div>
+            </Show>
             <div class="actions">
                 <button
                     type="button"
@@ -155,11 +146,8 @@ pub fn ResultStep() -> AnyView {
             <p>
                 {t.expires} " "
                 <strong id="expires-at">{move || shown.with(|s| s.as_ref().map(|s| s.expires.clone()))}</strong>
-                ". " {t.lifetimes}
+                ". " {move || if long_lived() { t.lifetimes_long_lived } else { t.lifetimes }}
             </p>
-            {move || shown.with(|s| s.as_ref().and_then(|s| s.claims.clone())).map(|c| view! {
-                <p class="help">{c} " " {t.claims_unverified}</p>
-            })}
             <h3>{t.env_title}</h3>
             <p class="help">{t.env_help}</p>
             <Show when=secret_unknown>

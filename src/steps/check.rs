@@ -1,0 +1,233 @@
+//! The API check's view: one line per part, a progress bar and a Stop button for the leads, a summary like the
+//! old `test-kommo.ts` printed, and the request log.
+
+use leptos::prelude::*;
+
+use crate::check::{LogLine, Part};
+use crate::i18n::{fill, Tx};
+use crate::{use_ctx, Check};
+
+fn part_text<T>(t: &'static Tx, part: &Part<T>, done: impl Fn(&T) -> String) -> String {
+    match part {
+        Part::Idle => String::new(),
+        Part::Running => t.api_running.to_string(),
+        Part::Done(v) => done(v),
+        Part::NeedsAdmin => t.api_users_need_admin.to_string(),
+        Part::Skipped => t.api_skipped.to_string(),
+        Part::Failed(why) => fill(t.api_failed, &[why]),
+    }
+}
+
+fn summary(t: &'static Tx, c: &Check) -> Option<(bool, String)> {
+    if c.running || !(c.finished || c.stopped) {
+        return None;
+    }
+    if c.stopped {
+        return Some((
+            false,
+            fill(t.api_summary_stopped, &[&c.leads.counted.to_string()]),
+        ));
+    }
+    if !c.passed() {
+        return Some((false, t.api_summary_failed.to_string()));
+    }
+    let account = match &c.account {
+        Part::Done(a) => a.name.clone(),
+        _ => String::new(),
+    };
+    let users = match &c.users {
+        Part::Done(n) => n.to_string(),
+        _ => t.api_summary_users_admin.to_string(),
+    };
+    let pipelines = match &c.pipelines {
+        Part::Done(p) => p.len().to_string(),
+        _ => String::new(),
+    };
+    Some((
+        true,
+        fill(
+            t.api_summary_ok,
+            &[
+                &account,
+                &c.host,
+                &users,
+                &pipelines,
+                &c.leads.counted.to_string(),
+            ],
+        ),
+    ))
+}
+
+fn log_entry(t: &'static Tx, l: LogLine, host: String) -> impl IntoView {
+    let status = l
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "—".into());
+    let status_attr = status.clone();
+    let retry = l.retry_in.map(|ms| {
+        if ms == 0 {
+            t.api_log_gave_up.to_string()
+        } else {
+            fill(t.api_log_retry, &[&format!("{:.1}", ms as f64 / 1000.0)])
+        }
+    });
+    let request = format!("GET https://{host}{}\nAuthorization: {}", l.path, l.auth);
+    let answer = match l.status {
+        Some(s) => format!(
+            "HTTP {s}{}{}\n\n{}",
+            l.content_type
+                .map(|c| format!(" · {c}"))
+                .unwrap_or_default(),
+            l.retry_after
+                .map(|r| format!(" · Retry-After: {r}"))
+                .unwrap_or_default(),
+            l.body
+        ),
+        None => l.body,
+    };
+    view! {
+        <li class="api-log-entry" data-status=status_attr data-ms=l.ms.to_string()>
+            <details>
+                <summary>
+                    <span class="mono">{format!("#{} GET {}", l.n, l.path)}</span>
+                    " · " <span class="log-status">{status}</span>
+                    " · " <span class="log-ms">{format!("{} ms", l.ms)}</span>
+                    {retry.map(|r| view! { " · " <span class="log-retry">{r}</span> })}
+                </summary>
+                <pre class="log-request">{request}</pre>
+                <pre class="log-answer">{answer}</pre>
+            </details>
+        </li>
+    }
+}
+
+/// The API check card.
+#[component]
+pub fn CheckStep() -> AnyView {
+    let ctx = use_ctx();
+    let t = ctx.t_now();
+    let c = ctx.check;
+    let running = move || c.with(|c| c.running);
+    let leads_running = move || c.with(|c| c.running && matches!(c.leads.part, Part::Running));
+    let host = move || ctx.current().map(|k| k.host).unwrap_or_default();
+    let account = move || {
+        c.with(|c| {
+            part_text(t, &c.account, |a| {
+                let user = a
+                    .current_user_id
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|| "—".into());
+                fill(
+                    t.api_account_ok,
+                    &[&a.name, &a.subdomain, &a.id.to_string(), &user],
+                )
+            })
+        })
+    };
+    let users =
+        move || c.with(|c| part_text(t, &c.users, |n| fill(t.api_users_ok, &[&n.to_string()])));
+    let pipelines = move || {
+        c.with(|c| {
+            part_text(t, &c.pipelines, |p| {
+                fill(t.api_pipelines_ok, &[&p.len().to_string(), &p.join(", ")])
+            })
+        })
+    };
+    let leads = move || {
+        c.with(|c| match &c.leads.part {
+            Part::Running => fill(
+                t.api_leads_progress,
+                &[
+                    &c.leads.counted.to_string(),
+                    &(c.leads.pages + 1).to_string(),
+                ],
+            ),
+            Part::Skipped if c.leads.stopped => {
+                fill(t.api_leads_stopped, &[&c.leads.counted.to_string()])
+            }
+            other => part_text(t, other, |n| {
+                fill(
+                    t.api_leads_ok,
+                    &[&n.to_string(), &c.leads.pages.to_string()],
+                )
+            }),
+        })
+    };
+    let line = |id: &'static str,
+                label: &'static str,
+                key: fn(&Check) -> &'static str,
+                text: Box<dyn Fn() -> String + Send + Sync>| {
+        view! {
+            <li id=id data-state=move || c.with(key)>
+                <span class="api-label">{label}</span>
+                " "
+                <span class="api-value">{text}</span>
+            </li>
+        }
+    };
+    let on_stop = move |_| ctx.stop_check();
+    view! {
+        <section id="api-section" class="card" aria-labelledby="api-h">
+            <h2 id="api-h">{t.api_title}</h2>
+            <p class="lead">{move || fill(t.api_intro, &[&host()])}</p>
+            <p class="help">{t.api_pacing}</p>
+            <div class="actions">
+                <button
+                    type="button"
+                    id="api-check"
+                    class="btn btn-primary"
+                    disabled=running
+                    aria-busy=move || running().to_string()
+                    on:click=move |_| ctx.run_check()
+                >
+                    {move || if running() { t.api_checking } else if c.with(|c| c.finished || c.stopped) { t.api_check_again } else { t.api_check }}
+                </button>
+            </div>
+            <ul class="api-parts" aria-live="polite">
+                {line("api-account", t.api_account, |c| c.account.key(), Box::new(account))}
+                {line("api-users", t.api_users, |c| c.users.key(), Box::new(users))}
+                {line("api-pipelines", t.api_pipelines, |c| c.pipelines.key(), Box::new(pipelines))}
+                <li id="api-leads" data-state=move || c.with(|c| if c.leads.stopped { "stopped" } else { c.leads.part.key() })>
+                    <span class="api-label">{t.api_leads}</span>
+                    " "
+                    <span class="api-value">{leads}</span>
+                    <Show when=move || c.with(|c| !matches!(c.leads.part, Part::Idle))>
+                        <div class="row leads-row">
+                            // Indeterminate while paging (there is no count endpoint); full once the 204 came.
+                            <progress
+                                id="leads-progress"
+                                class="grow"
+                                max="1"
+                                aria-label=t.api_leads
+                                data-pages=move || c.with(|c| c.leads.pages.to_string())
+                                value=move || c.with(|c| (!matches!(c.leads.part, Part::Running)).then_some("1"))
+                            ></progress>
+                            <Show when=leads_running>
+                                <button type="button" id="leads-stop" class="btn btn-small" on:click=on_stop>
+                                    {t.api_stop}
+                                </button>
+                            </Show>
+                        </div>
+                    </Show>
+                </li>
+            </ul>
+            {move || c.with(|c| summary(t, c)).map(|(ok, text)| view! {
+                <p id="api-summary" class=if ok { "ok-note" } else { "warn" } data-ok=if ok { "1" } else { "0" } role="status">
+                    {text}
+                </p>
+            })}
+            <Show when=move || c.with(|c| !c.log.is_empty())>
+                <h3 id="api-log-h">{t.api_log_title}</h3>
+                <p class="help">{t.api_log_help}</p>
+                <ol id="api-log" class="api-log" aria-labelledby="api-log-h">
+                    <For
+                        each=move || c.with(|c| c.log.clone())
+                        key=|l| l.n
+                        children=move |l| log_entry(t, l, c.with_untracked(|c| c.host.clone()))
+                    />
+                </ol>
+            </Show>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,123 @@
+//! "Refresh now": `grant_type=refresh_token` through the proxy. The new pair replaces the old one in the result and
+//! the env block; the page says plainly that the refresh token rotates.
+
+use leptos::prelude::*;
+
+use kommo::api::refresh_expires_at;
+
+use crate::i18n::fill;
+use crate::steps::exchange::{error_view, ErrorIds};
+use crate::{browser, use_ctx, Ctx, KeptKind, RefreshFrom};
+
+/// The refresh error's ids: `#refresh-error[data-hint=…]` for Kommo's refusals, `[data-proxy-error=…]` otherwise.
+pub const REFRESH_IDS: ErrorIds = ErrorIds {
+    kommo: "refresh-error",
+    cause: "refresh-cause",
+    fix: "refresh-fix",
+    proxy: "refresh-error",
+};
+
+/// The outcome of the last refresh started from `from`: a message from the page, or the refusal with its raw
+/// answer.
+pub fn refresh_problem(ctx: Ctx, from: RefreshFrom) -> impl IntoView {
+    let t = ctx.t_now();
+    move || {
+        let r = ctx.refresh.get();
+        if r.from != from {
+            return None;
+        }
+        if let Some(msg) = r.blocked {
+            return Some(
+                view! { <p id="refresh-blocked" class="warn" role="alert">{msg}</p> }.into_any(),
+            );
+        }
+        let (e, answer) = r.error?;
+        let raw = answer.map(|a| {
+            let ct = a
+                .content_type
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            format!("HTTP {}{}\n\n{}", a.status, ct, a.body)
+        });
+        Some(
+            view! {
+                {error_view(ctx.lang.get(), e, REFRESH_IDS)}
+                {raw.map(|r| view! {
+                    <details class="raw">
+                        <summary>{t.raw_answer}</summary>
+                        <pre id="refresh-raw">{r}</pre>
+                    </details>
+                })}
+            }
+            .into_any(),
+        )
+    }
+}
+
+/// The refresh card (not for long-lived tokens, which have no refresh token).
+#[component]
+pub fn RefreshStep() -> AnyView {
+    let ctx = use_ctx();
+    let t = ctx.t_now();
+    let kept = Memo::new(move |_| ctx.current());
+    let has_refresh =
+        move || kept.with(|k| k.as_ref().is_some_and(|k| !k.refresh_token.is_empty()));
+    let in_flight = move || {
+        ctx.refresh
+            .with(|r| r.in_flight && r.from == RefreshFrom::Result)
+    };
+    let refreshed_at = move || {
+        kept.with(|k| {
+            k.as_ref()
+                .filter(|k| k.kind == KeptKind::Refreshed)
+                .map(|k| browser::local_time(k.at as f64))
+        })
+    };
+    let refresh_expires = move || {
+        kept.with(|k| {
+            k.as_ref()
+                .map(|k| browser::local_time(refresh_expires_at(k.at / 1000) as f64 * 1000.0))
+        })
+    };
+    let on_refresh = move |_| {
+        if let Some(k) = kept.get_untracked() {
+            ctx.refresh_tokens(RefreshFrom::Result, &k.host, &k.refresh_token);
+        }
+    };
+    view! {
+        <Show when=has_refresh>
+            <section id="refresh-section" class="card" aria-labelledby="refresh-h">
+                <h2 id="refresh-h">{t.refresh_title}</h2>
+                <p class="lead">{move || fill(t.refresh_intro, &[&kept.with(|k| k.as_ref().map(|k| k.host.clone()).unwrap_or_default())])}</p>
+                <p id="refresh-rotation">{t.refresh_rotation}</p>
+                <p>
+                    {t.refresh_unused_until} " "
+                    <strong id="refresh-expires-at">{refresh_expires}</strong>
+                    "."
+                </p>
+                <div class="live" aria-live="polite">
+                    {move || refreshed_at().map(|at| view! {
+                        <div id="refresh-result" class="ok-note" role="status">
+                            <p><strong>{fill(t.refresh_done, &[&at])}</strong></p>
+                            <p>{t.refresh_save_now}</p>
+                        </div>
+                    })}
+                </div>
+                <div class="live" aria-live="assertive">{refresh_problem(ctx, RefreshFrom::Result)}</div>
+                <div class="actions">
+                    <button
+                        type="button"
+                        id="refresh"
+                        class="btn btn-primary"
+                        disabled=in_flight
+                        aria-busy=move || in_flight().to_string()
+                        on:click=on_refresh
+                    >
+                        {move || if in_flight() { t.refreshing } else { t.refresh_now }}
+                    </button>
+                </div>
+            </section>
+        </Show>
+    }
+    .into_any()
+}
