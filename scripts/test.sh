@@ -17,7 +17,7 @@ step "building the release page into dist/ (the end-to-end tests drive it)"
 trunk build --release --offline
 
 step "native tests: core, proxy, Kommo double, end to end in headless Chromium"
-KOMMO_E2E_DIST="$root/dist" cargo test --workspace --exclude kommo-oauth-helper
+KOMMO_E2E_DIST="$root/dist" cargo test --workspace --exclude kommo-oauth-helper --no-fail-fast
 
 step "browser tests of the page's components (wasm-bindgen-test in headless Chromium)"
 cargo test -p kommo-oauth-helper --target wasm32-unknown-unknown
