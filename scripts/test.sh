@@ -16,8 +16,15 @@ scripts/ensure-tools.sh --browser
 step "building the release page into dist/ (the end-to-end tests drive it)"
 trunk build --release --offline
 
+failed=()
 step "native tests: core, proxy, Kommo double, end to end in headless Chromium"
-KOMMO_E2E_DIST="$root/dist" cargo test --workspace --exclude kommo-oauth-helper --no-fail-fast
+KOMMO_E2E_DIST="$root/dist" cargo test --workspace --exclude kommo-oauth-helper --no-fail-fast || failed+=("native/e2e")
 
 step "browser tests of the page's components (wasm-bindgen-test in headless Chromium)"
-cargo test -p kommo-oauth-helper --target wasm32-unknown-unknown
+cargo test -p kommo-oauth-helper --target wasm32-unknown-unknown || failed+=("browser")
+
+if [ ${#failed[@]} -gt 0 ]; then
+  printf '\nFAILED: %s\n' "${failed[*]}" >&2
+  exit 1
+fi
+printf '\nAll test suites passed.\n' >&2
