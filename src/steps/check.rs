@@ -68,7 +68,10 @@ fn log_entry(t: &'static Tx, l: LogLine, host: String) -> impl IntoView {
         if ms == 0 {
             t.api_log_gave_up.to_string()
         } else {
-            fill(t.api_log_retry, &[&format!("{:.1}", ms as f64 / 1000.0)])
+            fill(
+                t.api_log_retry,
+                &[&format!("{}.{}", ms / 1000, ms % 1000 / 100)],
+            )
         }
     });
     let request = format!("GET https://{host}{}\nAuthorization: {}", l.path, l.auth);

@@ -50,7 +50,10 @@ async fn shot(b: &Browser, css: &str, name: &str) {
     let el = b.wait(css).await;
     let _ = b
         .client
-        .execute("arguments[0].scrollIntoView({block: 'start'});", vec![serde_json::to_value(&el).unwrap()])
+        .execute(
+            "arguments[0].scrollIntoView({block: 'start'});",
+            vec![serde_json::to_value(&el).unwrap()],
+        )
         .await;
     if let Ok(png) = el.screenshot().await {
         let _ = std::fs::write(kommo_e2e::artifacts_dir().join(format!("{name}.png")), png);
@@ -58,10 +61,18 @@ async fn shot(b: &Browser, css: &str, name: &str) {
 }
 
 /// Wait until the double's log satisfies `cond` (it is written by the double as requests arrive).
-async fn until_log(double: &kommo_double::Double, what: &str, cond: impl Fn(&[kommo_double::LogEntry]) -> bool) {
+async fn until_log(
+    double: &kommo_double::Double,
+    what: &str,
+    cond: impl Fn(&[kommo_double::LogEntry]) -> bool,
+) {
     let deadline = Instant::now() + kommo_e2e::WAIT;
     while !cond(&double.log()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; log: {:#?}", double.log());
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; log: {:#?}",
+            double.log()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -75,7 +86,10 @@ async fn a1_refresh_rotates_and_the_old_refresh_token_dies_once_the_new_pair_is_
     exchange_for(&b, DEMO_HOST).await;
     let first = double.issued()[0].clone();
     let block = b.text("#env-dotenv").await;
-    assert_eq!(env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(), Some(first.refresh_token.as_str()));
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(),
+        Some(first.refresh_token.as_str())
+    );
 
     // Refresh in the page: the new pair is the one the double issued for the old refresh token.
     b.click("#refresh").await;
@@ -84,13 +98,27 @@ async fn a1_refresh_rotates_and_the_old_refresh_token_dies_once_the_new_pair_is_
     assert_eq!(issued.len(), 2);
     let second = issued[1].clone();
     assert_eq!(second.grant_type, "refresh_token");
-    assert_eq!(second.from, fingerprint(&first.refresh_token), "refreshed with the exchange's refresh token");
+    assert_eq!(
+        second.from,
+        fingerprint(&first.refresh_token),
+        "refreshed with the exchange's refresh token"
+    );
     let block = b.text("#env-dotenv").await;
-    assert_eq!(env_value(&block, "KOMMO_TEST_ACCESS_TOKEN").as_deref(), Some(second.access_token.as_str()), "{block}");
-    assert_eq!(env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(), Some(second.refresh_token.as_str()));
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_ACCESS_TOKEN").as_deref(),
+        Some(second.access_token.as_str()),
+        "{block}"
+    );
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(),
+        Some(second.refresh_token.as_str())
+    );
     assert!(b.text("#refresh-result").await.contains("Save it now"));
     assert!(!b.text("#refresh-expires-at").await.is_empty());
-    assert!(!double.issued()[0].revoked, "the old pair lives on until the new one is used");
+    assert!(
+        !double.issued()[0].revoked,
+        "the old pair lives on until the new one is used"
+    );
     shot(&b, "#refresh-section", "refresh-result").await;
 
     // Use the new pair (the API check): the old pair is revoked.
@@ -106,20 +134,32 @@ async fn a1_refresh_rotates_and_the_old_refresh_token_dies_once_the_new_pair_is_
     b.wait("#refresh-error[data-hint='token_revoked']").await;
     let explained = b.text("#refresh-error").await;
     assert!(explained.contains("Token has been revoked"), "{explained}");
-    assert!(explained.contains("spent") && explained.contains("uninstalled"), "{explained}");
+    assert!(
+        explained.contains("spent") && explained.contains("uninstalled"),
+        "{explained}"
+    );
     let log = double.log();
     let refused = log
         .iter()
         .filter(|e| e.grant_type.as_deref() == Some("refresh_token"))
         .next_back()
         .expect("the pasted refresh was posted");
-    assert_eq!((refused.status, refused.hint.as_deref()), (401, Some("Token has been revoked")));
-    assert_eq!(refused.credential_id.as_deref(), Some(fingerprint(&first.refresh_token).as_str()));
+    assert_eq!(
+        (refused.status, refused.hint.as_deref()),
+        (401, Some("Token has been revoked"))
+    );
+    assert_eq!(
+        refused.credential_id.as_deref(),
+        Some(fingerprint(&first.refresh_token).as_str())
+    );
     assert_eq!(refused.host.as_deref(), Some(DEMO_HOST));
     assert_eq!(double.issued().len(), 2, "nothing new was issued");
     // The page still holds the working pair.
     let block = b.text("#env-dotenv").await;
-    assert_eq!(env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(), Some(second.refresh_token.as_str()));
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(),
+        Some(second.refresh_token.as_str())
+    );
     shot(&b, "#have-token", "refresh-revoked").await;
     b.close().await;
 }
@@ -132,20 +172,43 @@ async fn a2_a_non_admin_account_on_amocrm_gets_needs_an_admin_from_its_own_host(
     open_page(&b, &stack.page_url).await;
     exchange_for(&b, SALES_HOST).await;
     let summary = api_check(&b).await;
-    assert_eq!(b.wait("#api-users").await.attr("data-state").await.unwrap().as_deref(), Some("needs-admin"));
+    assert_eq!(
+        b.wait("#api-users")
+            .await
+            .attr("data-state")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("needs-admin")
+    );
     assert!(b.text("#api-users").await.contains("needs an admin"));
-    assert!(summary.contains("All checks passed") && summary.contains("users: needs an admin"), "{summary}");
+    assert!(
+        summary.contains("All checks passed") && summary.contains("users: needs an admin"),
+        "{summary}"
+    );
     assert!(summary.contains(SALES_HOST), "{summary}");
     assert!(b.text("#api-leads").await.contains("40 in total"));
     assert!(b.text("#api-pipelines").await.contains("Воронка"));
-    let api: Vec<_> = double.log().into_iter().filter(|e| e.path.starts_with("/api/v4/")).collect();
+    let api: Vec<_> = double
+        .log()
+        .into_iter()
+        .filter(|e| e.path.starts_with("/api/v4/"))
+        .collect();
     assert!(!api.is_empty());
     assert!(
         api.iter().all(|e| e.host.as_deref() == Some(SALES_HOST)),
         "every API call went to the referer's host (amocrm.ru), none to a guessed one: {api:#?}"
     );
-    assert!(api.iter().any(|e| e.path == "/api/v4/users" && e.status == 403));
-    assert!(b.wait(".api-log-entry[data-status='403']").await.text().await.unwrap_or_default().contains("users"));
+    assert!(api
+        .iter()
+        .any(|e| e.path == "/api/v4/users" && e.status == 403));
+    assert!(b
+        .wait(".api-log-entry[data-status='403']")
+        .await
+        .text()
+        .await
+        .unwrap_or_default()
+        .contains("users"));
     b.close().await;
 }
 
@@ -158,15 +221,37 @@ async fn a3_leads_are_counted_across_pages_until_the_204() {
     exchange_for(&b, DEMO_HOST).await;
     let summary = api_check(&b).await;
     assert!(summary.contains("leads: 612"), "{summary}");
-    assert!(b.text("#api-leads").await.contains("612 in total (3 pages)"));
-    let leads: Vec<_> = double.log().into_iter().filter(|e| e.path == "/api/v4/leads").map(|e| e.status).collect();
-    assert_eq!(leads, [200, 200, 200, 204], "250 + 250 + 112, then the empty 204");
-    assert!(double.log().iter().all(|e| e.status != 429), "paced under the limit: no 429");
-    let entries = b.client.find_all(fantoccini::Locator::Css(".api-log-entry")).await.unwrap();
+    assert!(b
+        .text("#api-leads")
+        .await
+        .contains("612 in total (3 pages)"));
+    let leads: Vec<_> = double
+        .log()
+        .into_iter()
+        .filter(|e| e.path == "/api/v4/leads")
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(
+        leads,
+        [200, 200, 200, 204],
+        "250 + 250 + 112, then the empty 204"
+    );
+    assert!(
+        double.log().iter().all(|e| e.status != 429),
+        "paced under the limit: no 429"
+    );
+    let entries = b
+        .client
+        .find_all(fantoccini::Locator::Css(".api-log-entry"))
+        .await
+        .unwrap();
     assert_eq!(entries.len(), 7);
     let log = b.text("#api-log").await;
     let token = &double.issued()[0].access_token;
-    assert!(!log.contains(token.as_str()), "the token is masked in the request log");
+    assert!(
+        !log.contains(token.as_str()),
+        "the token is masked in the request log"
+    );
     // Open one entry to show its request and answer.
     b.click(".api-log-entry:nth-child(4) summary").await;
     shot(&b, "#api-section", "api-check").await;
@@ -204,7 +289,8 @@ async fn a4_a_429_is_backed_off_and_the_check_recovers() {
     b.click("#api-check").await;
     b.wait(".api-log-entry[data-status='429']").await;
     let seen = Instant::now();
-    let account_calls = |log: &[kommo_double::LogEntry]| log.iter().filter(|e| e.path == "/api/v4/account").count();
+    let account_calls =
+        |log: &[kommo_double::LogEntry]| log.iter().filter(|e| e.path == "/api/v4/account").count();
     let before = account_calls(&double.log());
     assert!(b.text("#api-log").await.contains("429: retrying in"));
     // The window moves on; the page must not have hammered meanwhile, and its retry comes after a back-off.
@@ -212,12 +298,18 @@ async fn a4_a_429_is_backed_off_and_the_check_recovers() {
     double.clock().unfreeze();
     until_log(&double, "the retry", |log| account_calls(log) > before).await;
     let waited = seen.elapsed();
-    assert!(waited >= Duration::from_millis(500), "the retry came {waited:?} after the 429 was shown");
+    assert!(
+        waited >= Duration::from_millis(500),
+        "the retry came {waited:?} after the 429 was shown"
+    );
     let summary = b.wait_text("#api-summary", "").await;
     assert!(summary.contains("All checks passed"), "{summary}");
     let log = double.log();
     let limited = log.iter().filter(|e| e.status == 429).count();
-    assert!((1..=2).contains(&limited), "{limited} requests answered 429: {log:#?}");
+    assert!(
+        (1..=2).contains(&limited),
+        "{limited} requests answered 429: {log:#?}"
+    );
     shot(&b, "#api-section", "api-check-429").await;
     b.close().await;
 }
@@ -226,7 +318,8 @@ async fn a4_a_429_is_backed_off_and_the_check_recovers() {
 async fn a5_a_long_lived_token_goes_straight_to_inspection_api_check_and_env_block() {
     let stack = start_stack().await;
     let double = stack.double.clone().unwrap();
-    let token = double.mint_long_lived_token("demo", DEMO_CLIENT_ID, Duration::from_secs(86_400 * 365));
+    let token =
+        double.mint_long_lived_token("demo", DEMO_CLIENT_ID, Duration::from_secs(86_400 * 365));
     let b = Browser::start().await;
     open_page(&b, &stack.page_url).await;
     shot(&b, "#have-token", "long-lived-entry").await;
@@ -234,23 +327,47 @@ async fn a5_a_long_lived_token_goes_straight_to_inspection_api_check_and_env_blo
     b.fill("#long-lived-host", DEMO_HOST).await;
     b.click("#use-long-lived").await;
     b.wait("#result").await;
-    assert!(!b.exists("#consent-section").await && !b.exists("#exchange").await, "consent and exchange skipped");
+    assert!(
+        !b.exists("#consent-section").await && !b.exists("#exchange").await,
+        "consent and exchange skipped"
+    );
     assert_eq!(b.text("#claim-account-id").await, "31000001");
     assert_eq!(b.text("#claim-user-id").await, "9000001");
     assert_eq!(b.text("#claim-base-domain").await, "kommo.com");
     assert_eq!(b.text("#claim-api-domain").await, "api-g.kommo.com");
     assert_eq!(b.text("#claim-aud").await, DEMO_CLIENT_ID);
     assert!(b.text("#jwt-unverified").await.contains("not verified"));
-    assert!(b.text("#token-countdown").await.contains("364 d 23:"), "{}", b.text("#token-countdown").await);
+    assert!(
+        b.text("#token-countdown").await.contains("364 d 23:"),
+        "{}",
+        b.text("#token-countdown").await
+    );
     shot(&b, "#inspect", "inspection").await;
     let summary = api_check(&b).await;
-    assert!(summary.contains("All checks passed") && summary.contains("leads: 612"), "{summary}");
+    assert!(
+        summary.contains("All checks passed") && summary.contains("leads: 612"),
+        "{summary}"
+    );
     let block = b.text("#env-dotenv").await;
-    assert_eq!(env_value(&block, "KOMMO_TEST_ACCESS_TOKEN").as_deref(), Some(token.as_str()));
-    assert_eq!(env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(), Some(""));
-    assert!(block.contains("# REFRESH_TOKEN is empty: a long-lived token has no refresh token"), "{block}");
-    assert_eq!(env_value(&block, "KOMMO_TEST_DOMAIN").as_deref(), Some("demo"));
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_ACCESS_TOKEN").as_deref(),
+        Some(token.as_str())
+    );
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(),
+        Some("")
+    );
+    assert!(
+        block.contains("# REFRESH_TOKEN is empty: a long-lived token has no refresh token"),
+        "{block}"
+    );
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_DOMAIN").as_deref(),
+        Some("demo")
+    );
     assert_eq!(double.token_posts(), 0, "no consent, no exchange");
+    b.click("#reveal-tokens").await;
+    b.wait("#reveal-tokens[aria-pressed='true']").await;
     shot(&b, "#result", "long-lived-result").await;
     b.close().await;
 }

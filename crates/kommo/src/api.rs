@@ -4,7 +4,7 @@
 //!
 //! No IO and no clock: the caller sends the requests and supplies the time.
 
-use serde::Deserialize;
+use serde_json::Value;
 
 /// `GET /api/v4/account`: any user.
 pub const ACCOUNT_PATH: &str = "/api/v4/account";
@@ -35,73 +35,83 @@ pub enum ReadError {
     Shape(String),
 }
 
-fn read<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, ReadError> {
-    let value: serde_json::Value = serde_json::from_str(body).map_err(|_| ReadError::NotJson)?;
-    serde_json::from_value(value).map_err(|e| ReadError::Shape(e.to_string()))
+// The readers walk a parsed `serde_json::Value` rather than deriving `Deserialize` for each answer: just as
+// tolerant of extra fields, and much smaller in the page's WebAssembly.
+fn parse(body: &str) -> Result<Value, ReadError> {
+    serde_json::from_str(body).map_err(|_| ReadError::NotJson)
+}
+
+fn shape(what: &str) -> ReadError {
+    ReadError::Shape(what.to_string())
+}
+
+/// `_embedded.{key}`: required `_embedded`, the list itself may be missing (empty).
+fn embedded<'a>(v: &'a Value, key: &str) -> Result<&'a [Value], ReadError> {
+    let e = v
+        .get("_embedded")
+        .filter(|e| e.is_object())
+        .ok_or_else(|| shape("no _embedded object"))?;
+    Ok(e.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]))
 }
 
 /// What the check shows of `/api/v4/account`. Extra fields are ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: i64,
     pub name: String,
     pub subdomain: String,
-    #[serde(default)]
     pub current_user_id: Option<i64>,
-    #[serde(default)]
     pub country: Option<String>,
-    #[serde(default)]
     pub currency: Option<String>,
 }
 
 /// Read `/api/v4/account`.
 pub fn read_account(body: &str) -> Result<Account, ReadError> {
-    read(body)
-}
-
-#[derive(Debug, Deserialize)]
-struct Embedded<T> {
-    #[serde(default = "Vec::new")]
-    users: Vec<T>,
-    #[serde(default = "Vec::new")]
-    pipelines: Vec<T>,
-    #[serde(default = "Vec::new")]
-    leads: Vec<T>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Listing<T> {
-    #[serde(default, rename = "_total_items")]
-    total_items: Option<u64>,
-    #[serde(rename = "_embedded")]
-    embedded: Embedded<T>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Ignored {}
-
-#[derive(Debug, Deserialize)]
-struct Named {
-    #[serde(default)]
-    name: String,
+    let v = parse(body)?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    Ok(Account {
+        id: v
+            .get("id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| shape("no numeric id"))?,
+        name: text("name").ok_or_else(|| shape("no name"))?,
+        subdomain: text("subdomain").ok_or_else(|| shape("no subdomain"))?,
+        current_user_id: v.get("current_user_id").and_then(Value::as_i64),
+        country: text("country"),
+        currency: text("currency"),
+    })
 }
 
 /// Read `/api/v4/users`: how many users (`_total_items` when given, else the users listed).
 pub fn read_users(body: &str) -> Result<u64, ReadError> {
-    let l: Listing<Ignored> = read(body)?;
-    Ok(l.total_items.unwrap_or(l.embedded.users.len() as u64))
+    let v = parse(body)?;
+    let listed = embedded(&v, "users")?.len() as u64;
+    Ok(v.get("_total_items")
+        .and_then(Value::as_u64)
+        .unwrap_or(listed))
 }
 
 /// Read `/api/v4/leads/pipelines`: the pipelines' names, in order.
 pub fn read_pipelines(body: &str) -> Result<Vec<String>, ReadError> {
-    let l: Listing<Named> = read(body)?;
-    Ok(l.embedded.pipelines.into_iter().map(|p| p.name).collect())
+    let v = parse(body)?;
+    Ok(embedded(&v, "pipelines")?
+        .iter()
+        .map(|p| {
+            p.get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect())
 }
 
 /// Read one page of `/api/v4/leads`: how many leads it holds.
 pub fn read_leads_page(body: &str) -> Result<u64, ReadError> {
-    let l: Listing<Ignored> = read(body)?;
-    Ok(l.embedded.leads.len() as u64)
+    let v = parse(body)?;
+    Ok(embedded(&v, "leads")?.len() as u64)
 }
 
 /// How an API answer's status is to be treated.
@@ -306,7 +316,12 @@ pub fn problem_text(status: u16, body: &str) -> String {
     if let Some(p) = crate::proxy::ProxyError::from_value(&value) {
         return format!("HTTP {status}: {}", p.message);
     }
-    let field = |k: &str| value.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+    let field = |k: &str| {
+        value
+            .get(k)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    };
     let parts: Vec<&str> = [field("title"), field("detail"), field("hint")]
         .into_iter()
         .flatten()
@@ -519,10 +534,14 @@ mod tests {
     fn problem_texts() {
         let body = json!({"title": "Unauthorized", "type": "https://httpstatus.es/401", "status": 401,
             "detail": "Token has been revoked"});
-        assert_eq!(problem_text(401, &body.to_string()), "HTTP 401: Unauthorized — Token has been revoked");
+        assert_eq!(
+            problem_text(401, &body.to_string()),
+            "HTTP 401: Unauthorized — Token has been revoked"
+        );
         let body = json!({"title": "Forbidden", "detail": "Forbidden"});
         assert_eq!(problem_text(403, &body.to_string()), "HTTP 403: Forbidden");
-        let proxy = crate::proxy::ProxyError::new(crate::proxy::ProxyErrorCode::RateLimited, "slow down");
+        let proxy =
+            crate::proxy::ProxyError::new(crate::proxy::ProxyErrorCode::RateLimited, "slow down");
         assert_eq!(problem_text(429, &proxy.to_json()), "HTTP 429: slow down");
         assert_eq!(problem_text(502, "<html>"), "HTTP 502");
         assert_eq!(problem_text(500, "{}"), "HTTP 500");
