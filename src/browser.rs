@@ -226,7 +226,8 @@ pub fn copy_text_fallback(text: &str) -> bool {
     let area: web_sys::HtmlTextAreaElement = el.unchecked_into();
     area.set_value(text);
     let _ = area.set_attribute("readonly", "");
-    let _ = area.set_attribute("style", "position:fixed;top:-1000px;opacity:0");
+    // A class, not a style attribute: the page's CSP (`style-src 'self'`) refuses inline styles.
+    area.set_class_name("offscreen-copy");
     let _ = body.append_child(&area);
     area.select();
     let ok = doc
