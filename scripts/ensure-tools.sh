@@ -37,6 +37,17 @@ else
   cargo install --locked trunk --version "$trunk_version" --force
 fi
 
+# Trunk's post-build hook (Trunk.toml → scripts/externalize-loader.pl) needs Perl with Digest::SHA: Debian's `perl`
+# package (a minimal system may have only perl-base, which lacks it).
+if perl -MDigest::SHA -e1 >/dev/null 2>&1; then
+  say "perl with Digest::SHA (Trunk post-build hook): present"
+else
+  say "installing perl from Debian (the Trunk post-build hook uses Digest::SHA)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq perl >/dev/null
+fi
+
 # The tests need Node.js (CSP Evaluator, Vercel's route compiler); scripts/test.sh passes --browser.
 if [ "${1:-}" = "--browser" ] && ! command -v npm >/dev/null 2>&1; then
   say "installing nodejs + npm from Debian (the hosting tests run CSP Evaluator and Vercel's route compiler)"
