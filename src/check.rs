@@ -4,7 +4,7 @@
 
 use kommo::api::{
     mask_in, mask_token, problem_text, read_account, read_pipelines, read_users, Backoff,
-    LeadPager, Pacer, PageError, PageOutcome, Status, ACCOUNT_PATH, PIPELINES_PATH, USERS_PATH,
+    LeadPager, PageError, PageOutcome, Status, ACCOUNT_PATH, PIPELINES_PATH, USERS_PATH,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -125,7 +125,6 @@ struct Run {
     base: String,
     host: String,
     token: String,
-    pacer: Pacer,
 }
 
 impl Run {
@@ -143,7 +142,8 @@ impl Run {
     async fn get(&mut self, path: &str) -> Result<Got, Halt> {
         let mut backoff = Backoff::new();
         loop {
-            let wait = self.pacer.wait_ms(browser::now_ms());
+            // One pacer for every run: a check started right after a stopped one still keeps the spacing.
+            let wait = self.ctx.pacer.with_value(|p| p.wait_ms(browser::now_ms()));
             if wait > 0.0 {
                 browser::sleep_ms(wait.ceil() as i32).await;
             }
@@ -151,7 +151,7 @@ impl Run {
                 return Err(Halt::Stopped);
             }
             let started = browser::now_ms();
-            self.pacer.sent(started);
+            self.ctx.pacer.update_value(|p| p.sent(started));
             let api = self.ctx.api.get_value();
             let result = api.api_get(&self.base, &self.host, path, &self.token).await;
             let ms = (browser::now_ms() - started).max(0.0) as u32;
@@ -257,7 +257,6 @@ impl Ctx {
             base: self.proxy_base(),
             host: kept.host,
             token: kept.access_token,
-            pacer: Pacer::default(),
         };
         spawn_local(async move {
             let mut run = run;

@@ -264,6 +264,8 @@ pub struct Ctx {
     pub check: RwSignal<Check>,
     /// Bumped to stop a running check (a run only acts while the generation is still its own).
     pub check_gen: StoredValue<u32>,
+    /// Spaces API requests under Kommo's rate limit, across checks.
+    pub pacer: StoredValue<kommo::api::Pacer>,
 }
 
 /// Where a refresh was started.
@@ -355,6 +357,7 @@ impl Ctx {
             refresh: RwSignal::new(Refresh::default()),
             check: RwSignal::new(Check::default()),
             check_gen: StoredValue::new(0),
+            pacer: StoredValue::new(kommo::api::Pacer::default()),
         };
         let posted = ctx.store().get(Area::Session, keys::POSTED);
         ctx.posted

@@ -1910,6 +1910,30 @@ async fn stop_really_stops_paging() {
         m.attr("#api-check", "disabled").is_none(),
         "can check again"
     );
+    // Stop and check again at once: the new check still keeps its distance from the last request.
+    m.click("#api-check");
+    until("paging again", || {
+        leads_calls() >= 4 && m.has("#leads-stop")
+    })
+    .await;
+    // Stop just after a request went out.
+    let m0 = api_calls.borrow().len();
+    until("a request", || api_calls.borrow().len() > m0).await;
+    m.click("#leads-stop");
+    let n = api_calls.borrow().len();
+    until("enabled", || m.attr("#api-check", "disabled").is_none()).await;
+    m.click("#api-check");
+    until("the new check's first request", || {
+        api_calls.borrow().len() > n
+    })
+    .await;
+    let calls = api_calls.borrow().clone();
+    assert_eq!(calls[n].path, "/api/v4/account");
+    let gap = calls[n].at - calls[n - 1].at;
+    assert!(
+        gap >= 1000.0 / 7.0,
+        "only {gap} ms after the stopped check's last request"
+    );
 }
 
 #[wasm_bindgen_test]
