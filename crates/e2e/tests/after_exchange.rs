@@ -141,8 +141,7 @@ async fn a1_refresh_rotates_and_the_old_refresh_token_dies_once_the_new_pair_is_
     let log = double.log();
     let refused = log
         .iter()
-        .filter(|e| e.grant_type.as_deref() == Some("refresh_token"))
-        .next_back()
+        .rfind(|e| e.grant_type.as_deref() == Some("refresh_token"))
         .expect("the pasted refresh was posted");
     assert_eq!(
         (refused.status, refused.hint.as_deref()),
