@@ -1,5 +1,7 @@
 //! The Kommo OAuth helper page: a Leptos client-side app that walks a developer from a new Kommo/amoCRM
-//! integration to a ready env block (Setup → Consent → Return → Exchange → Result).
+//! integration to a ready env block (Setup → Consent → Return → Exchange → Result), then refreshes the tokens,
+//! inspects the access token and checks the API with them ([`check`]); a long-lived token or a saved refresh token
+//! skips straight to the result ([`kept`]).
 //!
 //! The protocol lives in the `kommo` crate; this crate is the thin browser layer. [`AppWith`] takes an
 //! [`AppConfig`] so tests can mount the whole app with a fake [`Api`] and their own storage namespace.
