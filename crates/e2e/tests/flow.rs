@@ -39,19 +39,25 @@ fn state_of(consent_url: &str) -> String {
         .to_string()
 }
 
-/// Exchange a code directly at the double, as another tool (or an earlier tab) would.
-async fn exchange_directly(double_addr: std::net::SocketAddr, code: &str, redirect_uri: &str) -> u16 {
-    let body = kommo::TokenRequest::authorization_code(DEMO_CLIENT_ID, DEMO_SECRET, code, redirect_uri).to_json();
-    reqwest::Client::new()
+/// Post a token request body to the double's token endpoint for the demo account, as a tool other than the page
+/// would (curl, another tab). Returns the status and the body.
+async fn post_to_double(double_addr: std::net::SocketAddr, body: String) -> (u16, String) {
+    let answer = reqwest::Client::new()
         .post(format!("http://{double_addr}/oauth2/access_token"))
         .header("x-forwarded-host", DEMO_HOST)
         .header("content-type", "application/json")
         .body(body)
         .send()
         .await
-        .expect("post to the double")
-        .status()
-        .as_u16()
+        .expect("post to the double");
+    let status = answer.status().as_u16();
+    (status, answer.text().await.expect("the double's answer"))
+}
+
+/// Exchange a code directly at the double, as another tool (or an earlier tab) would.
+async fn exchange_directly(double_addr: std::net::SocketAddr, code: &str, redirect_uri: &str) -> u16 {
+    let body = kommo::TokenRequest::authorization_code(DEMO_CLIENT_ID, DEMO_SECRET, code, redirect_uri).to_json();
+    post_to_double(double_addr, body).await.0
 }
 
 async fn assert_env_holds_issued(b: &Browser, double: &kommo_double::Double, grant_type: &str) {
@@ -306,17 +312,8 @@ async fn t8_proxy_stopped_then_the_no_proxy_path() {
     let json = curl.split("--data-raw '").nth(1).and_then(|s| s.strip_suffix('\'')).expect("a quoted JSON body");
     let request: kommo::TokenRequest = serde_json::from_str(&json.replace("'\\''", "'")).expect("the body is a token request");
     assert_eq!(request.client_secret, DEMO_SECRET);
-    let answer = reqwest::Client::new()
-        .post(format!("http://{double_addr}/oauth2/access_token"))
-        .header("x-forwarded-host", DEMO_HOST)
-        .header("content-type", "application/json")
-        .body(serde_json::to_string(&request).unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (status, answer) = post_to_double(double_addr, serde_json::to_string(&request).unwrap()).await;
+    assert_eq!(status, 200, "{answer}");
     b.fill("#paste-answer", &answer).await;
     b.click("#use-pasted").await;
     b.wait("#result").await;
