@@ -77,8 +77,14 @@ pub fn parse_prefix(input: &str) -> Result<String, PrefixError> {
     }
 }
 
+/// A character some reader may take as the end of a line: any control character, or the Unicode line and
+/// paragraph separators.
+fn breaks_line(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
 fn flatten(comment: &str) -> String {
-    comment.chars().map(|c| if c.is_control() || c == '\u{2028}' || c == '\u{2029}' { ' ' } else { c }).collect()
+    comment.chars().map(|c| if breaks_line(c) { ' ' } else { c }).collect()
 }
 
 /// Quote a value for a `.env` file: bare when it is plainly safe, single quotes when it holds no `'` or line
@@ -89,7 +95,7 @@ pub fn dotenv_quote(value: &str) -> String {
     if bare {
         return value.to_string();
     }
-    if !value.chars().any(|c| c == '\'' || c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
+    if !value.chars().any(|c| c == '\'' || breaks_line(c)) {
         return format!("'{value}'");
     }
     let mut out = String::with_capacity(value.len() + 2);
@@ -103,7 +109,7 @@ pub fn dotenv_quote(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if breaks_line(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -119,7 +125,7 @@ pub fn shell_quote(value: &str) -> String {
 /// Quote a value for an `export` line that must stay one line: plain single quotes, or — when the value holds
 /// control characters — bash/zsh `$'…'` quoting with those characters escaped.
 pub fn shell_quote_line(value: &str) -> String {
-    if !value.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}') {
+    if !value.chars().any(breaks_line) {
         return shell_quote(value);
     }
     let mut out = String::from("$'");
@@ -130,7 +136,7 @@ pub fn shell_quote_line(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => {
+            c if breaks_line(c) => {
                 out.push_str(&format!("\\u{:04x}", c as u32))
             }
             c => out.push(c),

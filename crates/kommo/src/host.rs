@@ -57,13 +57,7 @@ impl AccountHost {
         if input.len() > 253 {
             return Err(HostError::TooLong);
         }
-        for c in input.chars() {
-            match c {
-                'a'..='z' | '0'..='9' | '-' | '.' => {}
-                'A'..='Z' => return Err(HostError::Uppercase),
-                other => return Err(HostError::ForbiddenCharacter(other)),
-            }
-        }
+        check_chars(input)?;
         if input.ends_with('.') {
             return Err(HostError::TrailingDot);
         }
@@ -119,6 +113,18 @@ impl fmt::Display for AccountHost {
     }
 }
 
+/// Only lowercase ASCII letters, digits, `-` and `.`; uppercase is named separately since it is a common slip.
+fn check_chars(s: &str) -> Result<(), HostError> {
+    for c in s.chars() {
+        match c {
+            'a'..='z' | '0'..='9' | '-' | '.' => {}
+            'A'..='Z' => return Err(HostError::Uppercase),
+            other => return Err(HostError::ForbiddenCharacter(other)),
+        }
+    }
+    Ok(())
+}
+
 /// A DNS label: 1–63 of `[a-z0-9-]`, not starting or ending with a hyphen, and not an IDNA `xn--` punycode label.
 fn valid_label(label: &str) -> bool {
     !label.is_empty()
@@ -135,13 +141,7 @@ pub fn parse_suffix(input: &str) -> Result<String, HostError> {
     if s.is_empty() {
         return Err(HostError::Empty);
     }
-    for c in s.chars() {
-        match c {
-            'a'..='z' | '0'..='9' | '-' | '.' => {}
-            'A'..='Z' => return Err(HostError::Uppercase),
-            other => return Err(HostError::ForbiddenCharacter(other)),
-        }
-    }
+    check_chars(s)?;
     if s.ends_with('.') || s.split('.').any(|l| !valid_label(l)) {
         return Err(HostError::BadLabel(s.to_string()));
     }
