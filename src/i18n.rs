@@ -23,6 +23,8 @@ pub struct Tx {
     pub step_return: &'static str,
     pub step_exchange: &'static str,
     pub step_result: &'static str,
+    /// Screen-reader note on a step that a pasted token made unnecessary.
+    pub step_skipped: &'static str,
 
     // Setup
     pub setup_intro: &'static str,
@@ -270,6 +272,7 @@ static EN: Tx = Tx {
     step_return: "Return",
     step_exchange: "Exchange",
     step_result: "Result",
+    step_skipped: " (skipped: you pasted a token)",
 
     setup_intro: "Create an integration in your account (Settings → Integrations → Create integration → External), then copy its keys here.",
     service: "Service",
@@ -364,7 +367,7 @@ static EN: Tx = Tx {
     lost_cause: "The request reached {}, but the answer was lost on the way back. The code may already be spent.",
     not_json_cause: "The proxy URL answered {} with something that is not JSON ({}). It is probably not the exchange proxy.",
     not_json_fix: "Check the proxy URL in Setup, or exchange by hand with the curl command below.",
-    proxy_said: "The proxy refused: {}",
+    proxy_said: "The proxy refused. It said:",
     proxy_fix_account: "The account host from the return was refused. Start over; if it repeats, the return address was tampered with.",
     proxy_fix_request: "The page and the proxy disagree about the request. Reload the page; if it repeats, update the proxy.",
     proxy_fix_client: "This proxy only exchanges codes for the integration whose secret it holds. Use that integration ID, or run your own proxy.",
@@ -490,6 +493,7 @@ static RU: Tx = Tx {
     step_return: "Возврат",
     step_exchange: "Обмен",
     step_result: "Результат",
+    step_skipped: " (пропущен: вы вставили токен)",
 
     setup_intro: "Создайте интеграцию в своём аккаунте (Настройки → Интеграции → Создать интеграцию → Внешняя), затем перенесите сюда её ключи.",
     service: "Сервис",
@@ -584,7 +588,7 @@ static RU: Tx = Tx {
     lost_cause: "Запрос дошёл до {}, но ответ потерялся. Возможно, код уже израсходован.",
     not_json_cause: "Адрес прокси ответил {} не в JSON ({}). Похоже, это не прокси для обмена.",
     not_json_fix: "Проверьте адрес прокси в настройке или обменяйте вручную командой curl ниже.",
-    proxy_said: "Прокси отказал: {}",
+    proxy_said: "Прокси отказал. Его ответ (по-английски):",
     proxy_fix_account: "Прокси не принял хост аккаунта из возврата. Начните заново; если повторится — адрес возврата подменён.",
     proxy_fix_request: "Страница и прокси по-разному понимают запрос. Перезагрузите страницу; если повторится — обновите прокси.",
     proxy_fix_client: "Этот прокси обменивает коды только для интеграции, ключ которой хранит. Укажите её ID или запустите свой прокси.",

@@ -505,6 +505,12 @@ impl Ctx {
         })
     }
 
+    /// Tokens came from "I already have a token" (a pasted long-lived or refresh token): consent, return and
+    /// exchange were not walked through, so the stepper must not call them done.
+    pub fn consent_bypassed(&self) -> bool {
+        self.ret.with(|r| r.is_none()) && self.later.with(|l| l.is_some())
+    }
+
     pub fn step(&self) -> Step {
         if self.later.with(|l| l.is_some()) || matches!(self.tokens(), Some(Ok(_))) {
             return Step::Result;
@@ -1054,14 +1060,19 @@ fn Stepper() -> impl IntoView {
                     .enumerate()
                     .map(|(i, step)| {
                         let pos = move || Step::ALL.iter().position(|s| *s == current.get()).unwrap_or(0);
+                        let skipped = move || {
+                            matches!(step, Step::Consent | Step::Return | Step::Exchange) && ctx.consent_bypassed()
+                        };
                         view! {
                             <li
                                 data-step=step.key()
                                 aria-current=move || (current.get() == step).then_some("step")
-                                class:done=move || i < pos()
+                                class:done=move || i < pos() && !skipped()
+                                class:skipped=skipped
                             >
                                 <span class="num">{i + 1}</span>
                                 <span class="lbl">{step.label(t)}</span>
+                                {move || skipped().then(|| view! { <span class="sr-only">{t.step_skipped}</span> })}
                             </li>
                         }
                     })

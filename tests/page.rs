@@ -552,6 +552,15 @@ async fn exchange_posts_once_and_renders_the_env_block() {
     m.click("#exchange");
     until("result", || m.has("#result")).await;
     assert_eq!(calls.borrow().len(), 1);
+    // Walked through, so every earlier step is done and none skipped.
+    assert_eq!(
+        m.root
+            .query_selector_all(".stepper li.done")
+            .unwrap()
+            .length(),
+        4
+    );
+    assert!(m.q(".stepper li.skipped").is_none());
     let call = calls.borrow()[0].clone();
     assert_eq!(call.host, "kwid.kommo.com");
     assert_eq!(
@@ -1442,6 +1451,24 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
     assert_eq!(current_step(&m), "result");
     assert!(!m.has("#consent-section"), "consent is skipped");
     assert!(!m.has("#exchange"), "exchange is skipped");
+    // The stepper says so too: setup done, consent/return/exchange skipped (not "done"), result current.
+    let class_of = |step: &str| {
+        m.q(&format!(".stepper li[data-step='{step}']"))
+            .map(|li| li.class_name())
+            .unwrap_or_default()
+    };
+    assert!(class_of("setup").contains("done"), "{}", class_of("setup"));
+    for step in ["consent", "return", "exchange"] {
+        let class = class_of(step);
+        assert!(
+            class.contains("skipped") && !class.contains("done"),
+            "{step}: {class}"
+        );
+    }
+    assert!(!class_of("result").contains("skipped"));
+    assert!(m
+        .text(".stepper li[data-step='exchange']")
+        .contains("skipped"));
     assert!(!m.has("#refresh-section"), "nothing to refresh");
     assert!(m.has("#long-lived-note"));
     assert!(!m.has("#refresh-token"));
@@ -1995,4 +2022,67 @@ async fn the_new_views_speak_russian_and_keep_their_state_across_a_language_swit
             .length(),
         5
     );
+}
+
+/// In the Russian page, a refused account host is explained in Russian (the core's `HostError::explain`), not with
+/// the English reason inside a Russian sentence.
+#[wasm_bindgen_test]
+async fn a_refused_account_host_is_explained_in_russian() {
+    let ns = "t-badhost-ru:";
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=www.kommo.com"),
+    );
+    local().set_item(&format!("{ns}lang"), "ru").unwrap();
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    let text = m.text("#host-error");
+    assert!(text.contains("Это не хост аккаунта"), "{text}");
+    assert!(text.contains("сайт самого Kommo"), "{text}");
+    assert!(!text.contains("own site"), "English reason leaked: {text}");
+    assert!(!m.has("#exchange"));
+    assert!(calls.borrow().is_empty());
+}
+
+/// The proxy's own message stays as it was said (English, marked `lang="en"`), after a Russian sentence, and the fix
+/// for its error code is in Russian.
+#[wasm_bindgen_test]
+async fn a_proxy_refusal_in_the_russian_page_quotes_the_proxy_and_says_the_fix_in_russian() {
+    let ns = "t-proxyref-ru:";
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
+    local().set_item(&format!("{ns}lang"), "ru").unwrap();
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let refusal = kommo::ProxyError {
+        proxy_error: kommo::ProxyErrorCode::ClientNotAllowed,
+        message: "this proxy only exchanges codes for its own integration".into(),
+        upstream_status: None,
+        upstream_content_type: None,
+        upstream_body: None,
+    };
+    let (api, _) = FakeApi::new(Some(health(true)), Err(ApiError::Proxy(refusal)));
+    let m = mount(ns, api);
+    ready(&m).await;
+    m.click("#exchange");
+    until("proxy error", || m.has("#proxy-error")).await;
+    assert_eq!(
+        m.attr("#proxy-error", "data-proxy-error").as_deref(),
+        Some("client_not_allowed")
+    );
+    let quote = m.q("#proxy-error q").expect("the proxy's words are quoted");
+    assert_eq!(quote.get_attribute("lang").as_deref(), Some("en"));
+    assert_eq!(
+        quote.text_content().unwrap_or_default(),
+        "this proxy only exchanges codes for its own integration"
+    );
+    let cause = m.text("#proxy-error .cause");
+    assert!(cause.starts_with("Прокси отказал"), "{cause}");
+    let fix = m.text("#proxy-error .fix");
+    assert!(fix.chars().any(|c| ('а'..='я').contains(&c)), "{fix}");
 }

@@ -255,10 +255,10 @@ pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
             ),
             t.not_json_fix,
         ),
-        ApiError::Proxy(ref p) => (
-            p.proxy_error.as_str(),
-            fill(t.proxy_said, &[&p.message]),
-            match p.proxy_error {
+        ApiError::Proxy(ref p) => {
+            // The proxy's own words are English (a server log speaks one language); they are quoted as such, after
+            // a sentence in the page's language, and the fix below is in the page's language too.
+            let fix = match p.proxy_error {
                 ProxyErrorCode::MissingAccount | ProxyErrorCode::BadAccountHost => {
                     t.proxy_fix_account
                 }
@@ -270,8 +270,15 @@ pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
                 ProxyErrorCode::UpstreamNotJson => t.proxy_fix_upstream_html,
                 ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
                 ProxyErrorCode::Internal => t.proxy_fix_internal,
-            },
-        ),
+            };
+            return view! {
+                <div id=ids.proxy class="alert" role="alert" data-proxy-error=p.proxy_error.as_str()>
+                    <p class="cause">{t.proxy_said} " " <q lang="en">{p.message.clone()}</q></p>
+                    <p class="fix">{fix}</p>
+                </div>
+            }
+            .into_any();
+        }
     };
     let kind = kind.to_string();
     view! {

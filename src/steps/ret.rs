@@ -58,7 +58,7 @@ pub fn ReturnStep() -> AnyView {
                     Err(e) => view! {
                         <p>{t.return_code_for} " " <strong id="account-host" class="mono bad">{referer}</strong></p>
                         <div id="host-error" class="alert" role="alert">
-                            <p>{move || fill(t.host_invalid, &[&e.to_string()])}</p>
+                            <p>{move || fill(t.host_invalid, &[&e.explain(ctx.lang.get())])}</p>
                         </div>
                     }
                     .into_any(),

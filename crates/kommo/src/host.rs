@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::hints::Lang;
+
 /// The account-host suffixes accepted by default: Kommo and the two amoCRM zones.
 pub const DEFAULT_SUFFIXES: &[&str] = &["kommo.com", "amocrm.ru", "amocrm.com"];
 
@@ -34,6 +36,36 @@ pub enum HostError {
     WwwHost(String),
     #[error("the account subdomain {0:?} is not a valid DNS label (letters, digits and inner hyphens, at most 63)")]
     BadLabel(String),
+}
+
+impl HostError {
+    /// The same reason in the page's language: English is the `Display` text, Russian says the same thing.
+    pub fn explain(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            HostError::Empty => "хост аккаунта пуст".to_string(),
+            HostError::TooLong => "хост аккаунта слишком длинный".to_string(),
+            HostError::ForbiddenCharacter(c) => format!(
+                "хост аккаунта должен быть просто хостом вроде kwid.kommo.com, без схемы, пути, порта, пользователя и \
+                 параметров (найдено {c:?})"
+            ),
+            HostError::Uppercase => "хост аккаунта должен быть написан строчными буквами".to_string(),
+            HostError::TrailingDot => "хост аккаунта не должен заканчиваться точкой".to_string(),
+            HostError::IpLiteral => "IP-адрес не может быть хостом аккаунта Kommo".to_string(),
+            HostError::NotAllowedSuffix(list) => format!("хост аккаунта должен оканчиваться на одно из: {list}"),
+            HostError::NotOneLabel { host, suffix } => format!(
+                "хост аккаунта должен быть ровно одним именем перед {suffix} (например kwid.{suffix}), а не {host}"
+            ),
+            HostError::WwwHost(h) => format!(
+                "{h:?} — сайт самого Kommo, а не аккаунт: запросы идут на хост вашего аккаунта (например kwid.kommo.com)"
+            ),
+            HostError::BadLabel(l) => format!(
+                "имя аккаунта {l:?} не годится для DNS (латинские буквы, цифры и дефисы внутри, не больше 63 знаков)"
+            ),
+        }
+    }
 }
 
 /// A validated account host such as `kwid.kommo.com`.
@@ -200,9 +232,16 @@ mod tests {
             let err = AccountHost::parse(input).expect_err(input);
             assert!(ok(&err), "{input:?} gave {err:?}");
             assert!(!err.to_string().is_empty());
+            assert_eq!(err.explain(Lang::En), err.to_string());
+            let ru = err.explain(Lang::Ru);
+            assert!(ru.chars().any(|c| ('а'..='я').contains(&c)), "{input:?}: no Russian in {ru:?}");
+            assert_ne!(ru, err.to_string());
         }
         let long = format!("{}.kommo.com", "a".repeat(64));
         assert!(matches!(AccountHost::parse(&long), Err(HostError::BadLabel(_))));
+        let too_long = AccountHost::parse(&"a".repeat(300)).expect_err("300 characters");
+        assert_eq!(too_long, HostError::TooLong);
+        assert_eq!(too_long.explain(Lang::Ru), "хост аккаунта слишком длинный");
     }
 
     #[test]
