@@ -63,6 +63,12 @@ pub struct Browser {
 impl Browser {
     /// Start chromedriver and a new browser session with a fresh profile.
     pub async fn start() -> Browser {
+        Self::start_with(&[]).await
+    }
+
+    /// Like [`Browser::start`], with extra Chromium switches (e.g. `--force-dark-mode`, `--lang=ru`,
+    /// `--window-size=…`; a later `--window-size` wins over the default one).
+    pub async fn start_with(extra_args: &[&str]) -> Browser {
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port();
         let driver = Command::new(&driver_bin)
@@ -77,15 +83,17 @@ impl Browser {
             assert!(tokio::time::Instant::now() < deadline, "chromedriver did not listen on port {port}");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+        let mut args = vec![
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--window-size=1100,1000",
+        ];
+        args.extend_from_slice(extra_args);
         let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1100,1000"
-                ]
+                "args": args
             }
         });
         let Value::Object(caps) = caps else { unreachable!() };

@@ -1,0 +1,70 @@
+//! The README's screenshots of both languages in both themes: the setup step and the result step of the demo flow,
+//! taken from the built release page (KOMMO_E2E_DIST, default `dist/`) served by the proxy in front of the Kommo
+//! double, in headless Chromium with the colour scheme set as the browser reports it and the language chosen with the page's switch.
+//!
+//!   cargo run -p kommo-e2e --example readme_screenshots [-- <output dir>]   (default docs/screenshots/themes)
+//!
+//! Each run checks that the page really is in the asked language and theme before it saves anything.
+
+use std::path::{Path, PathBuf};
+
+use kommo_e2e::{start_stack, Browser};
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let out = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots/themes")
+    });
+    std::fs::create_dir_all(&out).expect("create the output directory");
+    for lang in ["en", "ru"] {
+        for dark in [false, true] {
+            let theme = if dark { "dark" } else { "light" };
+            let stack = start_stack().await;
+            let mut args = vec!["--window-size=1000,1250", "--hide-scrollbars"];
+            if dark {
+                args.push("--force-dark-mode");
+            }
+            let b = Browser::start_with(&args).await;
+            b.goto(&stack.page_url).await;
+            b.wait_ready().await;
+            b.wait("#proxy-status[data-state='ok']").await;
+            // Headless Chromium ignores --lang for navigator.language, so pick the language the way a user can:
+            // with the page's own switch (which is then remembered for the rest of the flow).
+            if lang != "en" {
+                b.client
+                    .find(fantoccini::Locator::Css("#lang"))
+                    .await
+                    .expect("the language switch")
+                    .select_by_value(lang)
+                    .await
+                    .expect("choose the language");
+                b.wait(&format!("html[lang='{lang}']")).await;
+            }
+            let shown_lang = b.js("return document.documentElement.lang").await;
+            assert_eq!(shown_lang.as_str(), Some(lang), "the page did not pick the browser language {lang}");
+            let is_dark = b.js("return matchMedia('(prefers-color-scheme: dark)').matches").await;
+            assert_eq!(is_dark.as_bool(), Some(dark), "the browser did not report the {theme} scheme");
+
+            save(&b, &out, &format!("{lang}-{theme}-setup")).await;
+            b.click("#go-same-tab").await;
+            b.wait("#allow").await;
+            b.click("#allow").await;
+            b.wait_ready().await;
+            b.wait("#exchange").await;
+            b.click("#exchange").await;
+            b.wait("#result").await;
+            b.js("window.scrollTo(0, 0); return null").await;
+            save(&b, &out, &format!("{lang}-{theme}-result")).await;
+            b.close().await;
+        }
+    }
+}
+
+async fn save(b: &Browser, out: &Path, name: &str) {
+    // No focus ring left over from the clicks above.
+    b.js("document.activeElement && document.activeElement.blur(); return null").await;
+    let png = b.client.screenshot().await.expect("screenshot");
+    let path = out.join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write the screenshot");
+    println!("{}", path.display());
+}
