@@ -21,7 +21,8 @@ my $html = do { local $/; <$in> };
 close $in;
 
 my @written;
-$html =~ s{<script\s+type="module"(?:\s+nonce="[^"]*")?\s*>(.*?)</script>}{
+# Trunk's release minification (Trunk.toml) writes the attribute unquoted: type=module.
+$html =~ s{<script\s+type=(?:"module"|module)(?:\s+nonce=(?:"[^"]*"|[^\s>]*))?\s*>(.*?)</script>}{
     my $code = $1;
     my $name = 'boot-' . substr(sha256_hex($code), 0, 16) . '.js';
     my $sri = sha384_base64($code);

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use kommo::proxy::{ACCOUNT_HEADER, HEALTH_PATH};
-use kommo::token::{read_token_answer, TOKEN_PATH};
+use kommo::token::{read_token_answer_with, TOKEN_PATH};
 use kommo::{Health, KommoError, ProxyError, TokenFailure, TokenRequest, TokenResponse};
 
 /// A boxed future that need not be `Send` (browser futures never are).
@@ -57,7 +57,8 @@ pub enum ApiError {
 impl ApiError {
     /// Interpret a token answer (from the proxy or pasted back from curl).
     pub fn read_answer(answer: &RawAnswer) -> Result<TokenResponse, ApiError> {
-        read_token_answer(answer.status, &answer.body).map_err(|f| match f {
+        read_token_answer_with(answer.status, &answer.body, crate::json::parse).map_err(|f| match f
+        {
             TokenFailure::Kommo { status, error } => ApiError::Kommo { status, error },
             TokenFailure::Proxy(p) => ApiError::Proxy(p),
             TokenFailure::NotJson { status, .. } => ApiError::NotJson {
@@ -144,8 +145,8 @@ impl Api for HttpApi {
         let url = format!("{base}{HEALTH_PATH}");
         Box::pin(async move {
             let a = fetch(url, "GET", &[], None).await?;
-            match serde_json::from_str::<Health>(&a.body) {
-                Ok(h) if (200..300).contains(&a.status) && h.status == "ok" => Ok(h),
+            match crate::json::from_str::<Health>(&a.body) {
+                Some(h) if (200..300).contains(&a.status) && h.status == "ok" => Ok(h),
                 _ => Err(ApiError::NotJson {
                     status: a.status,
                     content_type: a.content_type,

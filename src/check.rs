@@ -3,13 +3,14 @@
 //! logged with its token masked. The rules are in [`kommo::api`]; this is the browser's loop around them.
 
 use kommo::api::{
-    mask_in, mask_token, problem_text, read_account, read_pipelines, read_users, Backoff,
-    LeadPager, PageError, PageOutcome, Status, ACCOUNT_PATH, PIPELINES_PATH, USERS_PATH,
+    mask_in, mask_token, problem_text_with, read_account_with, read_pipelines_with,
+    read_users_with, Backoff, LeadPager, PageError, PageOutcome, Status, ACCOUNT_PATH,
+    PIPELINES_PATH, USERS_PATH,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::{browser, ApiError, Ctx};
+use crate::{browser, json, ApiError, Ctx};
 
 /// How much of an answer body the request log keeps.
 const LOG_BODY_MAX: usize = 3000;
@@ -226,7 +227,7 @@ impl Run {
 
 fn failure(got: &Got) -> String {
     match got {
-        Got::Answer { status, body } => problem_text(*status, body),
+        Got::Answer { status, body } => problem_text_with(*status, body, json::parse),
         Got::NoAnswer(what) => what.clone(),
     }
 }
@@ -302,7 +303,7 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
     let got = run.get(ACCOUNT_PATH).await?;
     let account_ok = match &got {
         Got::Answer { status, body } if Status::of(*status) == Status::Ok => {
-            match read_account(body) {
+            match read_account_with(body, json::parse) {
                 Ok(a) => {
                     run.update(|c| {
                         c.account = Part::Done(AccountSeen {
@@ -341,7 +342,7 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
     let got = run.get(USERS_PATH).await?;
     let part = match &got {
         Got::Answer { status, body } => match Status::of(*status) {
-            Status::Ok => read_users(body)
+            Status::Ok => read_users_with(body, json::parse)
                 .map(Part::Done)
                 .unwrap_or_else(|e| Part::Failed(e.to_string())),
             Status::Forbidden => Part::NeedsAdmin,
@@ -355,9 +356,11 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
     run.update(|c| c.pipelines = Part::Running);
     let got = run.get(PIPELINES_PATH).await?;
     let part = match &got {
-        Got::Answer { status, body } if Status::of(*status) == Status::Ok => read_pipelines(body)
-            .map(Part::Done)
-            .unwrap_or_else(|e| Part::Failed(e.to_string())),
+        Got::Answer { status, body } if Status::of(*status) == Status::Ok => {
+            read_pipelines_with(body, json::parse)
+                .map(Part::Done)
+                .unwrap_or_else(|e| Part::Failed(e.to_string()))
+        }
         _ => Part::Failed(failure(&got)),
     };
     run.update(|c| c.pipelines = part);
@@ -375,7 +378,7 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
                 break;
             }
         };
-        match pager.fold(status, body) {
+        match pager.fold_with(status, body, json::parse) {
             Ok(PageOutcome::More(_)) => {
                 let (pages, counted) = (pager.page() - 1, pager.total());
                 run.update(|c| {

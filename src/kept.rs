@@ -2,7 +2,7 @@
 //! render the result the same way after a reload.
 
 use kommo::env::EnvValues;
-use kommo::jwt::{decode_payload, Claims, JwtError};
+use kommo::jwt::{decode_payload_with, Claims, JwtError};
 use kommo::outcome::{env_values, long_lived_env_values, SecretSource};
 use kommo::{AccountHost, TokenResponse};
 use serde::{Deserialize, Serialize};
@@ -65,7 +65,7 @@ impl Kept {
 
     /// The access token's claims (not verified).
     pub fn claims(&self) -> Result<Claims, JwtError> {
-        decode_payload(&self.access_token)
+        decode_payload_with(&self.access_token, crate::json::parse)
     }
 
     /// When the access token expires (ms since the epoch): its `exp` claim, else `at + expires_in`; `None` when

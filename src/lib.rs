@@ -10,6 +10,7 @@ pub mod api;
 pub mod browser;
 pub mod check;
 pub mod i18n;
+pub mod json;
 pub mod kept;
 pub mod steps;
 pub mod storage;
@@ -698,7 +699,7 @@ impl Ctx {
             let t = self.t();
             let token = kept::parse_pasted_token(token).ok_or(t.long_lived_token_needed)?;
             let host = kept::parse_pasted_host(host).ok_or(t.pasted_host_invalid)?;
-            let claims = kommo::jwt::decode_payload(&token).ok();
+            let claims = kommo::jwt::decode_payload_with(&token, json::parse).ok();
             let at = now();
             let client_id = claims
                 .as_ref()
@@ -835,7 +836,7 @@ impl Ctx {
         if text.is_empty() {
             return Err(t.paste_empty);
         }
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|_| t.paste_not_json)?;
+        let value = json::parse(text).ok_or(t.paste_not_json)?;
         let has_token = value
             .get("access_token")
             .and_then(|v| v.as_str())

@@ -70,7 +70,7 @@ impl Store {
     }
 
     pub fn get_json<T: DeserializeOwned>(&self, area: Area, key: &str) -> Option<T> {
-        serde_json::from_str(&self.get(area, key)?).ok()
+        crate::json::from_str(&self.get(area, key)?)
     }
 
     pub fn set_json<T: Serialize>(&self, area: Area, key: &str, value: &T) {

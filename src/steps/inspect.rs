@@ -26,8 +26,12 @@ pub fn InspectStep() -> AnyView {
     let ctx = use_ctx();
     let t = ctx.t_now();
     let token = Memo::new(move |_| ctx.current().map(|k| (k.access_token, k.host)));
-    let claims =
-        Memo::new(move |_| token.with(|k| k.as_ref().map(|(a, _)| kommo::jwt::decode_payload(a))));
+    let claims = Memo::new(move |_| {
+        token.with(|k| {
+            k.as_ref()
+                .map(|(a, _)| kommo::jwt::decode_payload_with(a, crate::json::parse))
+        })
+    });
     let body = move || {
         let result = claims.get()?;
         let host = token.with(|k| k.as_ref().map(|(_, h)| h.clone()).unwrap_or_default());

@@ -6,6 +6,8 @@
 
 use serde_json::Value;
 
+use crate::json::Parse;
+
 /// `GET /api/v4/account`: any user.
 pub const ACCOUNT_PATH: &str = "/api/v4/account";
 /// `GET /api/v4/users`: admins only (others get 403).
@@ -37,8 +39,8 @@ pub enum ReadError {
 
 // The readers walk a parsed `serde_json::Value` rather than deriving `Deserialize` for each answer: just as
 // tolerant of extra fields, and much smaller in the page's WebAssembly.
-fn parse(body: &str) -> Result<Value, ReadError> {
-    serde_json::from_str(body).map_err(|_| ReadError::NotJson)
+fn read_json(body: &str, json: Parse) -> Result<Value, ReadError> {
+    json(body).ok_or(ReadError::NotJson)
 }
 
 fn shape(what: &str) -> ReadError {
@@ -70,7 +72,12 @@ pub struct Account {
 
 /// Read `/api/v4/account`.
 pub fn read_account(body: &str) -> Result<Account, ReadError> {
-    let v = parse(body)?;
+    read_account_with(body, crate::json::parse)
+}
+
+/// [`read_account`] with the JSON parser given (see [`crate::json`]).
+pub fn read_account_with(body: &str, json: Parse) -> Result<Account, ReadError> {
+    let v = read_json(body, json)?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     Ok(Account {
         id: v
@@ -87,7 +94,12 @@ pub fn read_account(body: &str) -> Result<Account, ReadError> {
 
 /// Read `/api/v4/users`: how many users (`_total_items` when given, else the users listed).
 pub fn read_users(body: &str) -> Result<u64, ReadError> {
-    let v = parse(body)?;
+    read_users_with(body, crate::json::parse)
+}
+
+/// [`read_users`] with the JSON parser given (see [`crate::json`]).
+pub fn read_users_with(body: &str, json: Parse) -> Result<u64, ReadError> {
+    let v = read_json(body, json)?;
     let listed = embedded(&v, "users")?.len() as u64;
     Ok(v.get("_total_items")
         .and_then(Value::as_u64)
@@ -96,7 +108,12 @@ pub fn read_users(body: &str) -> Result<u64, ReadError> {
 
 /// Read `/api/v4/leads/pipelines`: the pipelines' names, in order.
 pub fn read_pipelines(body: &str) -> Result<Vec<String>, ReadError> {
-    let v = parse(body)?;
+    read_pipelines_with(body, crate::json::parse)
+}
+
+/// [`read_pipelines`] with the JSON parser given (see [`crate::json`]).
+pub fn read_pipelines_with(body: &str, json: Parse) -> Result<Vec<String>, ReadError> {
+    let v = read_json(body, json)?;
     Ok(embedded(&v, "pipelines")?
         .iter()
         .map(|p| {
@@ -110,7 +127,12 @@ pub fn read_pipelines(body: &str) -> Result<Vec<String>, ReadError> {
 
 /// Read one page of `/api/v4/leads`: how many leads it holds.
 pub fn read_leads_page(body: &str) -> Result<u64, ReadError> {
-    let v = parse(body)?;
+    read_leads_page_with(body, crate::json::parse)
+}
+
+/// [`read_leads_page`] with the JSON parser given (see [`crate::json`]).
+pub fn read_leads_page_with(body: &str, json: Parse) -> Result<u64, ReadError> {
+    let v = read_json(body, json)?;
     Ok(embedded(&v, "leads")?.len() as u64)
 }
 
@@ -213,6 +235,11 @@ impl LeadPager {
     /// Fold in the answer to [`LeadPager::next_path`]. 200 with leads → next page; 204 (or a page without leads) →
     /// done. Any other status is an error and leaves the pager where it was (so the same page can be retried).
     pub fn fold(&mut self, status: u16, body: &str) -> Result<PageOutcome, PageError> {
+        self.fold_with(status, body, crate::json::parse)
+    }
+
+    /// [`LeadPager::fold`] with the JSON parser given (see [`crate::json`]).
+    pub fn fold_with(&mut self, status: u16, body: &str, json: Parse) -> Result<PageOutcome, PageError> {
         if self.done {
             return Err(PageError::AlreadyDone);
         }
@@ -222,7 +249,7 @@ impl LeadPager {
                 Ok(PageOutcome::Done(self.total))
             }
             Status::Ok => {
-                let n = read_leads_page(body).map_err(PageError::Read)?;
+                let n = read_leads_page_with(body, json).map_err(PageError::Read)?;
                 if n == 0 {
                     self.done = true;
                     return Ok(PageOutcome::Done(self.total));
@@ -310,7 +337,12 @@ impl Pacer {
 /// A short description of a refused API answer: the proxy's own message, or Kommo's `title`/`detail`/`hint`, or
 /// just the status (for HTML pages, empty bodies and other surprises).
 pub fn problem_text(status: u16, body: &str) -> String {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+    problem_text_with(status, body, crate::json::parse)
+}
+
+/// [`problem_text`] with the JSON parser given (see [`crate::json`]).
+pub fn problem_text_with(status: u16, body: &str, json: Parse) -> String {
+    let Some(value) = json(body) else {
         return format!("HTTP {status}");
     };
     if let Some(p) = crate::proxy::ProxyError::from_value(&value) {
@@ -440,6 +472,22 @@ mod tests {
         );
         assert_eq!(p.total(), 250);
         assert_eq!(p.fold(200, &leads(5)), Ok(PageOutcome::More(5)));
+    }
+
+    #[test]
+    fn the_parser_is_the_callers() {
+        let never: Parse = |_| None;
+        let account = r#"{"id": 1, "name": "N", "subdomain": "kwid"}"#;
+        assert_eq!(read_account_with(account, crate::json::parse), read_account(account));
+        assert_eq!(read_account_with(account, never), Err(ReadError::NotJson));
+        assert_eq!(read_users_with("{}", never), Err(ReadError::NotJson));
+        assert_eq!(read_pipelines_with("{}", never), Err(ReadError::NotJson));
+        let mut p = LeadPager::default();
+        assert_eq!(p.fold_with(200, &leads(2), never), Err(PageError::Read(ReadError::NotJson)));
+        assert_eq!(p.fold_with(200, &leads(2), crate::json::parse), Ok(PageOutcome::More(2)));
+        let body = r#"{"title": "Unauthorized"}"#;
+        assert_eq!(problem_text_with(401, body, crate::json::parse), "HTTP 401: Unauthorized");
+        assert_eq!(problem_text_with(401, body, never), "HTTP 401");
     }
 
     #[test]

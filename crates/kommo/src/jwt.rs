@@ -55,12 +55,19 @@ fn as_int(v: Option<&Value>) -> Option<i64> {
 
 /// Decode the payload (the middle part). The signature is **not** checked: the browser has no key.
 pub fn decode_payload(token: &str) -> Result<Claims, JwtError> {
+    decode_payload_with(token, crate::json::parse)
+}
+
+/// [`decode_payload`] with the JSON parser given (see [`crate::json`]).
+pub fn decode_payload_with(token: &str, parse: crate::json::Parse) -> Result<Claims, JwtError> {
     let parts: Vec<&str> = token.trim().split('.').collect();
     if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
         return Err(JwtError::NotThreeParts);
     }
     let bytes = URL_SAFE_NO_PAD.decode(parts[1].trim_end_matches('=')).map_err(|_| JwtError::BadBase64)?;
-    let raw: Value = serde_json::from_slice(&bytes).map_err(|_| JwtError::NotJson)?;
+    // JSON is UTF-8: a payload that is not cannot be JSON.
+    let text = String::from_utf8(bytes).map_err(|_| JwtError::NotJson)?;
+    let raw: Value = parse(&text).ok_or(JwtError::NotJson)?;
     let obj = raw.as_object().ok_or(JwtError::NotJson)?;
     let scopes = match obj.get("scopes") {
         Some(Value::Array(items)) => items.iter().filter_map(|i| as_string(Some(i))).collect(),
@@ -132,5 +139,14 @@ mod tests {
         assert_eq!(decode_payload(&format!("a.{}.c", URL_SAFE_NO_PAD.encode("not json"))), Err(JwtError::NotJson));
         assert_eq!(decode_payload(&format!("a.{}.c", URL_SAFE_NO_PAD.encode("[1]"))), Err(JwtError::NotJson));
         assert_eq!(decode_payload(""), Err(JwtError::NotThreeParts));
+        assert_eq!(decode_payload(&format!("a.{}.c", URL_SAFE_NO_PAD.encode(b"{\"a\":\"\xff\"}"))), Err(JwtError::NotJson));
+    }
+
+    #[test]
+    fn the_parser_is_the_callers() {
+        let token = format!("h.{}.s", encode_segment(&json!({"aud": "x"})));
+        assert_eq!(decode_payload_with(&token, crate::json::parse), decode_payload(&token));
+        assert_eq!(decode_payload_with(&token, |_| None), Err(JwtError::NotJson));
+        assert_eq!(decode_payload_with(&token, |t| Some(json!({"sub": t}))).unwrap().sub.as_deref(), Some(r#"{"aud":"x"}"#));
     }
 }

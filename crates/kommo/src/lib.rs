@@ -10,6 +10,7 @@ pub mod curl;
 pub mod env;
 pub mod hints;
 pub mod host;
+pub mod json;
 pub mod jwt;
 pub mod outcome;
 pub mod proxy;

@@ -132,9 +132,17 @@ impl TokenFailure {
 
 /// Read the token endpoint's answer as the page receives it (through the proxy).
 pub fn read_token_answer(status: u16, body: &str) -> Result<TokenResponse, TokenFailure> {
-    let value: serde_json::Value = match serde_json::from_str(body) {
-        Ok(v) => v,
-        Err(_) => return Err(TokenFailure::NotJson { status, content_type: None }),
+    read_token_answer_with(status, body, crate::json::parse)
+}
+
+/// [`read_token_answer`] with the JSON parser given (see [`crate::json`]).
+pub fn read_token_answer_with(
+    status: u16,
+    body: &str,
+    parse: crate::json::Parse,
+) -> Result<TokenResponse, TokenFailure> {
+    let Some(value) = parse(body) else {
+        return Err(TokenFailure::NotJson { status, content_type: None });
     };
     if let Some(err) = ProxyError::from_value(&value) {
         return Err(TokenFailure::Proxy(err));
@@ -206,5 +214,17 @@ mod tests {
         let err = read_token_answer(502, &proxy.to_json()).unwrap_err();
         assert_eq!(err, TokenFailure::Proxy(proxy));
         assert!(err.hint().is_none());
+    }
+
+    #[test]
+    fn the_parser_is_the_callers() {
+        let body = r#"{"token_type":"Bearer","expires_in":86400,"access_token":"a","refresh_token":"r"}"#;
+        assert_eq!(read_token_answer_with(200, body, crate::json::parse), read_token_answer(200, body));
+        assert_eq!(
+            read_token_answer_with(200, body, |_| None),
+            Err(TokenFailure::NotJson { status: 200, content_type: None })
+        );
+        let kommo = |_: &str| Some(serde_json::json!({"hint": "Authorization code has expired"}));
+        assert_eq!(read_token_answer_with(400, "anything", kommo).unwrap_err().hint(), Some(Hint::CodeExpired));
     }
 }
