@@ -335,6 +335,186 @@ async fn the_page_is_compressed_when_the_browser_accepts_it() {
     );
 }
 
+fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).unwrap();
+    out
+}
+
+fn unbrotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &data[..], &mut out).expect("a brotli stream");
+    out
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(1));
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(data), &mut out)
+        .expect("a gzip stream");
+    out
+}
+
+fn varies_on_accept_encoding(h: &reqwest::header::HeaderMap) -> bool {
+    h.get_all("vary").iter().any(|v| {
+        v.to_str()
+            .unwrap()
+            .split(',')
+            .any(|n| n.trim().eq_ignore_ascii_case("accept-encoding"))
+    })
+}
+
+/// The page with NAME.br and NAME.gz beside the hashed files, as scripts/precompress.mjs leaves it. They are made at
+/// the lowest levels here, so their bytes differ from what the proxy would make on the fly (level 5).
+fn precompressed_page_dir() -> tempfile::TempDir {
+    let dir = page_dir();
+    let p = dir.path();
+    for name in [JS, WASM, CSS] {
+        let raw = std::fs::read(p.join(name)).unwrap();
+        std::fs::write(p.join(format!("{name}.br")), brotli(&raw, 0)).unwrap();
+        std::fs::write(p.join(format!("{name}.gz")), gzip(&raw)).unwrap();
+    }
+    // Stale copies beside files whose name carries no hash must never be served.
+    std::fs::write(p.join("index.html.br"), brotli(b"stale", 0)).unwrap();
+    std::fs::write(p.join("index.html.gz"), gzip(b"stale")).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn hashed_files_are_served_precompressed() {
+    let dist = precompressed_page_dir();
+    let p = dist.path();
+    let proxy = spawn_proxy(Config::default().with_static_dir(p)).await;
+    let csp = content_security_policy(&[]);
+    for (name, content_type) in [
+        (WASM, "application/wasm"),
+        (JS, "text/javascript"),
+        (CSS, "text/css"),
+    ] {
+        let raw = std::fs::read(p.join(name)).unwrap();
+        for (accept, encoding) in [
+            (Some("gzip, deflate, br, zstd"), Some("br")),
+            (Some("br"), Some("br")),
+            (Some("gzip"), Some("gzip")),
+            (Some("br;q=0, gzip"), Some("gzip")),
+            (Some("gzip;q=0.5, br;q=0.4"), Some("gzip")),
+            (Some("identity"), None),
+            (None, None),
+        ] {
+            let mut req = client().get(format!("http://{proxy}/{name}"));
+            if let Some(accept) = accept {
+                req = req.header("accept-encoding", accept);
+            }
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{name} {accept:?}");
+            let h = resp.headers().clone();
+            let body = resp.bytes().await.unwrap().to_vec();
+            let what = format!("{name} with Accept-Encoding {accept:?}");
+            assert_eq!(
+                h.get("content-encoding").map(|v| v.to_str().unwrap()),
+                encoding,
+                "{what}"
+            );
+            let (sent, decoded) = match encoding {
+                Some("br") => (
+                    std::fs::read(p.join(format!("{name}.br"))).unwrap(),
+                    unbrotli(&body),
+                ),
+                Some("gzip") => (
+                    std::fs::read(p.join(format!("{name}.gz"))).unwrap(),
+                    gunzip(&body),
+                ),
+                _ => (raw.clone(), body.clone()),
+            };
+            assert_eq!(body, sent, "{what}: the file's bytes as they are on disk");
+            assert_eq!(decoded, raw, "{what}: decoded, the file itself");
+            assert_eq!(
+                h.get("content-length")
+                    .map(|v| v.to_str().unwrap().to_string()),
+                Some(sent.len().to_string()),
+                "{what}"
+            );
+            assert!(
+                varies_on_accept_encoding(&h),
+                "{what}: Vary names Accept-Encoding"
+            );
+            assert!(
+                h["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with(content_type),
+                "{what}: {:?}",
+                h["content-type"]
+            );
+            assert_eq!(h["cache-control"], CACHE_IMMUTABLE, "{what}");
+            assert_eq!(h["content-security-policy"], csp.as_str(), "{what}");
+            assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+            assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+        }
+        // HEAD announces the same representation.
+        let resp = client()
+            .head(format!("http://{proxy}/{name}"))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-encoding"], "br");
+        assert_eq!(
+            resp.headers()["content-length"].to_str().unwrap(),
+            std::fs::metadata(p.join(format!("{name}.br")))
+                .unwrap()
+                .len()
+                .to_string()
+        );
+    }
+    // index.html (its name carries no hash) ignores the stale copies beside it: compressed on the fly.
+    let html = std::fs::read(p.join("index.html")).unwrap();
+    for path in ["/", "/index.html", "/callback?code=x"] {
+        for accept in ["br", "gzip"] {
+            let resp = client()
+                .get(format!("http://{proxy}{path}"))
+                .header("accept-encoding", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let h = resp.headers().clone();
+            let body = resp.bytes().await.unwrap();
+            let decoded = if accept == "br" {
+                unbrotli(&body)
+            } else {
+                gunzip(&body)
+            };
+            assert_eq!(decoded, html, "{path} {accept}");
+            assert!(varies_on_accept_encoding(&h), "{path}");
+            assert_eq!(h["cache-control"], CACHE_REVALIDATE, "{path}");
+        }
+    }
+    // A hashed file without copies beside it is still compressed (on the fly), and unchanged when decoded.
+    std::fs::remove_file(p.join(format!("{WASM}.br"))).unwrap();
+    let resp = client()
+        .get(format!("http://{proxy}/{WASM}"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-encoding"], "br");
+    assert!(varies_on_accept_encoding(resp.headers()));
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(unbrotli(&body), std::fs::read(p.join(WASM)).unwrap());
+}
+
 #[tokio::test]
 async fn connect_src_and_a_replaced_csp() {
     let dist = page_dir();
