@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes NAME.br (brotli, quality 11) and NAME.gz (gzip, level 9) next to every content-hashed file of a built page
-// (`name-<16 hex>.js`, `name-<16 hex>_bg.wasm`, `name-<16 hex>.css`, `boot-<16 hex>.js` — the rule of
-// crates/proxy/src/page.rs `is_hashed_asset`). The proxy's `--static` mode serves them to browsers that accept
+// (`name-<hash>.js`, `name-<hash>_bg.wasm`, `name-<hash>.css`, `boot-<hash>.js`, the hash 12 to 16 hex digits — the
+// rule of crates/proxy/src/page.rs `is_hashed_asset`). The proxy's `--static` mode serves them to browsers that accept
 // brotli or gzip instead of compressing each answer on the fly at a lower level: the wasm is 188 kB at brotli 11
 // against 214 kB at the on-the-fly level, and a file under a hashed name never changes, so the work is done once,
 // here. index.html and unhashed files are left alone (they may be edited after the build; the proxy compresses them
@@ -18,7 +18,7 @@ if (!dir) {
   console.error('usage: node scripts/precompress.mjs DIR');
   process.exit(2);
 }
-const hashed = /^[^/]+-[0-9a-f]{16}(?:_bg)?\.(?:js|wasm|css)$/;
+const hashed = /^[^/]+-[0-9a-f]{12,16}(?:_bg)?\.(?:js|wasm|css)$/;
 
 function* files(d) {
   for (const e of readdirSync(d, { withFileTypes: true })) {

@@ -194,6 +194,10 @@ const JS: &str = "kommo-oauth-helper-353f740ce4dec9e5.js";
 const WASM: &str = "kommo-oauth-helper-353f740ce4dec9e5_bg.wasm";
 const CSS: &str = "main-660a0aab17dfd5f0.css";
 const BOOT: &str = "boot-0123456789abcdef.js";
+/// Trunk writes its hash without leading zeros: 15 hex digits in one build of 16.
+const SHORT_HASH_JS: &str = "kommo-oauth-helper-bdbdb7d96cff4a7.js";
+/// Not a hash: a version.
+const VERSIONED_JS: &str = "lib-2024.js";
 
 /// A built page like Trunk's: index.html and content-hashed assets, plus one file without a hash.
 fn page_dir() -> tempfile::TempDir {
@@ -210,6 +214,8 @@ fn page_dir() -> tempfile::TempDir {
     std::fs::write(p.join(WASM), b"\0asm\x01\0\0\0".repeat(64)).unwrap();
     std::fs::write(p.join(CSS), "body { margin: 0 }\n".repeat(40)).unwrap();
     std::fs::write(p.join(BOOT), "import init from './x.js';\n").unwrap();
+    std::fs::write(p.join(SHORT_HASH_JS), "export const x = 1;\n").unwrap();
+    std::fs::write(p.join(VERSIONED_JS), "export const y = 2;\n").unwrap();
     std::fs::write(p.join("robots.txt"), "User-agent: *\n").unwrap();
     dir
 }
@@ -232,6 +238,16 @@ async fn the_page_is_served_with_its_headers() {
         (&format!("/{WASM}"), CACHE_IMMUTABLE, "application/wasm"),
         (&format!("/{CSS}"), CACHE_IMMUTABLE, "text/css"),
         (&format!("/{BOOT}"), CACHE_IMMUTABLE, "text/javascript"),
+        (
+            &format!("/{SHORT_HASH_JS}"),
+            CACHE_IMMUTABLE,
+            "text/javascript",
+        ),
+        (
+            &format!("/{VERSIONED_JS}"),
+            CACHE_REVALIDATE,
+            "text/javascript",
+        ),
         ("/robots.txt", CACHE_REVALIDATE, "text/plain"),
     ] {
         let a = answer(client().get(format!("http://{proxy}{path}"))).await;
@@ -379,14 +395,16 @@ fn varies_on_accept_encoding(h: &reqwest::header::HeaderMap) -> bool {
 fn precompressed_page_dir() -> tempfile::TempDir {
     let dir = page_dir();
     let p = dir.path();
-    for name in [JS, WASM, CSS] {
+    for name in [JS, WASM, CSS, SHORT_HASH_JS] {
         let raw = std::fs::read(p.join(name)).unwrap();
         std::fs::write(p.join(format!("{name}.br")), brotli(&raw, 0)).unwrap();
         std::fs::write(p.join(format!("{name}.gz")), gzip(&raw)).unwrap();
     }
     // Stale copies beside files whose name carries no hash must never be served.
-    std::fs::write(p.join("index.html.br"), brotli(b"stale", 0)).unwrap();
-    std::fs::write(p.join("index.html.gz"), gzip(b"stale")).unwrap();
+    for name in ["index.html", VERSIONED_JS] {
+        std::fs::write(p.join(format!("{name}.br")), brotli(b"stale", 0)).unwrap();
+        std::fs::write(p.join(format!("{name}.gz")), gzip(b"stale")).unwrap();
+    }
     dir
 }
 
@@ -400,6 +418,7 @@ async fn hashed_files_are_served_precompressed() {
         (WASM, "application/wasm"),
         (JS, "text/javascript"),
         (CSS, "text/css"),
+        (SHORT_HASH_JS, "text/javascript"),
     ] {
         let raw = std::fs::read(p.join(name)).unwrap();
         for (accept, encoding) in [
@@ -501,6 +520,22 @@ async fn hashed_files_are_served_precompressed() {
             assert_eq!(h["cache-control"], CACHE_REVALIDATE, "{path}");
         }
     }
+    // Nor does a file whose name carries a version, not a hash.
+    let resp = client()
+        .get(format!("http://{proxy}/{VERSIONED_JS}"))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers().get("content-encoding").is_none(),
+        "too small to compress on the fly"
+    );
+    assert_eq!(
+        resp.bytes().await.unwrap(),
+        std::fs::read(p.join(VERSIONED_JS)).unwrap()
+    );
     // A hashed file without copies beside it is still compressed (on the fly), and unchanged when decoded.
     std::fs::remove_file(p.join(format!("{WASM}.br"))).unwrap();
     let resp = client()
@@ -593,6 +628,9 @@ fn vercel_patterns_are_the_proxys_rule() {
         "/main.css",
         "/-0123456789abcdef.js",
         "/main-660a0aab17dfd5f.css",
+        "/main-660a0aab17df.css",
+        "/main-660a0aab17d.css",
+        "/lib-1.js",
         "/main-660a0aab17dfd5f00.css",
         "/main-660a0aab17dfd5fg.css",
         "/logo-0123456789abcdef.png",
@@ -624,6 +662,8 @@ async fn vercel_json_sends_what_the_proxy_sends() {
         format!("/{WASM}"),
         format!("/{CSS}"),
         format!("/{BOOT}"),
+        format!("/{SHORT_HASH_JS}"),
+        format!("/{VERSIONED_JS}"),
         "/robots.txt".into(),
     ];
     let page_paths = ["/callback", "/deep/callback", "/oauth"];
