@@ -248,3 +248,16 @@ pub async fn sleep_ms(ms: i32) {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
+
+/// Run `f` in a task of its own once the next frame is painted (a frame callback, then a zero timeout), or at once
+/// in a task of its own when the page is hidden (a hidden page paints no frames and runs no frame callbacks).
+pub fn after_paint(f: impl FnOnce() + 'static) {
+    let hidden = window().document().is_some_and(|d| d.hidden());
+    if hidden {
+        leptos::prelude::set_timeout(f, std::time::Duration::ZERO);
+    } else {
+        leptos::prelude::request_animation_frame(move || {
+            leptos::prelude::set_timeout(f, std::time::Duration::ZERO)
+        });
+    }
+}
