@@ -396,6 +396,19 @@ fn page_top(e: &Element) -> f64 {
     page_pos(e).1
 }
 
+/// `after_paint` runs its function in a later task, once, whether the frame or its time limit comes first.
+#[wasm_bindgen_test]
+async fn after_paint_runs_once_in_a_later_task() {
+    let runs = Rc::new(std::cell::Cell::new(0));
+    let counted = runs.clone();
+    browser::after_paint(move || counted.set(counted.get() + 1));
+    assert_eq!(runs.get(), 0, "not in the calling task");
+    until("after_paint ran", || runs.get() > 0).await;
+    // A timer set now fires after the time limit's (timers run in deadline order): both ways have come by then.
+    sleep(browser::PAINT_WAIT_LIMIT.as_millis() as i32).await;
+    assert_eq!(runs.get(), 1, "once");
+}
+
 /// The first render comes in parts, one task apart, so no task is long on a slow phone: mounting renders only the
 /// root, then the parts follow the page's visual order (after a return the current step is on top and Setup below
 /// it), so nothing that is on screen moves when the next part arrives; `data-ready` says the page is whole.
