@@ -248,3 +248,28 @@ pub async fn sleep_ms(ms: i32) {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
+
+/// Run `f` in a task of its own once the next frame is painted (a frame callback, then a zero timeout), or at once
+/// in a task of its own when the page is hidden (a hidden page paints no frames and runs no frame callbacks). A
+/// timeout runs it anyway after [`PAINT_WAIT_LIMIT`] if no frame comes (frames can stop without the page being
+/// hidden, e.g. in headless screenshot tools); it runs once either way.
+pub fn after_paint(f: impl FnOnce() + 'static) {
+    use leptos::prelude::{request_animation_frame, set_timeout};
+    let f = std::rc::Rc::new(std::cell::Cell::new(Some(f)));
+    let run = move || {
+        if let Some(f) = f.take() {
+            f()
+        }
+    };
+    let hidden = window().document().is_some_and(|d| d.hidden());
+    if hidden {
+        set_timeout(run, std::time::Duration::ZERO);
+    } else {
+        let after_frame = run.clone();
+        request_animation_frame(move || set_timeout(after_frame, std::time::Duration::ZERO));
+        set_timeout(run, PAINT_WAIT_LIMIT);
+    }
+}
+
+/// How long [`after_paint`] waits for a frame at most.
+pub const PAINT_WAIT_LIMIT: std::time::Duration = std::time::Duration::from_millis(100);

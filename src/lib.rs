@@ -41,6 +41,25 @@ pub const STORE_NS: &str = "kommo-oauth-helper:";
 /// How long after the last edit of the proxy URL its `/healthz` is checked.
 const HEALTH_DEBOUNCE: Duration = Duration::from_millis(400);
 
+/// The pieces of the page the first render puts on screen one task apart, in this order (see [`Ctx::shown`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Piece {
+    /// The header, the stepper and, after a return, the current step's cards (they come first on screen then).
+    Top = 1,
+    /// The Setup card down to the secret key (what a phone shows of it at first).
+    SetupTop = 2,
+    /// The rest of the Setup card: redirect URI, proxy, prefix, shareable link.
+    SetupRest = 3,
+    /// The Consent card.
+    Consent = 4,
+    /// "Already have a token?" and the footer.
+    Tail = 5,
+}
+
+/// The last part of the first render ([`Ctx::parts`]).
+pub const LAST_PART: u8 = Piece::Tail as u8;
+
 /// What the app is mounted with.
 #[derive(Clone)]
 pub struct AppConfig {
@@ -269,6 +288,8 @@ pub struct Ctx {
     pub check_gen: StoredValue<u32>,
     /// Spaces API requests under Kommo's rate limit, across checks.
     pub pacer: StoredValue<kommo::api::Pacer>,
+    /// The part of the first render reached so far: 0 (the root alone) to [`LAST_PART`] (all); see [`Ctx::shown`].
+    pub parts: RwSignal<u8>,
 }
 
 /// Where a refresh was started.
@@ -361,6 +382,7 @@ impl Ctx {
             check: RwSignal::new(Check::default()),
             check_gen: StoredValue::new(0),
             pacer: StoredValue::new(kommo::api::Pacer::default()),
+            parts: RwSignal::new(0),
         };
         let posted = ctx.store().get(Area::Session, keys::POSTED);
         ctx.posted
@@ -370,6 +392,21 @@ impl Ctx {
 
     pub fn store(&self) -> Store {
         self.store.get_value()
+    }
+
+    /// A return or tokens are in hand: the current step is shown on top, Setup below it (CSS `order`).
+    pub fn after_return(&self) -> bool {
+        self.ret.with(|r| r.is_some()) || self.later.with(|l| l.is_some())
+    }
+
+    /// Whether `piece` of the page is rendered yet. The first render comes in parts, one task apart, each after the
+    /// previous one was painted ([`AppWith`]): rendering the whole page in one go blocked a mid-range phone's main
+    /// thread for about 200 ms (much of it V8 compiling wasm functions on their first call). Part 0 is the app's
+    /// state and effects with an empty root, then the [`Piece`]s follow in the page's visual order — after a return
+    /// the current step's cards come first and Setup moves below them — so each lands below everything already on
+    /// screen and nothing moves.
+    pub fn shown(&self, piece: Piece) -> bool {
+        self.parts.get() >= piece as u8
     }
 
     /// The strings in the current language (tracked).
@@ -988,8 +1025,27 @@ pub fn AppWith(
         on_cleanup(move || ticker.clear());
     }
 
+    // The rest of the first render, part by part (see `Ctx::shown`); `data-ready` says the whole page is there.
+    fn next_part(ctx: Ctx) {
+        let part = ctx.parts.get_untracked();
+        let next = move || {
+            ctx.parts.set(part + 1);
+            next_part(ctx);
+        };
+        match part {
+            // Nothing is on screen yet: no frame to wait for.
+            0 => set_timeout(next, Duration::ZERO),
+            LAST_PART.. => {}
+            _ => browser::after_paint(next),
+        }
+    }
+    next_part(ctx);
     let ready = RwSignal::new(false);
-    Effect::new(move |_| ready.set(true));
+    Effect::new(move |_| {
+        if ctx.parts.get() >= LAST_PART {
+            ready.set(true);
+        }
+    });
 
     // Everything but the root re-renders when the language changes (all state lives in `ctx`).
     let content = move || {
@@ -1015,9 +1071,11 @@ pub fn AppWith(
             </Show>
             <Stepper />
             // After the return the current step comes first and the setup moves below it (CSS order).
-            <main class:after-return=move || ctx.ret.with(|r| r.is_some()) || ctx.later.with(|l| l.is_some())>
-                <steps::setup::SetupStep />
-                <Show when=move || ctx.ret.with(|r| r.is_none()) && ctx.later.with(|l| l.is_none())>
+            <main class:after-return=move || ctx.after_return()>
+                <Show when=move || ctx.shown(Piece::SetupTop)>
+                    <steps::setup::SetupStep />
+                </Show>
+                <Show when=move || !ctx.after_return() && ctx.shown(Piece::Consent)>
                     <steps::consent::ConsentStep />
                 </Show>
                 <Show when=move || ctx.ret.with(|r| r.is_some())>
@@ -1032,16 +1090,21 @@ pub fn AppWith(
                     <steps::inspect::InspectStep />
                     <steps::check::CheckStep />
                 </Show>
-                <steps::have_token::HaveToken />
+                <Show when=move || ctx.shown(Piece::Tail)>
+                    <steps::have_token::HaveToken />
+                </Show>
                 <StartOver />
             </main>
-            <footer class="foot">{t.footer}</footer>
+            <Show when=move || ctx.shown(Piece::Tail)>
+                <footer class="foot">{t.footer}</footer>
+            </Show>
         }
         .into_any()
     };
+    let top = Memo::new(move |_| ctx.shown(Piece::Top));
     view! {
         <div id="app" data-ready=move || if ready.get() { "1" } else { "0" }>
-            {content}
+            {move || top.get().then(content)}
         </div>
     }
     .into_any()

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::i18n::fill;
 use crate::widgets::CopyButton;
-use crate::{browser, use_ctx, ProxyHealth, Setup};
+use crate::{browser, use_ctx, Piece, ProxyHealth, Setup};
 
 /// The setup form. Enter anywhere moves on to consent.
 #[component]
@@ -176,96 +176,99 @@ pub fn SetupStep() -> AnyView {
                         <span>{t.remember_secret}</span>
                     </label>
                 </div>
-                <div class="field">
-                    <label for="redirect-uri">{t.redirect_uri}</label>
-                    <div class="row">
+                // The rest renders one task later (`Ctx::shown`).
+                <Show when=move || ctx.shown(Piece::SetupRest)>
+                    <div class="field">
+                        <label for="redirect-uri">{t.redirect_uri}</label>
+                        <div class="row">
+                            <input
+                                id="redirect-uri"
+                                class="mono grow"
+                                type="url"
+                                inputmode="url"
+                                autocomplete="off"
+                                spellcheck="false"
+                                aria-describedby="redirect-help redirect-error"
+                                aria-invalid=move || ctx.redirect_problem().is_some().to_string()
+                                prop:value=field(|s| s.redirect_uri.clone())
+                                on:input=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    ctx.setup.update(|s| s.redirect_uri = v);
+                                }
+                            />
+                            <CopyButton id="copy-redirect-uri" text=redirect what=t.redirect_uri />
+                        </div>
+                        <p id="redirect-help" class="help">{t.redirect_help}</p>
+                        <p id="redirect-error" class="error" aria-live="polite">{move || ctx.redirect_problem()}</p>
+                        <Show when=redirect_elsewhere>
+                            <p class="warn">{t.redirect_elsewhere}</p>
+                        </Show>
+                    </div>
+                    <div class="field">
+                        <label for="proxy-url">
+                            {t.proxy_url}
+                            <Show when=demo><span class="tag">{t.demo_tag}</span></Show>
+                        </label>
                         <input
-                            id="redirect-uri"
-                            class="mono grow"
+                            id="proxy-url"
+                            class="mono"
                             type="url"
                             inputmode="url"
                             autocomplete="off"
                             spellcheck="false"
-                            aria-describedby="redirect-help redirect-error"
-                            aria-invalid=move || ctx.redirect_problem().is_some().to_string()
-                            prop:value=field(|s| s.redirect_uri.clone())
+                            placeholder=browser::origin()
+                            aria-describedby="proxy-help proxy-status"
+                            aria-invalid=move || ctx.proxy_problem().is_some().to_string()
+                            prop:value=field(|s| s.proxy.clone())
                             on:input=move |ev| {
                                 let v = event_target_value(&ev);
-                                ctx.setup.update(|s| s.redirect_uri = v);
+                                ctx.setup.update(|s| s.proxy = v);
                             }
                         />
-                        <CopyButton id="copy-redirect-uri" text=redirect what=t.redirect_uri />
+                        <p id="proxy-help" class="help">{t.proxy_help}</p>
+                        <p class="error" aria-live="polite">{move || ctx.proxy_problem()}</p>
+                        <p id="proxy-status" class="status" data-state=proxy_state role="status" aria-live="polite">
+                            {proxy_text}
+                        </p>
+                        {move || cross_origin_proxy().map(|o| view! { <p class="warn">{fill(t.proxy_cross_origin, &[&o])}</p> })}
                     </div>
-                    <p id="redirect-help" class="help">{t.redirect_help}</p>
-                    <p id="redirect-error" class="error" aria-live="polite">{move || ctx.redirect_problem()}</p>
-                    <Show when=redirect_elsewhere>
-                        <p class="warn">{t.redirect_elsewhere}</p>
+                    <div class="field">
+                        <label for="prefix">{t.prefix}</label>
+                        <input
+                            id="prefix"
+                            class="mono"
+                            autocomplete="off"
+                            spellcheck="false"
+                            aria-describedby="prefix-help prefix-error"
+                            aria-invalid=move || ctx.prefix_problem().is_some().to_string()
+                            prop:value=field(|s| s.prefix.clone())
+                            on:input=move |ev| {
+                                let v = event_target_value(&ev);
+                                ctx.setup.update(|s| s.prefix = v);
+                            }
+                        />
+                        <p id="prefix-help" class="help">{t.prefix_help}</p>
+                        <p id="prefix-error" class="error" aria-live="polite">{move || ctx.prefix_problem()}</p>
+                    </div>
+                    <div class="field">
+                        <span class="label" id="share-label">{t.share_link}</span>
+                        <div class="row">
+                            <code id="share-link" class="url grow" aria-labelledby="share-label">{share}</code>
+                            <CopyButton id="copy-share-link" text=share what=t.share_link />
+                        </div>
+                        <p class="help">{t.share_help}</p>
+                    </div>
+                    <Show when=move || ctx.ret.with(|r| r.is_none())>
+                        <div class="actions">
+                            <button
+                                type="submit"
+                                class="btn btn-primary"
+                                disabled=move || !ctx.setup_problems().is_empty()
+                            >
+                                {t.setup_next}
+                            </button>
+                        </div>
                     </Show>
-                </div>
-                <div class="field">
-                    <label for="proxy-url">
-                        {t.proxy_url}
-                        <Show when=demo><span class="tag">{t.demo_tag}</span></Show>
-                    </label>
-                    <input
-                        id="proxy-url"
-                        class="mono"
-                        type="url"
-                        inputmode="url"
-                        autocomplete="off"
-                        spellcheck="false"
-                        placeholder=browser::origin()
-                        aria-describedby="proxy-help proxy-status"
-                        aria-invalid=move || ctx.proxy_problem().is_some().to_string()
-                        prop:value=field(|s| s.proxy.clone())
-                        on:input=move |ev| {
-                            let v = event_target_value(&ev);
-                            ctx.setup.update(|s| s.proxy = v);
-                        }
-                    />
-                    <p id="proxy-help" class="help">{t.proxy_help}</p>
-                    <p class="error" aria-live="polite">{move || ctx.proxy_problem()}</p>
-                    <p id="proxy-status" class="status" data-state=proxy_state role="status" aria-live="polite">
-                        {proxy_text}
-                    </p>
-                    {move || cross_origin_proxy().map(|o| view! { <p class="warn">{fill(t.proxy_cross_origin, &[&o])}</p> })}
-                </div>
-                <div class="field">
-                    <label for="prefix">{t.prefix}</label>
-                    <input
-                        id="prefix"
-                        class="mono"
-                        autocomplete="off"
-                        spellcheck="false"
-                        aria-describedby="prefix-help prefix-error"
-                        aria-invalid=move || ctx.prefix_problem().is_some().to_string()
-                        prop:value=field(|s| s.prefix.clone())
-                        on:input=move |ev| {
-                            let v = event_target_value(&ev);
-                            ctx.setup.update(|s| s.prefix = v);
-                        }
-                    />
-                    <p id="prefix-help" class="help">{t.prefix_help}</p>
-                    <p id="prefix-error" class="error" aria-live="polite">{move || ctx.prefix_problem()}</p>
-                </div>
-                <div class="field">
-                    <span class="label" id="share-label">{t.share_link}</span>
-                    <div class="row">
-                        <code id="share-link" class="url grow" aria-labelledby="share-label">{share}</code>
-                        <CopyButton id="copy-share-link" text=share what=t.share_link />
-                    </div>
-                    <p class="help">{t.share_help}</p>
-                </div>
-                <Show when=move || ctx.ret.with(|r| r.is_none())>
-                    <div class="actions">
-                        <button
-                            type="submit"
-                            class="btn btn-primary"
-                            disabled=move || !ctx.setup_problems().is_empty()
-                        >
-                            {t.setup_next}
-                        </button>
-                    </div>
                 </Show>
             </form>
         </section>

@@ -246,10 +246,18 @@ async fn fallback(State(st): State<Arc<AppState>>, req: Request) -> Response {
         *r.headers_mut() = parts.headers.clone();
         r
     };
-    // Compressed (brotli or gzip, as the browser accepts): the wasm shrinks to about a third. Level 5, not
-    // tower-http's default 4: on the page's 546 kB wasm brotli gives 193 kB instead of 206 kB in the same ~35 ms
-    // (levels 6-9 gain under 2% more and cost up to 3x the time; 10-11 take 0.7-1.8 s a request).
-    let served = Compression::new(ServeDir::new(&dir).append_index_html_on_directories(true))
+    // Compressed (brotli or gzip, as the browser accepts): the wasm shrinks to about a third. A content-hashed file
+    // comes precompressed when the build left NAME.br / NAME.gz beside it (brotli 11 and gzip 9, written once by
+    // scripts/precompress.mjs: the wasm is 188 kB instead of 214 kB); its name never changes with its content, so
+    // those copies cannot be stale. Anything else is compressed per request at level 5, not tower-http's default 4:
+    // on the page's 546 kB wasm brotli gives 193 kB instead of 206 kB in the same ~35 ms (levels 6-9 gain under 2%
+    // more and cost up to 3x the time; 10-11 take 0.7-1.8 s a request). Compression leaves an answer that already
+    // has a Content-Encoding alone.
+    let mut files = ServeDir::new(&dir).append_index_html_on_directories(true);
+    if page::is_hashed_asset(&path) {
+        files = files.precompressed_br().precompressed_gzip();
+    }
+    let served = Compression::new(files)
         .quality(STATIC_COMPRESSION)
         .oneshot(fresh())
         .await;
@@ -278,6 +286,16 @@ async fn fallback(State(st): State<Arc<AppState>>, req: Request) -> Response {
     };
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    // Every answer of the page depends on Accept-Encoding (a precompressed one gets no Vary from Compression).
+    let varies = h.get_all(header::VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|n| n.trim().eq_ignore_ascii_case("accept-encoding"))
+        })
+    });
+    if !varies {
+        h.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     if let Ok(csp) = HeaderValue::from_str(&st.config.page_csp()) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }

@@ -17,12 +17,19 @@ pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// new build is seen at once.
 pub const CACHE_REVALIDATE: &str = "no-cache";
 
-/// The file extensions Trunk hashes (`name-<16 hex>.js`, `name-<16 hex>_bg.wasm`, `name-<16 hex>.css`).
+/// The file extensions Trunk hashes (`name-<hash>.js`, `name-<hash>_bg.wasm`, `name-<hash>.css`).
 pub const HASHED_EXTENSIONS: &[&str] = &["js", "wasm", "css"];
+
+/// The fewest hex digits a hash in a file name has. Trunk writes its 64-bit hash as `{:x}`, without leading zeros:
+/// 16 digits, 15 in one file of 16, 14 in one of 256… Taking 12 to 16 misses one file in about a million and keeps
+/// short version-like names (`lib-1.js`, `app-2024.js`) out.
+pub const HASH_MIN_DIGITS: usize = 12;
+/// The most: 64 bits.
+pub const HASH_MAX_DIGITS: usize = 16;
 
 macro_rules! hashed_asset_re {
     () => {
-        r"(?:.*/)?[^/]+-[0-9a-f]{16}(?:_bg)?\.(?:js|wasm|css)"
+        r"(?:.*/)?[^/]+-[0-9a-f]{12,16}(?:_bg)?\.(?:js|wasm|css)"
     };
 }
 
@@ -60,7 +67,8 @@ pub fn content_security_policy(connect_src: &[String]) -> String {
     .join("; ")
 }
 
-/// Whether the last segment of `path` is a content-hashed build output: `{name}-{16 lowercase hex}{_bg}?.{js|wasm|css}`.
+/// Whether the last segment of `path` is a content-hashed build output: `{name}-{12 to 16 lowercase hex}{_bg}?.{js|wasm|css}`
+/// (see [`HASH_MIN_DIGITS`]).
 pub fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or("");
     let Some((stem, ext)) = file.rsplit_once('.') else {
@@ -74,7 +82,7 @@ pub fn is_hashed_asset(path: &str) -> bool {
         return false;
     };
     !name.is_empty()
-        && hash.len() == 16
+        && (HASH_MIN_DIGITS..=HASH_MAX_DIGITS).contains(&hash.len())
         && hash
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -120,6 +128,10 @@ mod tests {
             "/main-660a0aab17dfd5f0.css",
             "/boot-0123456789abcdef.js",
             "/snippets/x/inline0-0123456789abcdef.js",
+            // Trunk drops the hash's leading zeros.
+            "/kommo-oauth-helper-bdbdb7d96cff4a7_bg.wasm",
+            "/main-660a0aab17dfd5f.css",
+            "/main-660a0aab17df.css",
         ] {
             assert!(is_hashed_asset(hashed), "{hashed}");
             assert_eq!(cache_control(hashed), CACHE_IMMUTABLE);
@@ -132,7 +144,9 @@ mod tests {
             "/main.css",
             "/-0123456789abcdef.js",
             "/main-660A0AAB17DFD5F0.css",
-            "/main-660a0aab17dfd5f.css",
+            "/main-660a0aab17d.css",
+            "/lib-1.js",
+            "/app-2024.js",
             "/main-660a0aab17dfd5f00.css",
             "/main-660a0aab17dfd5fg.css",
             "/logo-0123456789abcdef.png",

@@ -194,6 +194,10 @@ const JS: &str = "kommo-oauth-helper-353f740ce4dec9e5.js";
 const WASM: &str = "kommo-oauth-helper-353f740ce4dec9e5_bg.wasm";
 const CSS: &str = "main-660a0aab17dfd5f0.css";
 const BOOT: &str = "boot-0123456789abcdef.js";
+/// Trunk writes its hash without leading zeros: 15 hex digits in one build of 16.
+const SHORT_HASH_JS: &str = "kommo-oauth-helper-bdbdb7d96cff4a7.js";
+/// Not a hash: a version.
+const VERSIONED_JS: &str = "lib-2024.js";
 
 /// A built page like Trunk's: index.html and content-hashed assets, plus one file without a hash.
 fn page_dir() -> tempfile::TempDir {
@@ -210,6 +214,8 @@ fn page_dir() -> tempfile::TempDir {
     std::fs::write(p.join(WASM), b"\0asm\x01\0\0\0".repeat(64)).unwrap();
     std::fs::write(p.join(CSS), "body { margin: 0 }\n".repeat(40)).unwrap();
     std::fs::write(p.join(BOOT), "import init from './x.js';\n").unwrap();
+    std::fs::write(p.join(SHORT_HASH_JS), "export const x = 1;\n").unwrap();
+    std::fs::write(p.join(VERSIONED_JS), "export const y = 2;\n").unwrap();
     std::fs::write(p.join("robots.txt"), "User-agent: *\n").unwrap();
     dir
 }
@@ -232,6 +238,16 @@ async fn the_page_is_served_with_its_headers() {
         (&format!("/{WASM}"), CACHE_IMMUTABLE, "application/wasm"),
         (&format!("/{CSS}"), CACHE_IMMUTABLE, "text/css"),
         (&format!("/{BOOT}"), CACHE_IMMUTABLE, "text/javascript"),
+        (
+            &format!("/{SHORT_HASH_JS}"),
+            CACHE_IMMUTABLE,
+            "text/javascript",
+        ),
+        (
+            &format!("/{VERSIONED_JS}"),
+            CACHE_REVALIDATE,
+            "text/javascript",
+        ),
         ("/robots.txt", CACHE_REVALIDATE, "text/plain"),
     ] {
         let a = answer(client().get(format!("http://{proxy}{path}"))).await;
@@ -335,6 +351,205 @@ async fn the_page_is_compressed_when_the_browser_accepts_it() {
     );
 }
 
+fn brotli(data: &[u8], quality: i32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).unwrap();
+    out
+}
+
+fn unbrotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &data[..], &mut out).expect("a brotli stream");
+    out
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(1));
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(data), &mut out)
+        .expect("a gzip stream");
+    out
+}
+
+fn varies_on_accept_encoding(h: &reqwest::header::HeaderMap) -> bool {
+    h.get_all("vary").iter().any(|v| {
+        v.to_str()
+            .unwrap()
+            .split(',')
+            .any(|n| n.trim().eq_ignore_ascii_case("accept-encoding"))
+    })
+}
+
+/// The page with NAME.br and NAME.gz beside the hashed files, as scripts/precompress.mjs leaves it. They are made at
+/// the lowest levels here, so their bytes differ from what the proxy would make on the fly (level 5).
+fn precompressed_page_dir() -> tempfile::TempDir {
+    let dir = page_dir();
+    let p = dir.path();
+    for name in [JS, WASM, CSS, SHORT_HASH_JS] {
+        let raw = std::fs::read(p.join(name)).unwrap();
+        std::fs::write(p.join(format!("{name}.br")), brotli(&raw, 0)).unwrap();
+        std::fs::write(p.join(format!("{name}.gz")), gzip(&raw)).unwrap();
+    }
+    // Stale copies beside files whose name carries no hash must never be served.
+    for name in ["index.html", VERSIONED_JS] {
+        std::fs::write(p.join(format!("{name}.br")), brotli(b"stale", 0)).unwrap();
+        std::fs::write(p.join(format!("{name}.gz")), gzip(b"stale")).unwrap();
+    }
+    dir
+}
+
+#[tokio::test]
+async fn hashed_files_are_served_precompressed() {
+    let dist = precompressed_page_dir();
+    let p = dist.path();
+    let proxy = spawn_proxy(Config::default().with_static_dir(p)).await;
+    let csp = content_security_policy(&[]);
+    for (name, content_type) in [
+        (WASM, "application/wasm"),
+        (JS, "text/javascript"),
+        (CSS, "text/css"),
+        (SHORT_HASH_JS, "text/javascript"),
+    ] {
+        let raw = std::fs::read(p.join(name)).unwrap();
+        for (accept, encoding) in [
+            (Some("gzip, deflate, br, zstd"), Some("br")),
+            (Some("br"), Some("br")),
+            (Some("gzip"), Some("gzip")),
+            (Some("br;q=0, gzip"), Some("gzip")),
+            (Some("gzip;q=0.5, br;q=0.4"), Some("gzip")),
+            (Some("identity"), None),
+            (None, None),
+        ] {
+            let mut req = client().get(format!("http://{proxy}/{name}"));
+            if let Some(accept) = accept {
+                req = req.header("accept-encoding", accept);
+            }
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{name} {accept:?}");
+            let h = resp.headers().clone();
+            let body = resp.bytes().await.unwrap().to_vec();
+            let what = format!("{name} with Accept-Encoding {accept:?}");
+            assert_eq!(
+                h.get("content-encoding").map(|v| v.to_str().unwrap()),
+                encoding,
+                "{what}"
+            );
+            let (sent, decoded) = match encoding {
+                Some("br") => (
+                    std::fs::read(p.join(format!("{name}.br"))).unwrap(),
+                    unbrotli(&body),
+                ),
+                Some("gzip") => (
+                    std::fs::read(p.join(format!("{name}.gz"))).unwrap(),
+                    gunzip(&body),
+                ),
+                _ => (raw.clone(), body.clone()),
+            };
+            assert_eq!(body, sent, "{what}: the file's bytes as they are on disk");
+            assert_eq!(decoded, raw, "{what}: decoded, the file itself");
+            assert_eq!(
+                h.get("content-length")
+                    .map(|v| v.to_str().unwrap().to_string()),
+                Some(sent.len().to_string()),
+                "{what}"
+            );
+            assert!(
+                varies_on_accept_encoding(&h),
+                "{what}: Vary names Accept-Encoding"
+            );
+            assert!(
+                h["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with(content_type),
+                "{what}: {:?}",
+                h["content-type"]
+            );
+            assert_eq!(h["cache-control"], CACHE_IMMUTABLE, "{what}");
+            assert_eq!(h["content-security-policy"], csp.as_str(), "{what}");
+            assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+            assert_eq!(h["referrer-policy"], "no-referrer", "{what}");
+        }
+        // HEAD announces the same representation.
+        let resp = client()
+            .head(format!("http://{proxy}/{name}"))
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-encoding"], "br");
+        assert_eq!(
+            resp.headers()["content-length"].to_str().unwrap(),
+            std::fs::metadata(p.join(format!("{name}.br")))
+                .unwrap()
+                .len()
+                .to_string()
+        );
+    }
+    // index.html (its name carries no hash) ignores the stale copies beside it: compressed on the fly.
+    let html = std::fs::read(p.join("index.html")).unwrap();
+    for path in ["/", "/index.html", "/callback?code=x"] {
+        for accept in ["br", "gzip"] {
+            let resp = client()
+                .get(format!("http://{proxy}{path}"))
+                .header("accept-encoding", accept)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            let h = resp.headers().clone();
+            let body = resp.bytes().await.unwrap();
+            let decoded = if accept == "br" {
+                unbrotli(&body)
+            } else {
+                gunzip(&body)
+            };
+            assert_eq!(decoded, html, "{path} {accept}");
+            assert!(varies_on_accept_encoding(&h), "{path}");
+            assert_eq!(h["cache-control"], CACHE_REVALIDATE, "{path}");
+        }
+    }
+    // Nor does a file whose name carries a version, not a hash.
+    let resp = client()
+        .get(format!("http://{proxy}/{VERSIONED_JS}"))
+        .header("accept-encoding", "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers().get("content-encoding").is_none(),
+        "too small to compress on the fly"
+    );
+    assert_eq!(
+        resp.bytes().await.unwrap(),
+        std::fs::read(p.join(VERSIONED_JS)).unwrap()
+    );
+    // A hashed file without copies beside it is still compressed (on the fly), and unchanged when decoded.
+    std::fs::remove_file(p.join(format!("{WASM}.br"))).unwrap();
+    let resp = client()
+        .get(format!("http://{proxy}/{WASM}"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-encoding"], "br");
+    assert!(varies_on_accept_encoding(resp.headers()));
+    let body = resp.bytes().await.unwrap();
+    assert_eq!(unbrotli(&body), std::fs::read(p.join(WASM)).unwrap());
+}
+
 #[tokio::test]
 async fn connect_src_and_a_replaced_csp() {
     let dist = page_dir();
@@ -413,6 +628,9 @@ fn vercel_patterns_are_the_proxys_rule() {
         "/main.css",
         "/-0123456789abcdef.js",
         "/main-660a0aab17dfd5f.css",
+        "/main-660a0aab17df.css",
+        "/main-660a0aab17d.css",
+        "/lib-1.js",
         "/main-660a0aab17dfd5f00.css",
         "/main-660a0aab17dfd5fg.css",
         "/logo-0123456789abcdef.png",
@@ -444,6 +662,8 @@ async fn vercel_json_sends_what_the_proxy_sends() {
         format!("/{WASM}"),
         format!("/{CSS}"),
         format!("/{BOOT}"),
+        format!("/{SHORT_HASH_JS}"),
+        format!("/{VERSIONED_JS}"),
         "/robots.txt".into(),
     ];
     let page_paths = ["/callback", "/deep/callback", "/oauth"];
