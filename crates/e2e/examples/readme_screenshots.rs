@@ -28,17 +28,8 @@ async fn main() {
             b.goto(&stack.page_url).await;
             b.wait_ready().await;
             b.wait("#proxy-status[data-state='ok']").await;
-            // Headless Chromium ignores --lang for navigator.language, so pick the language the way a user can:
-            // with the page's own switch (which is then remembered for the rest of the flow).
             if lang != "en" {
-                b.client
-                    .find(fantoccini::Locator::Css("#lang"))
-                    .await
-                    .expect("the language switch")
-                    .select_by_value(lang)
-                    .await
-                    .expect("choose the language");
-                b.wait(&format!("html[lang='{lang}']")).await;
+                pick_language(&b, lang).await;
             }
             let shown_lang = b.js("return document.documentElement.lang").await;
             assert_eq!(shown_lang.as_str(), Some(lang), "the page did not pick the browser language {lang}");
@@ -58,6 +49,30 @@ async fn main() {
             b.close().await;
         }
     }
+    // A 360 px phone, in Russian.
+    let stack = start_stack().await;
+    let b = Browser::start_phone(360, 780).await;
+    b.goto(&stack.page_url).await;
+    b.wait_ready().await;
+    pick_language(&b, "ru").await;
+    b.wait("#proxy-status[data-state='ok']").await;
+    let width = b.js("return document.documentElement.clientWidth").await;
+    assert_eq!(width.as_u64(), Some(360), "not a 360 px viewport");
+    save(&b, &out, "ru-light-mobile").await;
+    b.close().await;
+}
+
+/// Headless Chromium ignores --lang for navigator.language, so pick the language the way a user can: with the page's
+/// own switch (which is then remembered for the rest of the flow).
+async fn pick_language(b: &Browser, lang: &str) {
+    b.client
+        .find(fantoccini::Locator::Css("#lang"))
+        .await
+        .expect("the language switch")
+        .select_by_value(lang)
+        .await
+        .expect("choose the language");
+    b.wait(&format!("html[lang='{lang}']")).await;
 }
 
 async fn save(b: &Browser, out: &Path, name: &str) {

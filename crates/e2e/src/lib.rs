@@ -69,6 +69,16 @@ impl Browser {
     /// Like [`Browser::start`], with extra Chromium switches (e.g. `--force-dark-mode`, `--lang=ru`,
     /// `--window-size=…`; a later `--window-size` wins over the default one).
     pub async fn start_with(extra_args: &[&str]) -> Browser {
+        Self::launch(extra_args, None).await
+    }
+
+    /// A phone-sized viewport (Chromium's mobile emulation: windows cannot be made that narrow).
+    pub async fn start_phone(width: u32, height: u32) -> Browser {
+        let metrics = json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 2.0, "mobile": true } });
+        Self::launch(&["--hide-scrollbars"], Some(metrics)).await
+    }
+
+    async fn launch(extra_args: &[&str], mobile_emulation: Option<Value>) -> Browser {
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port();
         let driver = Command::new(&driver_bin)
@@ -89,13 +99,16 @@ impl Browser {
             "--disable-component-update", "--disable-sync", "--window-size=1100,1000",
         ];
         args.extend_from_slice(extra_args);
-        let caps = json!({
+        let mut caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
                 "args": args
             }
         });
+        if let Some(m) = mobile_emulation {
+            caps["goog:chromeOptions"]["mobileEmulation"] = m;
+        }
         let Value::Object(caps) = caps else { unreachable!() };
         let client = ClientBuilder::rustls()
             .expect("rustls client")
