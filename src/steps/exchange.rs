@@ -207,7 +207,9 @@ pub const EXCHANGE_IDS: ErrorIds = ErrorIds {
 /// to `#proxy-error` (other ids for other requests, see [`ErrorIds`]).
 pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
     let t = tx(lang);
-    let (kind, cause, fix): (&str, String, &str) = match e {
+    // The proxy's own words (`quoted`) are English — a server log speaks one language — so they are quoted as such,
+    // after a cause in the page's language; the fix is in the page's language too.
+    let (kind, cause, quoted, fix): (&str, String, Option<String>, &str) = match e {
         ApiError::Kommo { status, error } => {
             let hint = error.classify();
             let said = error
@@ -237,11 +239,13 @@ pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
         ApiError::ProxyUnreachable { ref url } => (
             "unreachable",
             fill(t.unreachable_cause, &[url]),
+            None,
             t.unreachable_fix,
         ),
         ApiError::AnswerLost { ref url } => (
             "answer_lost",
             fill(t.lost_cause, &[url]),
+            None,
             t.code_maybe_spent,
         ),
         ApiError::NotJson {
@@ -253,12 +257,14 @@ pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
                 t.not_json_cause,
                 &[&status.to_string(), content_type.as_deref().unwrap_or("?")],
             ),
+            None,
             t.not_json_fix,
         ),
-        ApiError::Proxy(ref p) => {
-            // The proxy's own words are English (a server log speaks one language); they are quoted as such, after
-            // a sentence in the page's language, and the fix below is in the page's language too.
-            let fix = match p.proxy_error {
+        ApiError::Proxy(p) => (
+            p.proxy_error.as_str(),
+            t.proxy_said.to_string(),
+            Some(p.message),
+            match p.proxy_error {
                 ProxyErrorCode::MissingAccount | ProxyErrorCode::BadAccountHost => {
                     t.proxy_fix_account
                 }
@@ -270,20 +276,13 @@ pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
                 ProxyErrorCode::UpstreamNotJson => t.proxy_fix_upstream_html,
                 ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
                 ProxyErrorCode::Internal => t.proxy_fix_internal,
-            };
-            return view! {
-                <div id=ids.proxy class="alert" role="alert" data-proxy-error=p.proxy_error.as_str()>
-                    <p class="cause">{t.proxy_said} " " <q lang="en">{p.message.clone()}</q></p>
-                    <p class="fix">{fix}</p>
-                </div>
-            }
-            .into_any();
-        }
+            },
+        ),
     };
     let kind = kind.to_string();
     view! {
         <div id=ids.proxy class="alert" role="alert" data-proxy-error=kind>
-            <p class="cause">{cause}</p>
+            <p class="cause">{cause} {quoted.map(|q| view! { " " <q lang="en">{q}</q> })}</p>
             <p class="fix">{fix}</p>
         </div>
     }
