@@ -43,24 +43,18 @@ pub fn replace_url(url: &str) {
 
 /// Remove the query from the address bar, keeping path and fragment.
 pub fn strip_query() {
-    let loc = window().location();
-    let url = format!(
-        "{}{}",
-        loc.pathname().unwrap_or_default(),
-        loc.hash().unwrap_or_default()
-    );
-    replace_url(&url);
+    replace_path_and(window().location().hash());
 }
 
 /// Remove the fragment from the address bar, keeping path and query.
 pub fn strip_fragment() {
-    let loc = window().location();
-    let url = format!(
-        "{}{}",
-        loc.pathname().unwrap_or_default(),
-        loc.search().unwrap_or_default()
-    );
-    replace_url(&url);
+    replace_path_and(window().location().search());
+}
+
+/// The address bar becomes this page's path followed by `tail` (a `location.hash` or `location.search`).
+fn replace_path_and(tail: Result<String, JsValue>) {
+    let path = window().location().pathname().unwrap_or_default();
+    replace_url(&format!("{path}{}", tail.unwrap_or_default()));
 }
 
 /// Milliseconds since the epoch.
