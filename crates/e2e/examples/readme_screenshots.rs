@@ -25,9 +25,7 @@ async fn main() {
                 args.push("--force-dark-mode");
             }
             let b = Browser::start_with(&args).await;
-            b.goto(&stack.page_url).await;
-            b.wait_ready().await;
-            b.wait("#proxy-status[data-state='ok']").await;
+            b.open_page(&stack.page_url).await;
             if lang != "en" {
                 pick_language(&b, lang).await;
             }
@@ -52,10 +50,8 @@ async fn main() {
     // A 360 px phone, in Russian.
     let stack = start_stack().await;
     let b = Browser::start_phone(360, 780).await;
-    b.goto(&stack.page_url).await;
-    b.wait_ready().await;
+    b.open_page(&stack.page_url).await;
     pick_language(&b, "ru").await;
-    b.wait("#proxy-status[data-state='ok']").await;
     let width = b.js("return document.documentElement.clientWidth").await;
     assert_eq!(width.as_u64(), Some(360), "not a 360 px viewport");
     save(&b, &out, "ru-light-mobile").await;

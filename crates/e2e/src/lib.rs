@@ -136,6 +136,13 @@ impl Browser {
         self.wait("#app[data-ready='1']").await;
     }
 
+    /// Open the page and wait until it is whole and knows its proxy (`/healthz` answered).
+    pub async fn open_page(&self, page_url: &str) {
+        self.goto(page_url).await;
+        self.wait_ready().await;
+        self.wait("#proxy-status[data-state='ok']").await;
+    }
+
     /// Wait until `css` exists and its text contains `needle`; returns the text.
     pub async fn wait_text(&self, css: &str, needle: &str) -> String {
         let deadline = tokio::time::Instant::now() + WAIT;

@@ -10,12 +10,6 @@ use kommo_e2e::{env_value, start_stack, Browser};
 const DEMO_HOST: &str = "demo.kommo.com";
 const SALES_HOST: &str = "sales.amocrm.ru";
 
-async fn open_page(b: &Browser, page_url: &str) {
-    b.goto(page_url).await;
-    b.wait_ready().await;
-    b.wait("#proxy-status[data-state='ok']").await;
-}
-
 /// Consent in this tab for `account` (the double's account chooser), Allow, and wait for the return.
 async fn consent_for(b: &Browser, account_host: &str) {
     b.click("#go-same-tab").await;
@@ -82,7 +76,7 @@ async fn a1_refresh_rotates_and_the_old_refresh_token_dies_once_the_new_pair_is_
     let stack = start_stack().await;
     let double = stack.double.clone().unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     exchange_for(&b, DEMO_HOST).await;
     let first = double.issued()[0].clone();
     let block = b.text("#env-dotenv").await;
@@ -168,7 +162,7 @@ async fn a2_a_non_admin_account_on_amocrm_gets_needs_an_admin_from_its_own_host(
     let stack = start_stack().await;
     let double = stack.double.clone().unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     exchange_for(&b, SALES_HOST).await;
     let summary = api_check(&b).await;
     assert_eq!(
@@ -216,7 +210,7 @@ async fn a3_leads_are_counted_across_pages_until_the_204() {
     let stack = start_stack().await;
     let double = stack.double.clone().unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     exchange_for(&b, DEMO_HOST).await;
     let summary = api_check(&b).await;
     assert!(summary.contains("leads: 612"), "{summary}");
@@ -264,7 +258,7 @@ async fn a4_a_429_is_backed_off_and_the_check_recovers() {
     let double_addr = stack.double_addr.unwrap();
     let token = double.mint_long_lived_token("demo", DEMO_CLIENT_ID, Duration::from_secs(86_400));
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     b.fill("#long-lived-token", &token).await;
     b.fill("#long-lived-host", DEMO_HOST).await;
     b.click("#use-long-lived").await;
@@ -320,7 +314,7 @@ async fn a5_a_long_lived_token_goes_straight_to_inspection_api_check_and_env_blo
     let token =
         double.mint_long_lived_token("demo", DEMO_CLIENT_ID, Duration::from_secs(86_400 * 365));
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     shot(&b, "#have-token", "long-lived-entry").await;
     b.fill("#long-lived-token", &token).await;
     b.fill("#long-lived-host", DEMO_HOST).await;

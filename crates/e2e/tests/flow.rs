@@ -9,13 +9,6 @@ use kommo_e2e::{env_value, start_stack, Browser};
 /// The account host of the double's demo account.
 const DEMO_HOST: &str = "demo.kommo.com";
 
-/// Open the demo page and wait until it knows its proxy.
-async fn open_page(b: &Browser, page_url: &str) {
-    b.goto(page_url).await;
-    b.wait_ready().await;
-    b.wait("#proxy-status[data-state='ok']").await;
-}
-
 /// From the page: "Continue in this tab" and wait for the double's consent page. Returns the consent URL.
 async fn go_to_consent(b: &Browser) -> String {
     b.click("#go-same-tab").await;
@@ -76,7 +69,7 @@ async fn t1_happy_path_same_tab() {
     let stack = start_stack().await;
     let double = stack.double.clone().unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     b.wait("#demo-badge").await;
     assert_eq!(b.value("#client-id").await, DEMO_CLIENT_ID);
     assert_eq!(b.value("#redirect-uri").await, stack.redirect_uri);
@@ -119,7 +112,7 @@ async fn t2_happy_path_through_the_popup() {
     let stack = start_stack().await;
     let double = stack.double.clone().unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     let main = b.client.window().await.unwrap();
     b.click("#go-popup").await;
     let deadline = tokio::time::Instant::now() + kommo_e2e::WAIT;
@@ -154,7 +147,7 @@ async fn t3_deny_then_retry() {
     let stack = start_stack().await;
     let double = stack.double.clone().unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     go_to_consent(&b).await;
     b.click("#deny").await;
     b.wait_ready().await;
@@ -179,7 +172,7 @@ async fn t4_tampered_state_never_reaches_the_token_endpoint() {
     let double = stack.double.clone().unwrap();
     let double_addr = stack.double_addr.unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     let consent_url = go_to_consent(&b).await;
     let real_state = state_of(&consent_url);
     // A real code, but for a consent that this tab did not start (another state) …
@@ -211,7 +204,7 @@ async fn t5_reload_after_exchange_keeps_the_result_and_posts_once() {
     let stack = start_stack().await;
     let double = stack.double.clone().unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     go_to_consent(&b).await;
     allow_and_return(&b).await;
     b.click("#exchange").await;
@@ -232,7 +225,7 @@ async fn t6_expired_and_reused_codes_are_explained() {
     let double = stack.double.clone().unwrap();
     let double_addr = stack.double_addr.unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     b.fill("#prefix", "MY_APP_").await;
     go_to_consent(&b).await;
     allow_and_return(&b).await;
@@ -265,7 +258,7 @@ async fn t6_expired_and_reused_codes_are_explained() {
 async fn t7_wrong_secret_and_wrong_redirect_uri_are_explained() {
     let stack = start_stack().await;
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     go_to_consent(&b).await;
     allow_and_return(&b).await;
     // The secret is not kept across the trip to Kommo (no browser storage unless "remember" is ticked): it is
@@ -295,7 +288,7 @@ async fn t8_proxy_stopped_then_the_no_proxy_path() {
     let double = stack.double.clone().unwrap();
     let double_addr = stack.double_addr.unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     go_to_consent(&b).await;
     allow_and_return(&b).await;
     b.fill("#secret", DEMO_SECRET).await;
@@ -329,7 +322,7 @@ async fn t9_direct_calls_are_blocked_by_cors_and_the_page_says_why() {
     let double = stack.double.clone().unwrap();
     let double_addr = stack.double_addr.unwrap();
     let b = Browser::start().await;
-    open_page(&b, &stack.page_url).await;
+    b.open_page(&stack.page_url).await;
     // Point the page straight at "Kommo" (the double), as if no proxy existed.
     b.fill("#proxy-url", &format!("http://{double_addr}")).await;
     b.wait("#proxy-status[data-state='missing']").await;
