@@ -145,13 +145,10 @@ async fn wrong_method(method: Method, uri: Uri) -> Response {
 
 async fn token(State(st): State<Arc<AppState>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let account = match account_host(&st, &parts.headers) {
+    let account = match admit(&st, &parts) {
         Ok(a) => a,
-        Err(e) => return error_response(e, None),
+        Err(resp) => return resp,
     };
-    if let Some(resp) = rate_limit(&st, &parts, &account) {
-        return resp;
-    }
     let body = match read_body(&st, &parts.headers, body).await {
         Ok(b) => b,
         Err(e) => return error_response(e, Some(&account)),
@@ -180,13 +177,10 @@ async fn token(State(st): State<Arc<AppState>>, req: Request) -> Response {
 
 async fn api(State(st): State<Arc<AppState>>, req: Request) -> Response {
     let (parts, _body) = req.into_parts();
-    let account = match account_host(&st, &parts.headers) {
+    let account = match admit(&st, &parts) {
         Ok(a) => a,
-        Err(e) => return error_response(e, None),
+        Err(resp) => return resp,
     };
-    if let Some(resp) = rate_limit(&st, &parts, &account) {
-        return resp;
-    }
     let path = parts.uri.path();
     if let Err(e) = check_api_path(path) {
         return error_response(e, Some(&account));
@@ -306,6 +300,15 @@ async fn fallback(State(st): State<Arc<AppState>>, req: Request) -> Response {
 // Checks
 
 /// Exactly one `X-Kommo-Account` header, valid UTF-8, an allowed account host.
+/// What every forwarded request passes first: a valid account host, then the rate limit for it.
+fn admit(st: &AppState, parts: &axum::http::request::Parts) -> Result<AccountHost, Response> {
+    let account = account_host(st, &parts.headers).map_err(|e| error_response(e, None))?;
+    match rate_limit(st, parts, &account) {
+        Some(refused) => Err(refused),
+        None => Ok(account),
+    }
+}
+
 fn account_host(st: &AppState, headers: &HeaderMap) -> Result<AccountHost, ProxyError> {
     let mut values = headers.get_all(ACCOUNT_HEADER).iter();
     let Some(value) = values.next() else {
