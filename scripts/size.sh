@@ -6,6 +6,7 @@
 #   scripts/size.sh               build, then measure
 #   scripts/size.sh --no-build    measure dist/ as it is
 #   scripts/size.sh --check       exit 1 when the first load is over budget (otherwise it only says FAIL)
+#   scripts/size.sh --ceiling     exit 1 when the first load grew past the ceiling below (scripts/test.sh runs this)
 #   DIST=/some/dir scripts/size.sh   build into / measure another directory
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,13 +14,18 @@ cd "$root"
 export PATH="$HOME/.cargo/bin:$root/.tools/node_modules/.bin:$PATH"
 dist=${DIST:-$root/dist}
 budget=90000
+# The budget is far off (docs/hosting.md, "Where the page stands"), so a second, measured line guards against silent
+# growth until the budget is decided: the first load as it stands (239.2 kB gzip on 2026-11-27) plus room for small
+# changes. A change that needs more raises this number in its own commit and says why.
+ceiling=245000
 
-build=1 check=0
+build=1 check=0 guard=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --check) check=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --ceiling) guard=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -72,5 +78,11 @@ if [ "$first_gz" -le "$budget" ]; then
 else
   echo "FAIL: first load $(kb "$first_gz") gzip > budget $(kb "$budget") by $(kb $((first_gz - budget))) (brotli $(kb "$first_br"))"
   [ "$check" = 1 ] && exit 1
+fi
+if [ "$first_gz" -le "$ceiling" ]; then
+  echo "ceiling: first load $(kb "$first_gz") gzip <= $(kb "$ceiling") (no growth past the measured state)"
+else
+  echo "CEILING EXCEEDED: first load $(kb "$first_gz") gzip > $(kb "$ceiling") by $(kb $((first_gz - ceiling))): find what grew (twiggy) or raise the ceiling in its own commit, saying why"
+  [ "$guard" = 1 ] && exit 1
 fi
 exit 0

@@ -17,6 +17,9 @@ step "building the release page into dist/ (the end-to-end tests drive it)"
 trunk build --release --offline
 
 failed=()
+step "page size: the first load must not grow past the ceiling in scripts/size.sh"
+scripts/size.sh --no-build --ceiling | tail -n 3 || failed+=("size")
+
 step "native tests: core, proxy, Kommo double, end to end in headless Chromium"
 KOMMO_E2E_DIST="$root/dist" cargo test --workspace --exclude kommo-oauth-helper --no-fail-fast || failed+=("native/e2e")
 
