@@ -361,6 +361,7 @@ fn expected_dotenv() -> String {
          # Access token expires: {expires}; the refresh token rotates, save the new one after each refresh\n\
          KOMMO_TEST_ENABLED=1\n\
          KOMMO_TEST_DOMAIN=kwid\n\
+         KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n\
          KOMMO_TEST_CLIENT_ID={CLIENT_ID}\n\
          KOMMO_TEST_CLIENT_SECRET=s3cr3t\n\
          KOMMO_TEST_REDIRECT_URI=https://helper.example/\n\
@@ -747,6 +748,11 @@ async fn exchange_posts_once_and_renders_the_env_block() {
     let json: serde_json::Value = serde_json::from_str(&m.text("#env-json")).unwrap();
     assert_eq!(json["KOMMO_TEST_ACCESS_TOKEN"], access_token().as_str());
     assert_eq!(json["KOMMO_TEST_DOMAIN"], "kwid");
+    assert_eq!(json["KOMMO_TEST_ACCOUNT_HOST"], "kwid.kommo.com");
+    assert!(
+        shell.contains("export KOMMO_TEST_ACCOUNT_HOST='kwid.kommo.com'\n"),
+        "{shell}"
+    );
     // The secret stayed out of storage (remember is off), though the tokens are kept for a reload.
     assert!(!all_storage_values(ns).contains("s3cr3t"));
 
@@ -1626,6 +1632,10 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
     );
     assert!(dotenv.contains("KOMMO_TEST_DOMAIN=kwid\n"), "{dotenv}");
     assert!(
+        dotenv.contains("KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n"),
+        "{dotenv}"
+    );
+    assert!(
         dotenv.contains(&format!("KOMMO_TEST_CLIENT_ID={CLIENT_ID}\n")),
         "{dotenv}"
     );
@@ -1687,7 +1697,9 @@ async fn a_token_that_is_not_a_jwt_gets_a_clear_message() {
         until("jwt error", || m.has("#jwt-error")).await;
         assert!(!m.has("#claim-account-id"));
         assert!(m.has("#result"), "the env block is still there");
-        assert!(m.text("#env-dotenv").contains("KOMMO_TEST_DOMAIN=kwid\n"));
+        assert!(m
+            .text("#env-dotenv")
+            .contains("KOMMO_TEST_DOMAIN=kwid\nKOMMO_TEST_ACCOUNT_HOST=kwid.amocrm.ru\n"));
         assert_eq!(m.text("#expires-at"), "unknown");
     }
     assert!(m.text("#jwt-error").contains("cannot be decoded"));

@@ -60,6 +60,7 @@ async fn assert_env_holds_issued(b: &Browser, double: &kommo_double::Double, gra
     assert_eq!(env_value(&block, "KOMMO_TEST_ACCESS_TOKEN").as_deref(), Some(pair.access_token.as_str()), "{block}");
     assert_eq!(env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(), Some(pair.refresh_token.as_str()), "{block}");
     assert_eq!(env_value(&block, "KOMMO_TEST_DOMAIN").as_deref(), Some("demo"));
+    assert_eq!(env_value(&block, "KOMMO_TEST_ACCOUNT_HOST").as_deref(), Some(DEMO_HOST));
     assert_eq!(env_value(&block, "KOMMO_TEST_CLIENT_ID").as_deref(), Some(DEMO_CLIENT_ID));
     assert_eq!(env_value(&block, "KOMMO_TEST_ENABLED").as_deref(), Some("1"));
 }
