@@ -2240,3 +2240,55 @@ async fn a_proxy_refusal_in_the_russian_page_quotes_the_proxy_and_says_the_fix_i
     let fix = m.text("#proxy-error .fix");
     assert!(fix.chars().any(|c| ('а'..='я').contains(&c)), "{fix}");
 }
+
+/// Exchange through a proxy that answers with its own error `refusal`, in the page language `lang`.
+async fn refused_by_proxy(ns: &str, lang: &str, refusal: kommo::ProxyError) -> Mounted {
+    fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
+    local().set_item(&format!("{ns}lang"), lang).unwrap();
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let (api, _) = FakeApi::new(Some(health(true)), Err(ApiError::Proxy(refusal)));
+    let m = mount(ns, api);
+    ready(&m).await;
+    m.click("#exchange");
+    until("proxy error", || m.has("#proxy-error")).await;
+    m
+}
+
+/// A connection that broke after the proxy reached Kommo may have spent the code: the page must not say it was
+/// not used (only `upstream_unreachable`, a failure to connect, may).
+#[wasm_bindgen_test]
+async fn a_connection_broken_mid_exchange_says_the_code_may_be_spent() {
+    for (lang, maybe, not_used) in [
+        ("en", "may have been used", "not used"),
+        ("ru", "мог быть использован", "не использован"),
+    ] {
+        let m = refused_by_proxy(
+            &format!("t-interrupted-{lang}:"),
+            lang,
+            kommo::ProxyError::new(
+                kommo::ProxyErrorCode::UpstreamInterrupted,
+                "the connection to kwid.kommo.com broke before a full answer",
+            ),
+        )
+        .await;
+        assert_eq!(
+            m.attr("#proxy-error", "data-proxy-error").as_deref(),
+            Some("upstream_interrupted")
+        );
+        let fix = m.text("#proxy-error .fix");
+        assert!(fix.contains(maybe) && !fix.contains(not_used), "{fix}");
+    }
+    let m = refused_by_proxy(
+        "t-unreachable-en:",
+        "en",
+        kommo::ProxyError::new(
+            kommo::ProxyErrorCode::UpstreamUnreachable,
+            "could not reach kwid.kommo.com: dns error",
+        ),
+    )
+    .await;
+    assert!(m
+        .text("#proxy-error .fix")
+        .contains("the code was not used"));
+}

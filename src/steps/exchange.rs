@@ -272,7 +272,9 @@ pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
                 ProxyErrorCode::ClientNotAllowed => t.proxy_fix_client,
                 ProxyErrorCode::RateLimited => t.proxy_fix_rate,
                 ProxyErrorCode::UpstreamUnreachable => t.proxy_fix_upstream,
-                ProxyErrorCode::UpstreamTimeout => t.proxy_fix_timeout,
+                ProxyErrorCode::UpstreamTimeout | ProxyErrorCode::UpstreamInterrupted => {
+                    t.proxy_fix_maybe_used
+                }
                 ProxyErrorCode::UpstreamNotJson => t.proxy_fix_upstream_html,
                 ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
                 ProxyErrorCode::Internal => t.proxy_fix_internal,
