@@ -2292,3 +2292,85 @@ async fn a_connection_broken_mid_exchange_says_the_code_may_be_spent() {
         .text("#proxy-error .fix")
         .contains("the code was not used"));
 }
+
+/// Any user may read `/api/v4/account`, so a 403 there is Kommo blocking the proxy's IP: the check stops at once
+/// (asking more would prolong the block) and says so in both languages — never "needs an admin".
+#[wasm_bindgen_test]
+async fn an_account_403_means_the_ip_is_blocked_and_stops_the_check() {
+    let ns = "t-api-blocked:";
+    let rest = kommo_api(200, vec![3]);
+    let script: ApiScript = Box::new(move |path, n| {
+        if path == "/api/v4/account" {
+            return Ok(json_answer(
+                403,
+                serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Forbidden"}),
+            ));
+        }
+        rest(path, n)
+    });
+    let (api, _, api_calls) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(api_calls.borrow().len(), 1, "nothing after the 403");
+    assert_eq!(
+        m.attr("#api-account", "data-state").as_deref(),
+        Some("blocked")
+    );
+    let text = m.text("#api-account");
+    assert!(
+        text.contains("blocked the proxy's IP") && text.contains("do not retry in a loop"),
+        "{text}"
+    );
+    for part in ["#api-users", "#api-pipelines", "#api-leads"] {
+        assert_eq!(
+            m.attr(part, "data-state").as_deref(),
+            Some("skipped"),
+            "{part}"
+        );
+    }
+    assert!(!m.text("#api-users").contains("admin"));
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
+    select.set_value("ru");
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    until("russian", || {
+        m.text("#api-account")
+            .contains("заблокировал IP-адрес прокси")
+    })
+    .await;
+    assert!(m.text("#api-account").contains("не повторяйте в цикле"));
+
+    // "Needs an admin" only once the account was read: after a failed account, a 403 on users is a failure.
+    drop(m);
+    let ns = "t-api-users-403-no-account:";
+    let rest = kommo_api(403, vec![3]);
+    let script: ApiScript = Box::new(move |path, n| {
+        if path == "/api/v4/account" {
+            return Ok(status(500));
+        }
+        rest(path, n)
+    });
+    let (api, _, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(
+        m.attr("#api-account", "data-state").as_deref(),
+        Some("failed")
+    );
+    assert_eq!(
+        m.attr("#api-users", "data-state").as_deref(),
+        Some("failed")
+    );
+}
