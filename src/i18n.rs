@@ -132,6 +132,7 @@ pub struct Tx {
     /// A timeout or a connection broken after it was made: the code may have been used.
     pub proxy_fix_maybe_used: &'static str,
     pub proxy_fix_upstream_html: &'static str,
+    pub proxy_fix_upstream_404: &'static str,
     pub proxy_fix_origin: &'static str,
     pub proxy_fix_internal: &'static str,
     pub manual_summary: &'static str,
@@ -378,6 +379,7 @@ static EN: Tx = Tx {
     proxy_fix_upstream: "The proxy could not reach the account host. Check your network or Kommo's status, then try again — the code was not used.",
     proxy_fix_maybe_used: "No full answer came from the account host. The code may have been used: try again, and if Kommo says “revoked”, start over.",
     proxy_fix_upstream_html: "Kommo answered with a web page instead of JSON (maintenance or an outage). Try again in a minute; the raw answer is below.",
+    proxy_fix_upstream_404: "404: there is probably no account at this host. Check the host (the referer of the return, or the one you pasted).",
     proxy_fix_origin: "The proxy does not accept requests from this page's address. Add it to the proxy's allowed origins.",
     proxy_fix_internal: "The proxy failed. Its log says why.",
     manual_summary: "No proxy? Exchange by hand with curl",
@@ -600,6 +602,7 @@ static RU: Tx = Tx {
     proxy_fix_upstream: "Прокси не смог связаться с хостом аккаунта. Проверьте сеть или состояние Kommo и повторите — код не использован.",
     proxy_fix_maybe_used: "Хост аккаунта не ответил до конца. Код мог быть использован: повторите, а если Kommo ответит «revoked» — начните заново.",
     proxy_fix_upstream_html: "Kommo ответил веб-страницей вместо JSON (работы или сбой). Повторите через минуту; ответ — ниже.",
+    proxy_fix_upstream_404: "404: похоже, аккаунта на этом хосте нет. Проверьте хост (referer из возврата или вставленный вами).",
     proxy_fix_origin: "Прокси не принимает запросы с адреса этой страницы. Добавьте его в разрешённые источники прокси.",
     proxy_fix_internal: "Сбой в прокси. Причина — в его журнале.",
     manual_summary: "Нет прокси? Обменяйте вручную через curl",

@@ -2374,3 +2374,32 @@ async fn an_account_403_means_the_ip_is_blocked_and_stops_the_check() {
         Some("failed")
     );
 }
+
+/// A web page instead of JSON from the account host: the advice follows its status — 404 no such account, 403 a
+/// blocked IP, anything else an outage — in both languages.
+#[wasm_bindgen_test]
+async fn an_html_answer_is_explained_by_its_status() {
+    let cases = [
+        (404, "en", "no account at this host"),
+        (404, "ru", "аккаунта на этом хосте нет"),
+        (403, "en", "blocked the proxy's IP"),
+        (403, "ru", "заблокировал IP-адрес прокси"),
+        (503, "en", "maintenance or an outage"),
+        (503, "ru", "работы или сбой"),
+        (502, "en", "maintenance or an outage"),
+    ];
+    for (status, lang, want) in cases {
+        let m = refused_by_proxy(
+            &format!("t-html-{status}-{lang}:"),
+            lang,
+            kommo::ProxyError::not_json(status, Some("text/html"), "<html><h1>oops</h1></html>"),
+        )
+        .await;
+        assert_eq!(
+            m.attr("#proxy-error", "data-proxy-error").as_deref(),
+            Some("upstream_not_json")
+        );
+        let fix = m.text("#proxy-error .fix");
+        assert!(fix.contains(want), "{status} {lang}: {fix}");
+    }
+}
