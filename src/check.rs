@@ -24,6 +24,8 @@ pub enum Part<T> {
     Done(T),
     /// Users only: 403, the token's user is not an admin.
     NeedsAdmin,
+    /// Account only: 403 to a request any user may make — Kommo has blocked the proxy's IP. Nothing more is asked.
+    Blocked,
     /// Not asked: an earlier part showed the token does not work, or the check was stopped.
     Skipped,
     Failed(String),
@@ -37,6 +39,7 @@ impl<T> Part<T> {
             Part::Running => "running",
             Part::Done(_) => "ok",
             Part::NeedsAdmin => "needs-admin",
+            Part::Blocked => "blocked",
             Part::Skipped => "skipped",
             Part::Failed(_) => "failed",
         }
@@ -232,9 +235,8 @@ fn failure(got: &Got) -> String {
     }
 }
 
-/// The token does not work at all (401): the later parts are not asked.
-fn unauthorized(got: &Got) -> bool {
-    matches!(got, Got::Answer { status, .. } if Status::of(*status) == Status::Unauthorized)
+fn status_is(got: &Got, want: Status) -> bool {
+    matches!(got, Got::Answer { status, .. } if Status::of(*status) == want)
 }
 
 impl Ctx {
@@ -301,7 +303,8 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
     // 1. Account: any user may read it.
     run.update(|c| c.account = Part::Running);
     let got = run.get(ACCOUNT_PATH).await?;
-    let account_ok = match &got {
+    // Go on? And was the account read (so a 403 on users can only mean "not an admin")?
+    let (account_ok, account_read) = match &got {
         Got::Answer { status, body } if Status::of(*status) == Status::Ok => {
             match read_account_with(body, json::parse) {
                 Ok(a) => {
@@ -313,18 +316,25 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
                             current_user_id: a.current_user_id,
                         })
                     });
-                    true
+                    (true, true)
                 }
                 Err(e) => {
                     run.update(|c| c.account = Part::Failed(e.to_string()));
-                    true
+                    (true, false)
                 }
             }
+        }
+        // Any user may read the account, so a 403 here is Kommo blocking the proxy's IP (too many requests):
+        // asking more would only prolong the block.
+        _ if status_is(&got, Status::Forbidden) => {
+            run.update(|c| c.account = Part::Blocked);
+            (false, false)
         }
         _ => {
             let why = failure(&got);
             run.update(|c| c.account = Part::Failed(why));
-            !unauthorized(&got)
+            // 401: the token does not work at all, the later parts are not asked.
+            (!status_is(&got, Status::Unauthorized), false)
         }
     };
     if !account_ok {
@@ -345,7 +355,7 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
             Status::Ok => read_users_with(body, json::parse)
                 .map(Part::Done)
                 .unwrap_or_else(|e| Part::Failed(e.to_string())),
-            Status::Forbidden => Part::NeedsAdmin,
+            Status::Forbidden if account_read => Part::NeedsAdmin,
             _ => Part::Failed(failure(&got)),
         },
         Got::NoAnswer(_) => Part::Failed(failure(&got)),

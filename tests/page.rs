@@ -361,6 +361,7 @@ fn expected_dotenv() -> String {
          # Access token expires: {expires}; the refresh token rotates, save the new one after each refresh\n\
          KOMMO_TEST_ENABLED=1\n\
          KOMMO_TEST_DOMAIN=kwid\n\
+         KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n\
          KOMMO_TEST_CLIENT_ID={CLIENT_ID}\n\
          KOMMO_TEST_CLIENT_SECRET=s3cr3t\n\
          KOMMO_TEST_REDIRECT_URI=https://helper.example/\n\
@@ -747,6 +748,11 @@ async fn exchange_posts_once_and_renders_the_env_block() {
     let json: serde_json::Value = serde_json::from_str(&m.text("#env-json")).unwrap();
     assert_eq!(json["KOMMO_TEST_ACCESS_TOKEN"], access_token().as_str());
     assert_eq!(json["KOMMO_TEST_DOMAIN"], "kwid");
+    assert_eq!(json["KOMMO_TEST_ACCOUNT_HOST"], "kwid.kommo.com");
+    assert!(
+        shell.contains("export KOMMO_TEST_ACCOUNT_HOST='kwid.kommo.com'\n"),
+        "{shell}"
+    );
     // The secret stayed out of storage (remember is off), though the tokens are kept for a reload.
     assert!(!all_storage_values(ns).contains("s3cr3t"));
 
@@ -1626,6 +1632,10 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
     );
     assert!(dotenv.contains("KOMMO_TEST_DOMAIN=kwid\n"), "{dotenv}");
     assert!(
+        dotenv.contains("KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n"),
+        "{dotenv}"
+    );
+    assert!(
         dotenv.contains(&format!("KOMMO_TEST_CLIENT_ID={CLIENT_ID}\n")),
         "{dotenv}"
     );
@@ -1687,7 +1697,9 @@ async fn a_token_that_is_not_a_jwt_gets_a_clear_message() {
         until("jwt error", || m.has("#jwt-error")).await;
         assert!(!m.has("#claim-account-id"));
         assert!(m.has("#result"), "the env block is still there");
-        assert!(m.text("#env-dotenv").contains("KOMMO_TEST_DOMAIN=kwid\n"));
+        assert!(m
+            .text("#env-dotenv")
+            .contains("KOMMO_TEST_DOMAIN=kwid\nKOMMO_TEST_ACCOUNT_HOST=kwid.amocrm.ru\n"));
         assert_eq!(m.text("#expires-at"), "unknown");
     }
     assert!(m.text("#jwt-error").contains("cannot be decoded"));
@@ -2227,4 +2239,167 @@ async fn a_proxy_refusal_in_the_russian_page_quotes_the_proxy_and_says_the_fix_i
     assert!(cause.starts_with("Прокси отказал"), "{cause}");
     let fix = m.text("#proxy-error .fix");
     assert!(fix.chars().any(|c| ('а'..='я').contains(&c)), "{fix}");
+}
+
+/// Exchange through a proxy that answers with its own error `refusal`, in the page language `lang`.
+async fn refused_by_proxy(ns: &str, lang: &str, refusal: kommo::ProxyError) -> Mounted {
+    fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
+    local().set_item(&format!("{ns}lang"), lang).unwrap();
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let (api, _) = FakeApi::new(Some(health(true)), Err(ApiError::Proxy(refusal)));
+    let m = mount(ns, api);
+    ready(&m).await;
+    m.click("#exchange");
+    until("proxy error", || m.has("#proxy-error")).await;
+    m
+}
+
+/// A connection that broke after the proxy reached Kommo may have spent the code: the page must not say it was
+/// not used (only `upstream_unreachable`, a failure to connect, may).
+#[wasm_bindgen_test]
+async fn a_connection_broken_mid_exchange_says_the_code_may_be_spent() {
+    for (lang, maybe, not_used) in [
+        ("en", "may have been used", "not used"),
+        ("ru", "мог быть использован", "не использован"),
+    ] {
+        let m = refused_by_proxy(
+            &format!("t-interrupted-{lang}:"),
+            lang,
+            kommo::ProxyError::new(
+                kommo::ProxyErrorCode::UpstreamInterrupted,
+                "the connection to kwid.kommo.com broke before a full answer",
+            ),
+        )
+        .await;
+        assert_eq!(
+            m.attr("#proxy-error", "data-proxy-error").as_deref(),
+            Some("upstream_interrupted")
+        );
+        let fix = m.text("#proxy-error .fix");
+        assert!(fix.contains(maybe) && !fix.contains(not_used), "{fix}");
+    }
+    let m = refused_by_proxy(
+        "t-unreachable-en:",
+        "en",
+        kommo::ProxyError::new(
+            kommo::ProxyErrorCode::UpstreamUnreachable,
+            "could not reach kwid.kommo.com: dns error",
+        ),
+    )
+    .await;
+    assert!(m
+        .text("#proxy-error .fix")
+        .contains("the code was not used"));
+}
+
+/// Any user may read `/api/v4/account`, so a 403 there is Kommo blocking the proxy's IP: the check stops at once
+/// (asking more would prolong the block) and says so in both languages — never "needs an admin".
+#[wasm_bindgen_test]
+async fn an_account_403_means_the_ip_is_blocked_and_stops_the_check() {
+    let ns = "t-api-blocked:";
+    let rest = kommo_api(200, vec![3]);
+    let script: ApiScript = Box::new(move |path, n| {
+        if path == "/api/v4/account" {
+            return Ok(json_answer(
+                403,
+                serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Forbidden"}),
+            ));
+        }
+        rest(path, n)
+    });
+    let (api, _, api_calls) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(api_calls.borrow().len(), 1, "nothing after the 403");
+    assert_eq!(
+        m.attr("#api-account", "data-state").as_deref(),
+        Some("blocked")
+    );
+    let text = m.text("#api-account");
+    assert!(
+        text.contains("blocked the proxy's IP") && text.contains("do not retry in a loop"),
+        "{text}"
+    );
+    for part in ["#api-users", "#api-pipelines", "#api-leads"] {
+        assert_eq!(
+            m.attr(part, "data-state").as_deref(),
+            Some("skipped"),
+            "{part}"
+        );
+    }
+    assert!(!m.text("#api-users").contains("admin"));
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
+    select.set_value("ru");
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    until("russian", || {
+        m.text("#api-account")
+            .contains("заблокировал IP-адрес прокси")
+    })
+    .await;
+    assert!(m.text("#api-account").contains("не повторяйте в цикле"));
+
+    // "Needs an admin" only once the account was read: after a failed account, a 403 on users is a failure.
+    drop(m);
+    let ns = "t-api-users-403-no-account:";
+    let rest = kommo_api(403, vec![3]);
+    let script: ApiScript = Box::new(move |path, n| {
+        if path == "/api/v4/account" {
+            return Ok(status(500));
+        }
+        rest(path, n)
+    });
+    let (api, _, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(
+        m.attr("#api-account", "data-state").as_deref(),
+        Some("failed")
+    );
+    assert_eq!(
+        m.attr("#api-users", "data-state").as_deref(),
+        Some("failed")
+    );
+}
+
+/// A web page instead of JSON from the account host: the advice follows its status — 404 no such account, 403 a
+/// blocked IP, anything else an outage — in both languages.
+#[wasm_bindgen_test]
+async fn an_html_answer_is_explained_by_its_status() {
+    let cases = [
+        (404, "en", "no account at this host"),
+        (404, "ru", "аккаунта на этом хосте нет"),
+        (403, "en", "blocked the proxy's IP"),
+        (403, "ru", "заблокировал IP-адрес прокси"),
+        (503, "en", "maintenance or an outage"),
+        (503, "ru", "работы или сбой"),
+        (502, "en", "maintenance or an outage"),
+    ];
+    for (status, lang, want) in cases {
+        let m = refused_by_proxy(
+            &format!("t-html-{status}-{lang}:"),
+            lang,
+            kommo::ProxyError::not_json(status, Some("text/html"), "<html><h1>oops</h1></html>"),
+        )
+        .await;
+        assert_eq!(
+            m.attr("#proxy-error", "data-proxy-error").as_deref(),
+            Some("upstream_not_json")
+        );
+        let fix = m.text("#proxy-error .fix");
+        assert!(fix.contains(want), "{status} {lang}: {fix}");
+    }
 }

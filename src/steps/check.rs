@@ -13,6 +13,7 @@ fn part_text<T>(t: &'static Tx, part: &Part<T>, done: impl Fn(&T) -> String) -> 
         Part::Running => t.api_running.to_string(),
         Part::Done(v) => done(v),
         Part::NeedsAdmin => t.api_users_need_admin.to_string(),
+        Part::Blocked => t.ip_blocked.to_string(),
         Part::Skipped => t.api_skipped.to_string(),
         Part::Failed(why) => fill(t.api_failed, &[why]),
     }

@@ -272,8 +272,15 @@ pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
                 ProxyErrorCode::ClientNotAllowed => t.proxy_fix_client,
                 ProxyErrorCode::RateLimited => t.proxy_fix_rate,
                 ProxyErrorCode::UpstreamUnreachable => t.proxy_fix_upstream,
-                ProxyErrorCode::UpstreamTimeout => t.proxy_fix_timeout,
-                ProxyErrorCode::UpstreamNotJson => t.proxy_fix_upstream_html,
+                ProxyErrorCode::UpstreamTimeout | ProxyErrorCode::UpstreamInterrupted => {
+                    t.proxy_fix_maybe_used
+                }
+                // What a web page instead of JSON means depends on its status.
+                ProxyErrorCode::UpstreamNotJson => match p.upstream_status {
+                    Some(404) => t.proxy_fix_upstream_404,
+                    Some(403) => t.ip_blocked,
+                    _ => t.proxy_fix_upstream_html,
+                },
                 ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
                 ProxyErrorCode::Internal => t.proxy_fix_internal,
             },

@@ -358,6 +358,10 @@ async fn a5_a_long_lived_token_goes_straight_to_inspection_api_check_and_env_blo
         env_value(&block, "KOMMO_TEST_DOMAIN").as_deref(),
         Some("demo")
     );
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_ACCOUNT_HOST").as_deref(),
+        Some(DEMO_HOST)
+    );
     assert_eq!(double.token_posts(), 0, "no consent, no exchange");
     b.click("#reveal-tokens").await;
     b.wait("#reveal-tokens[aria-pressed='true']").await;

@@ -60,6 +60,7 @@ async fn assert_env_holds_issued(b: &Browser, double: &kommo_double::Double, gra
     assert_eq!(env_value(&block, "KOMMO_TEST_ACCESS_TOKEN").as_deref(), Some(pair.access_token.as_str()), "{block}");
     assert_eq!(env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(), Some(pair.refresh_token.as_str()), "{block}");
     assert_eq!(env_value(&block, "KOMMO_TEST_DOMAIN").as_deref(), Some("demo"));
+    assert_eq!(env_value(&block, "KOMMO_TEST_ACCOUNT_HOST").as_deref(), Some(DEMO_HOST));
     assert_eq!(env_value(&block, "KOMMO_TEST_CLIENT_ID").as_deref(), Some(DEMO_CLIENT_ID));
     assert_eq!(env_value(&block, "KOMMO_TEST_ENABLED").as_deref(), Some("1"));
 }
@@ -338,5 +339,29 @@ async fn t9_direct_calls_are_blocked_by_cors_and_the_page_says_why() {
         "the browser's preflight was refused by the double: {log:?}"
     );
     b.screenshot("cors-blocked").await;
+    b.close().await;
+}
+
+/// A return naming an account host that does not exist: the double (like Kommo) answers a 404 web page, the proxy
+/// passes it on as upstream_not_json with the status, and the page says to check the host — not "outage, retry".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t_unknown_account_host_gets_check_the_host_advice() {
+    let stack = start_stack().await;
+    let double = stack.double.clone().unwrap();
+    let b = Browser::start().await;
+    b.open_page(&stack.page_url).await;
+    let state = state_of(&go_to_consent(&b).await);
+    let code = double.grant_code("demo", DEMO_CLIENT_ID);
+    b.goto(&format!(
+        "{}?code={code}&state={state}&referer=nosuch.kommo.com&client_id={DEMO_CLIENT_ID}",
+        stack.redirect_uri
+    ))
+    .await;
+    b.wait_ready().await;
+    b.click("#exchange").await;
+    b.wait("#proxy-error[data-proxy-error='upstream_not_json']").await;
+    let fix = b.text("#proxy-error .fix").await;
+    assert!(fix.contains("no account at this host"), "{fix}");
+    assert!(double.issued().is_empty(), "no tokens were issued");
     b.close().await;
 }

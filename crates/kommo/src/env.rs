@@ -1,9 +1,17 @@
 //! Rendering the result as a `.env` block, shell `export` lines or JSON — quoted so no value can break a line or
 //! inject another variable.
 
-/// The variables, in the old guide's order.
-pub const NAMES: [&str; 7] =
-    ["ENABLED", "DOMAIN", "CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URI", "ACCESS_TOKEN", "REFRESH_TOKEN"];
+/// The variables, in the old guide's order, with `ACCOUNT_HOST` (which the guide lacked) right after `DOMAIN`.
+pub const NAMES: [&str; 8] = [
+    "ENABLED",
+    "DOMAIN",
+    "ACCOUNT_HOST",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "REDIRECT_URI",
+    "ACCESS_TOKEN",
+    "REFRESH_TOKEN",
+];
 
 /// The default prefix, as in the old guide.
 pub const DEFAULT_PREFIX: &str = "KOMMO_TEST_";
@@ -31,8 +39,11 @@ impl EnvFormat {
 /// What goes into the block.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct EnvValues {
-    /// The account subdomain (`kwid`).
+    /// The account subdomain (`kwid`), as the old guide had it. Not enough to build a URL: the base domain may be
+    /// `kommo.com` or `amocrm.ru`.
     pub domain: String,
+    /// The full account host as received in `referer` (`kwid.kommo.com`): what API and token URLs are built from.
+    pub account_host: String,
     pub client_id: String,
     /// Empty when the proxy holds the secret.
     pub client_secret: String,
@@ -45,10 +56,11 @@ pub struct EnvValues {
 }
 
 impl EnvValues {
-    fn values(&self) -> [&str; 7] {
+    fn values(&self) -> [&str; 8] {
         [
             "1",
             &self.domain,
+            &self.account_host,
             &self.client_id,
             &self.client_secret,
             &self.redirect_uri,
@@ -146,6 +158,15 @@ pub fn shell_quote_line(value: &str) -> String {
     out
 }
 
+/// A JSON object whose keys keep the order of [`NAMES`] (a `serde_json::Map` would sort them).
+struct InOrder<'a>(&'a [(String, &'a str)]);
+
+impl serde::Serialize for InOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
 /// Render the block. `prefix` must come from [`parse_prefix`].
 pub fn render(format: EnvFormat, prefix: &str, values: &EnvValues) -> String {
     let vals = values.values();
@@ -168,11 +189,9 @@ pub fn render(format: EnvFormat, prefix: &str, values: &EnvValues) -> String {
             out
         }
         EnvFormat::Json => {
-            let mut map = serde_json::Map::new();
-            for (name, value) in NAMES.iter().zip(vals) {
-                map.insert(format!("{prefix}{name}"), serde_json::Value::String(value.to_string()));
-            }
-            serde_json::to_string_pretty(&serde_json::Value::Object(map)).unwrap_or_default() + "\n"
+            let pairs: Vec<(String, &str)> =
+                NAMES.iter().zip(vals).map(|(name, value)| (format!("{prefix}{name}"), value)).collect();
+            serde_json::to_string_pretty(&InOrder(&pairs)).unwrap_or_default() + "\n"
         }
     }
 }
@@ -184,6 +203,7 @@ mod tests {
     fn sample() -> EnvValues {
         EnvValues {
             domain: "kwid".into(),
+            account_host: "kwid.kommo.com".into(),
             client_id: "00000000-0000-0000-0000-000000000000".into(),
             client_secret: "s3cr3t".into(),
             redirect_uri: "https://example-app.vercel.app/integrations/kommo/oauth/callback".into(),
@@ -201,6 +221,7 @@ mod tests {
             "# Kommo account kwid.kommo.com, access token expires 2026-11-28 14:00\n\
              KOMMO_TEST_ENABLED=1\n\
              KOMMO_TEST_DOMAIN=kwid\n\
+             KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n\
              KOMMO_TEST_CLIENT_ID=00000000-0000-0000-0000-000000000000\n\
              KOMMO_TEST_CLIENT_SECRET=s3cr3t\n\
              KOMMO_TEST_REDIRECT_URI=https://example-app.vercel.app/integrations/kommo/oauth/callback\n\
@@ -216,7 +237,7 @@ mod tests {
         v.comments = vec!["line1\nEVIL=1".into()];
         for format in [EnvFormat::Dotenv, EnvFormat::Shell] {
             let out = render(format, "P_", &v);
-            assert_eq!(out.lines().count(), 8, "{format:?}: {out}");
+            assert_eq!(out.lines().count(), 9, "{format:?}: {out}");
             assert!(out.lines().all(|l| l.starts_with('#') || l.starts_with("P_") || l.starts_with("export P_")));
         }
         let dot = render(EnvFormat::Dotenv, "P_", &v);
@@ -238,7 +259,28 @@ mod tests {
         assert_eq!(parsed["ENABLED"], "1");
         assert_eq!(parsed["ACCESS_TOKEN"], v.access_token.as_str());
         assert_eq!(parsed["REFRESH_TOKEN"], "");
-        assert_eq!(parsed.as_object().unwrap().len(), 7);
+        assert_eq!(parsed["ACCOUNT_HOST"], "kwid.kommo.com");
+        assert_eq!(parsed.as_object().unwrap().len(), 8);
+    }
+
+    #[test]
+    fn every_form_has_the_account_host_right_after_domain() {
+        let v = sample();
+        let shell = render(EnvFormat::Shell, "P_", &v);
+        assert!(
+            shell.contains("export P_DOMAIN='kwid'\nexport P_ACCOUNT_HOST='kwid.kommo.com'\n"),
+            "{shell}"
+        );
+        let dot = render(EnvFormat::Dotenv, "P_", &v);
+        assert!(dot.contains("P_DOMAIN=kwid\nP_ACCOUNT_HOST=kwid.kommo.com\n"), "{dot}");
+        // JSON keeps the same order as the other forms (not sorted).
+        let json = render(EnvFormat::Json, "P_", &v);
+        let keys: Vec<&str> = json
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"')?.split('"').next())
+            .collect();
+        let want: Vec<String> = NAMES.iter().map(|n| format!("P_{n}")).collect();
+        assert_eq!(keys, want, "{json}");
     }
 
     #[test]

@@ -201,11 +201,11 @@ impl Hint {
             ),
             (Hint::SendRequestToAccount, En) => (
                 "The request went to Kommo's own site (www) instead of the account host.",
-                "Send it to https://{your account}.kommo.com/oauth2/access_token (the host from referer).",
+                "Send it to https://{account host from referer}/oauth2/access_token, e.g. kwid.kommo.com or kwid.amocrm.ru.",
             ),
             (Hint::SendRequestToAccount, Ru) => (
                 "Запрос ушёл на общий сайт (www), а не на хост аккаунта.",
-                "Отправляйте на https://{ваш аккаунт}.kommo.com/oauth2/access_token (хост из referer).",
+                "Отправляйте на https://{хост аккаунта из referer}/oauth2/access_token, например kwid.kommo.com или kwid.amocrm.ru.",
             ),
             (Hint::ClientAuthFailed, En) => (
                 "Kommo could not authenticate the integration: usually the secret key or the redirect URI does not match.",
@@ -261,6 +261,17 @@ mod tests {
         assert_eq!(Hint::classify(&e), Hint::Unknown);
         assert!(Hint::CodeExpired.needs_new_code());
         assert!(!Hint::CheckClientSecret.needs_new_code());
+    }
+
+    #[test]
+    fn the_account_host_fix_fits_kommo_and_amocrm() {
+        // amoCRM accounts live on .amocrm.ru: the fix must not send them to a .kommo.com host.
+        for lang in [Lang::En, Lang::Ru] {
+            let fix = Hint::SendRequestToAccount.explain(lang).fix;
+            assert!(fix.contains("referer}/oauth2/access_token"), "{fix}");
+            assert!(fix.contains("kwid.kommo.com") && fix.contains("kwid.amocrm.ru"), "{fix}");
+            assert!(!fix.contains("}.kommo.com"), "{fix}");
+        }
     }
 
     #[test]

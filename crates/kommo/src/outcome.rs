@@ -151,6 +151,7 @@ pub fn env_values(
     };
     EnvValues {
         domain: host.subdomain().to_string(),
+        account_host: host.to_string(),
         client_id: client_id.to_string(),
         client_secret: client_secret.to_string(),
         redirect_uri: redirect_uri.to_string(),
@@ -171,6 +172,7 @@ pub fn long_lived_env_values(
 ) -> EnvValues {
     EnvValues {
         domain: host.subdomain().to_string(),
+        account_host: host.to_string(),
         client_id: client_id.to_string(),
         client_secret: String::new(),
         redirect_uri: redirect_uri.to_string(),
@@ -329,6 +331,7 @@ mod tests {
              # CLIENT_SECRET is empty: the exchange proxy holds the secret key\n\
              KOMMO_TEST_ENABLED=1\n\
              KOMMO_TEST_DOMAIN=kwid\n\
+             KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n\
              KOMMO_TEST_CLIENT_ID=cid\n\
              KOMMO_TEST_CLIENT_SECRET=''\n\
              KOMMO_TEST_REDIRECT_URI=https://app.example/\n\
@@ -366,7 +369,7 @@ mod tests {
         );
         assert!(out.contains("P_REFRESH_TOKEN=''\n"), "{out}");
         assert!(out.contains("P_ACCESS_TOKEN=a.b.c\n"), "{out}");
-        assert!(out.contains("P_DOMAIN=kwid\n"), "{out}");
+        assert!(out.contains("P_DOMAIN=kwid\nP_ACCOUNT_HOST=kwid.amocrm.ru\n"), "{out}");
         assert!(
             out.contains("Long-lived token expires: 2027-01-01 10:00 (UTC+03:00)"),
             "{out}"

@@ -26,12 +26,16 @@ pub enum ProxyErrorCode {
     ClientNotAllowed,
     /// Too many requests from this client; wait and retry.
     RateLimited,
-    /// The upstream could not be reached (DNS, connection refused, TLS).
+    /// The upstream could not be reached (DNS, connection refused, TLS): the request never left, so a code in it
+    /// was not used.
     UpstreamUnreachable,
     /// The upstream did not answer in time.
     UpstreamTimeout,
     /// The upstream answered with something that is not JSON (an HTML error page, garbage).
     UpstreamNotJson,
+    /// The connection broke after it was made (reset or closed while sending or while reading the answer): the
+    /// request may have arrived, so a code in it may have been used — like [`ProxyErrorCode::UpstreamTimeout`].
+    UpstreamInterrupted,
     /// The request's origin is not allowed.
     OriginNotAllowed,
     /// Any other failure.
@@ -51,6 +55,7 @@ impl ProxyErrorCode {
             ProxyErrorCode::UpstreamUnreachable => "upstream_unreachable",
             ProxyErrorCode::UpstreamTimeout => "upstream_timeout",
             ProxyErrorCode::UpstreamNotJson => "upstream_not_json",
+            ProxyErrorCode::UpstreamInterrupted => "upstream_interrupted",
             ProxyErrorCode::OriginNotAllowed => "origin_not_allowed",
             ProxyErrorCode::Internal => "internal",
         }
@@ -63,7 +68,9 @@ impl ProxyErrorCode {
             ProxyErrorCode::BodyTooLarge => 413,
             ProxyErrorCode::ClientNotAllowed | ProxyErrorCode::OriginNotAllowed => 403,
             ProxyErrorCode::RateLimited => 429,
-            ProxyErrorCode::UpstreamUnreachable | ProxyErrorCode::UpstreamNotJson => 502,
+            ProxyErrorCode::UpstreamUnreachable
+            | ProxyErrorCode::UpstreamNotJson
+            | ProxyErrorCode::UpstreamInterrupted => 502,
             ProxyErrorCode::UpstreamTimeout => 504,
             ProxyErrorCode::Internal => 500,
         }
@@ -161,6 +168,7 @@ mod tests {
             ProxyErrorCode::UpstreamUnreachable,
             ProxyErrorCode::UpstreamTimeout,
             ProxyErrorCode::UpstreamNotJson,
+            ProxyErrorCode::UpstreamInterrupted,
             ProxyErrorCode::OriginNotAllowed,
             ProxyErrorCode::Internal,
         ] {
@@ -168,6 +176,14 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert!(code.status() >= 400);
         }
+    }
+
+    #[test]
+    fn upstream_interrupted_reads_back() {
+        let v = serde_json::json!({"proxy_error": "upstream_interrupted", "message": "reset"});
+        let e = ProxyError::from_value(&v).unwrap();
+        assert_eq!(e.proxy_error, ProxyErrorCode::UpstreamInterrupted);
+        assert_eq!(e.status(), 502);
     }
 
     #[test]

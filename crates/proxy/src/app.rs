@@ -638,10 +638,19 @@ fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> Proxy
     } else {
         cause
     };
-    err(
-        ProxyErrorCode::UpstreamUnreachable,
-        format!("could not reach {account}: {cause}"),
-    )
+    // Only a failure to connect (DNS, TCP, TLS) proves the request never reached Kommo. A reset or close after
+    // that may come after Kommo read the request and spent its code, so the page must not say "not used".
+    if e.is_connect() {
+        err(
+            ProxyErrorCode::UpstreamUnreachable,
+            format!("could not reach {account}: {cause}"),
+        )
+    } else {
+        err(
+            ProxyErrorCode::UpstreamInterrupted,
+            format!("the connection to {account} broke before a full answer (the request may have arrived): {cause}"),
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -443,6 +444,79 @@ async fn upstream_down_is_unreachable() {
         "the URL is not echoed: {}",
         err.message
     );
+}
+
+/// An upstream that reads a whole request, writes `answer` (maybe nothing, maybe half an answer) and hangs up —
+/// with a reset when `reset` is set. Kommo may have spent the code by then.
+async fn hanging_up_upstream(answer: &'static str, reset: bool) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Read the head, then as many body bytes as Content-Length says.
+            loop {
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if got.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let _ = sock.write_all(answer.as_bytes()).await;
+            let _ = sock.flush().await;
+            if reset {
+                let _ = sock.set_zero_linger();
+            }
+            drop(sock);
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_connection_broken_after_sending_may_have_used_the_code() {
+    let cases = [
+        ("closed without an answer", "", false),
+        ("reset without an answer", "", true),
+        (
+            "closed in the middle of the body",
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"token_type\":\"Bearer\",",
+            false,
+        ),
+    ];
+    for (what, answer_part, reset) in cases {
+        let up = hanging_up_upstream(answer_part, reset).await;
+        let proxy = spawn_proxy(config_for(up)).await;
+        let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+        let err = a.proxy_error();
+        assert_eq!(
+            err.proxy_error,
+            ProxyErrorCode::UpstreamInterrupted,
+            "{what}: {}",
+            err.message
+        );
+        assert_eq!(a.status, 502, "{what}");
+        assert!(
+            err.message.contains("kwid.kommo.com") && err.message.contains("may have arrived"),
+            "{what}: {}",
+            err.message
+        );
+    }
 }
 
 #[tokio::test]
