@@ -24,7 +24,8 @@ pub enum Part<T> {
     Done(T),
     /// Users only: 403, the token's user is not an admin.
     NeedsAdmin,
-    /// Account only: 403 to a request any user may make — Kommo has blocked the proxy's IP. Nothing more is asked.
+    /// 403 to a request any user may make (account, pipelines, leads) — Kommo has blocked the proxy's IP. Nothing
+    /// more is asked.
     Blocked,
     /// Not asked: an earlier part showed the token does not work, or the check was stopped.
     Skipped,
@@ -205,9 +206,14 @@ impl Run {
                     }
                 }
                 Err(e) => {
+                    // In the page's language: it is shown in the part's line as well as in the log.
+                    let t = crate::i18n::tx(self.ctx.lang.get_untracked());
                     let what = match &e {
                         ApiError::ProxyUnreachable { url } => {
-                            format!("could not reach the proxy ({url})")
+                            crate::i18n::fill(t.api_no_proxy, &[url])
+                        }
+                        ApiError::AnswerLost { url } => {
+                            crate::i18n::fill(t.api_answer_lost, &[url])
                         }
                         other => other.to_string(),
                     };
@@ -371,6 +377,15 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
                 .map(Part::Done)
                 .unwrap_or_else(|e| Part::Failed(e.to_string()))
         }
+        // Any user may read pipelines: a 403 is the IP block, and asking for leads would only prolong it.
+        _ if status_is(&got, Status::Forbidden) => {
+            run.update(|c| {
+                c.pipelines = Part::Blocked;
+                c.leads.part = Part::Skipped;
+                c.finished = true;
+            });
+            return Ok(());
+        }
         _ => Part::Failed(failure(&got)),
     };
     run.update(|c| c.pipelines = part);
@@ -401,6 +416,11 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
                     c.leads.counted = total;
                     c.leads.part = Part::Done(total);
                 });
+            }
+            // Any user may read leads: a 403 is the IP block (often after many pages).
+            Err(PageError::Status(403)) => {
+                run.update(|c| c.leads.part = Part::Blocked);
+                break;
             }
             Err(PageError::Status(_)) => {
                 let why = failure(&got);

@@ -203,6 +203,10 @@ pub struct Tx {
     pub api_running: &'static str,
     pub api_skipped: &'static str,
     pub api_failed: &'static str,
+    /// The proxy did not answer an API check request ({url}).
+    pub api_no_proxy: &'static str,
+    /// An API check answer was lost on the way ({url}).
+    pub api_answer_lost: &'static str,
     pub api_account_ok: &'static str,
     pub api_users_ok: &'static str,
     pub api_users_need_admin: &'static str,
@@ -449,6 +453,8 @@ static EN: Tx = Tx {
     api_running: "asking…",
     api_skipped: "not asked",
     api_failed: "failed — {}",
+    api_no_proxy: "could not reach the proxy at {}: is it running?",
+    api_answer_lost: "the answer from {} was lost on the way",
     api_account_ok: "“{}” (subdomain {}, id {}), current user {}",
     api_users_ok: "{} found",
     api_users_need_admin: "needs an admin — Kommo lists users only for account administrators (403). Everything else works.",
@@ -672,6 +678,8 @@ static RU: Tx = Tx {
     api_running: "запрашиваем…",
     api_skipped: "не запрашивалось",
     api_failed: "ошибка — {}",
+    api_no_proxy: "прокси по адресу {} не отвечает: он запущен?",
+    api_answer_lost: "ответ от {} потерялся по дороге",
     api_account_ok: "«{}» (поддомен {}, id {}), текущий пользователь {}",
     api_users_ok: "найдено: {}",
     api_users_need_admin: "нужен администратор — Kommo показывает пользователей только администраторам аккаунта (403). Остальное работает.",

@@ -2404,3 +2404,106 @@ async fn an_html_answer_is_explained_by_its_status() {
         assert!(fix.contains(want), "{status} {lang}: {fix}");
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_403_on_pipelines_or_leads_is_the_ip_block_and_a_silent_proxy_is_named_in_the_pages_language(
+) {
+    // Pipelines are readable by any user: a 403 there is the IP block, and no lead page is asked for.
+    let ns = "t-api-pipelines-403:";
+    let rest = kommo_api(200, vec![3]);
+    let script: ApiScript = Box::new(move |path, n| {
+        if path == "/api/v4/leads/pipelines" {
+            return Ok(json_answer(
+                403,
+                serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Forbidden"}),
+            ));
+        }
+        rest(path, n)
+    });
+    let (api, _, api_calls) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(
+        api_calls.borrow().len(),
+        3,
+        "account, users, pipelines; no leads"
+    );
+    assert_eq!(m.attr("#api-users", "data-state").as_deref(), Some("ok"));
+    assert_eq!(
+        m.attr("#api-pipelines", "data-state").as_deref(),
+        Some("blocked")
+    );
+    assert!(m.text("#api-pipelines").contains("blocked the proxy's IP"));
+    assert_eq!(
+        m.attr("#api-leads", "data-state").as_deref(),
+        Some("skipped")
+    );
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    drop(m);
+
+    // A 403 on the second lead page (after many requests) is the block too, not a generic failure.
+    let ns = "t-api-leads-403:";
+    let rest = kommo_api(200, vec![250, 250, 12]);
+    let script: ApiScript = Box::new(move |path, n| {
+        if path.ends_with("&page=2") {
+            return Ok(json_answer(
+                403,
+                serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Forbidden"}),
+            ));
+        }
+        rest(path, n)
+    });
+    let (api, _, api_calls) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(
+        api_calls.borrow().len(),
+        5,
+        "account, users, pipelines, leads pages 1 and 2"
+    );
+    assert_eq!(
+        m.attr("#api-leads", "data-state").as_deref(),
+        Some("blocked")
+    );
+    assert!(m.text("#api-leads").contains("do not retry in a loop"));
+    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    drop(m);
+
+    // The proxy stops answering mid-check: the line says so in the page's language, with the proxy's address.
+    let ns = "t-api-no-proxy-ru:";
+    let script: ApiScript = Box::new(move |_, _| {
+        Err(ApiError::ProxyUnreachable {
+            url: "http://127.0.0.1:9/api".into(),
+        })
+    });
+    let (api, _, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    let m = exchanged(ns, api).await;
+    let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
+    select.set_value("ru");
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    until("russian", || m.text("#api-check").contains("Проверить")).await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    let text = m.text("#api-account");
+    assert!(
+        text.contains("прокси по адресу http://127.0.0.1:9/api не отвечает"),
+        "{text}"
+    );
+    assert!(!text.contains("could not reach"), "English leaked: {text}");
+}
