@@ -2388,6 +2388,8 @@ async fn an_html_answer_is_explained_by_its_status() {
         (503, "en", "maintenance or an outage"),
         (503, "ru", "работы или сбой"),
         (502, "en", "maintenance or an outage"),
+        (301, "en", "answered with a redirect"),
+        (302, "ru", "ответил перенаправлением"),
     ];
     for (status, lang, want) in cases {
         let m = refused_by_proxy(

@@ -279,6 +279,8 @@ pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
                 ProxyErrorCode::UpstreamNotJson => match p.upstream_status {
                     Some(404) => t.proxy_fix_upstream_404,
                     Some(403) => t.ip_blocked,
+                    // The proxy does not follow redirects: that would leave the checked account host.
+                    Some(300..=399) => t.proxy_fix_upstream_redirect,
                     _ => t.proxy_fix_upstream_html,
                 },
                 ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
