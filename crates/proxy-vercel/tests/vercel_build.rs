@@ -36,3 +36,20 @@ fn the_exchange_function_is_found_by_a_bare_cargo_build_at_the_root() {
     let page = packages.iter().find(|p| p["name"] == "kommo-oauth-helper").expect("the page");
     assert!(defaults.contains(&page["id"].as_str().unwrap()));
 }
+
+/// Vercel's Rust builder (@vercel/rust up to 20.0.1) parses `.cargo/config.toml` at the workspace root and reads
+/// `build.target` from it unguarded: when the file exists without a `[build]` table the deploy fails with
+/// "Cannot read properties of undefined (reading 'target')" — reproduced with `vercel build` (scripts/vercel-build.sh).
+#[test]
+fn the_cargo_config_has_the_build_table_vercels_builder_reads() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join(".cargo/config.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return; // no config file: the builder skips it
+    };
+    let config: toml::Table = text.parse().expect(".cargo/config.toml is TOML");
+    assert!(
+        config.get("build").is_some_and(|b| b.is_table()),
+        ".cargo/config.toml needs a [build] table (it may be empty) for Vercel's Rust builder"
+    );
+}
