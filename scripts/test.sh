@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: native unit and integration tests (core, proxy, Kommo double, demo wiring), the end-to-end
-# tests that drive the built page in headless Chromium against the proxy and the double, and the wasm-bindgen
-# browser tests of the page's components in headless Chromium. Installs what is missing first.
+# Runs every test: the page-size ceiling, native unit and integration tests (core, proxy, Kommo double, demo wiring),
+# the end-to-end tests that drive the built page in headless Chromium against the proxy and the double, Vercel's own
+# build of the deployment (scripts/vercel-build.sh), and the wasm-bindgen browser tests of the page's components in
+# headless Chromium. Installs what is missing first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,6 +23,9 @@ scripts/size.sh --no-build --ceiling | tail -n 3 || failed+=("size")
 
 step "native tests: core, proxy, Kommo double, end to end in headless Chromium"
 KOMMO_E2E_DIST="$root/dist" cargo test --workspace --exclude kommo-oauth-helper --no-fail-fast || failed+=("native/e2e")
+
+step "Vercel's own build of the page and the exchange function (vercel build, checked)"
+scripts/vercel-build.sh || failed+=("vercel")
 
 step "browser tests of the page's components (wasm-bindgen-test in headless Chromium)"
 cargo test -p kommo-oauth-helper --target wasm32-unknown-unknown || failed+=("browser")
