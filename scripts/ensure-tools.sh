@@ -3,12 +3,23 @@
 # Safe to run again. Prints one line per tool. Nothing is downloaded except from package registries.
 #   scripts/ensure-tools.sh            wasm target, wasm-bindgen CLI, Trunk, wasm-opt
 #   scripts/ensure-tools.sh --browser  also Chromium + chromedriver (Debian packages) for browser tests
+#   scripts/ensure-tools.sh --npm lighthouse@12.2.3 ...   also these npm packages, pinned, into .tools/
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$root/.tools/node_modules/.bin:$PATH"
 
 say() { printf '[tools] %s\n' "$*" >&2; }
+
+browser=0 npm_extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --browser) browser=1 ;;
+    --npm) shift; npm_extra+=("${1:?--npm needs name@version}") ;;
+    *) echo "unknown option: $1 (see the top of $0)" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 # The wasm-bindgen CLI must equal the wasm-bindgen crate in Cargo.lock.
 wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock 2>/dev/null || true)
@@ -49,7 +60,7 @@ else
 fi
 
 # The tests need Node.js (CSP Evaluator, Vercel's route compiler); scripts/test.sh passes --browser.
-if [ "${1:-}" = "--browser" ] && ! command -v npm >/dev/null 2>&1; then
+if { [ "$browser" = 1 ] || [ ${#npm_extra[@]} -gt 0 ]; } && ! command -v npm >/dev/null 2>&1; then
   say "installing nodejs + npm from Debian (the hosting tests run CSP Evaluator and Vercel's route compiler)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -67,8 +78,9 @@ else
 fi
 
 # npm packages the tests use, pinned: Google's CSP Evaluator (the page's Content-Security-Policy) and Vercel's own
-# route compiler (what vercel.json's headers and rewrites do to a path). crates/proxy/tests/hosting.rs.
-npm_test_packages=("csp_evaluator@1.1.8" "@vercel/routing-utils@6.6.0")
+# route compiler (what vercel.json's headers and rewrites do to a path). crates/proxy/tests/hosting.rs. Scripts add
+# their own with --npm (Lighthouse, the Vercel CLI).
+npm_test_packages=("csp_evaluator@1.1.8" "@vercel/routing-utils@6.6.0" "${npm_extra[@]}")
 npm_missing=()
 for spec in "${npm_test_packages[@]}"; do
   name=${spec%@*}
@@ -76,7 +88,7 @@ for spec in "${npm_test_packages[@]}"; do
   [ "$have" = "${spec##*@}" ] || npm_missing+=("$spec")
 done
 if [ ${#npm_missing[@]} -eq 0 ]; then
-  say "npm test packages (${npm_test_packages[*]}): present"
+  say "npm packages (${npm_test_packages[*]}): present"
 elif command -v npm >/dev/null 2>&1; then
   say "installing ${npm_missing[*]} from npm into .tools/"
   mkdir -p .tools
@@ -85,7 +97,7 @@ else
   say "npm missing: the hosting tests (CSP Evaluator, vercel.json) fail until Node.js and npm are installed (--browser installs them)"
 fi
 
-if [ "${1:-}" = "--browser" ]; then
+if [ "$browser" = 1 ]; then
   if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
     say "chromium + chromedriver: present ($(/usr/bin/chromium --version 2>/dev/null | head -n1))"
   else

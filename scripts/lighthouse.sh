@@ -30,14 +30,7 @@ done
 
 say() { printf '[lighthouse] %s\n' "$*" >&2; }
 
-scripts/ensure-tools.sh --browser
-if [ "$(node -p "require('./.tools/node_modules/lighthouse/package.json').version" 2>/dev/null || true)" = "$lighthouse_version" ]; then
-  say "lighthouse $lighthouse_version: present"
-else
-  say "installing lighthouse@$lighthouse_version from npm into .tools/"
-  mkdir -p .tools
-  (cd .tools && { [ -f package.json ] || echo '{"private":true}' > package.json; } && npm install --no-audit --no-fund --silent --save-exact "lighthouse@$lighthouse_version")
-fi
+scripts/ensure-tools.sh --browser --npm "lighthouse@$lighthouse_version"
 
 if [ "$build" = 1 ]; then
   say "building the release page into $dist"

@@ -14,16 +14,9 @@ vercel_version=59.25.4
 
 say() { printf '[vercel-build] %s\n' "$*" >&2; }
 
-if [ "$(node -p "require('./.tools/node_modules/vercel/package.json').version" 2>/dev/null || true)" = "$vercel_version" ]; then
-  say "vercel CLI $vercel_version: present"
-else
-  say "installing vercel@$vercel_version from npm into .tools/"
-  mkdir -p .tools
-  (cd .tools && { [ -f package.json ] || echo '{"private":true}' > package.json; } && npm install --no-audit --no-fund --silent --save-exact "vercel@$vercel_version")
-fi
+scripts/ensure-tools.sh --npm "vercel@$vercel_version"
 
 if [ ! -f dist/index.html ]; then
-  scripts/ensure-tools.sh
   say "building the page (dist/ is missing)"
   trunk build --release --offline 2>&1 | sed -u 's/^/[trunk] /' >&2
 fi
