@@ -1450,6 +1450,32 @@ async fn exchanged(ns: &str, api: Rc<FakeApi>) -> Mounted {
     m
 }
 
+/// [`exchanged`] with a token for user 7 valid for a day, the proxy's Kommo API answering from `script`; returns
+/// the page at the result and the API calls the proxy saw.
+async fn exchanged_with_api(ns: &str, script: ApiScript) -> (Mounted, Rc<RefCell<Vec<ApiCall>>>) {
+    let (api, _, api_calls) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
+        script,
+    );
+    (exchanged(ns, api).await, api_calls)
+}
+
+/// The Kommo API of [`kommo_api`] (users readable, `pages` of leads), except that the paths `blocked` picks answer
+/// 403: Kommo's IP block.
+fn kommo_api_blocking(pages: Vec<usize>, blocked: fn(&str) -> bool) -> ApiScript {
+    let rest = kommo_api(200, pages);
+    Box::new(move |path, n| {
+        if blocked(path) {
+            return Ok(json_answer(
+                403,
+                serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Forbidden"}),
+            ));
+        }
+        rest(path, n)
+    })
+}
+
 fn leads_page(n: usize) -> serde_json::Value {
     let leads: Vec<_> = (0..n)
         .map(
@@ -1971,12 +1997,7 @@ async fn api_check_counts_leads_across_pages_to_204_paced_and_logged_masked() {
 #[wasm_bindgen_test]
 async fn users_403_means_needs_an_admin_and_the_rest_still_passes() {
     let ns = "t-api-403:";
-    let (api, _, _) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        kommo_api(403, vec![40]),
-    );
-    let m = exchanged(ns, api).await;
+    let (m, _) = exchanged_with_api(ns, kommo_api(403, vec![40])).await;
     m.click("#api-check");
     until("summary", || m.has("#api-summary")).await;
     assert_eq!(
@@ -1990,12 +2011,7 @@ async fn users_403_means_needs_an_admin_and_the_rest_still_passes() {
     // A 500 on users is a failure, not "needs an admin".
     drop(m);
     let ns = "t-api-500:";
-    let (api, _, _) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        kommo_api(500, vec![1]),
-    );
-    let m = exchanged(ns, api).await;
+    let (m, _) = exchanged_with_api(ns, kommo_api(500, vec![1])).await;
     m.click("#api-check");
     until("summary", || m.has("#api-summary")).await;
     assert_eq!(
@@ -2020,12 +2036,7 @@ async fn api_check_waits_out_a_429_and_retries() {
         }
         ok(path, n)
     });
-    let (api, _, api_calls) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        script,
-    );
-    let m = exchanged(ns, api).await;
+    let (m, api_calls) = exchanged_with_api(ns, script).await;
     m.click("#api-check");
     until("the 429 is logged", || {
         m.has(".api-log-entry[data-status='429']")
@@ -2056,12 +2067,7 @@ async fn stop_really_stops_paging() {
             kommo_api(200, vec![])(path, n)
         }
     });
-    let (api, _, api_calls) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        script,
-    );
-    let m = exchanged(ns, api).await;
+    let (m, api_calls) = exchanged_with_api(ns, script).await;
     m.click("#api-check");
     let leads_calls = || {
         api_calls
@@ -2129,12 +2135,7 @@ async fn a_refused_token_stops_the_check_after_the_account() {
             retry_after: None,
         })
     });
-    let (api, _, api_calls) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        script,
-    );
-    let m = exchanged(ns, api).await;
+    let (m, api_calls) = exchanged_with_api(ns, script).await;
     m.click("#api-check");
     until("summary", || m.has("#api-summary")).await;
     assert_eq!(api_calls.borrow().len(), 1);
@@ -2149,12 +2150,7 @@ async fn a_refused_token_stops_the_check_after_the_account() {
 #[wasm_bindgen_test]
 async fn the_new_views_speak_russian_and_keep_their_state_across_a_language_switch() {
     let ns = "t-api-ru:";
-    let (api, _, _) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        kommo_api(403, vec![2]),
-    );
-    let m = exchanged(ns, api).await;
+    let (m, _) = exchanged_with_api(ns, kommo_api(403, vec![2])).await;
     m.click("#api-check");
     until("summary", || m.has("#api-summary")).await;
     let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
@@ -2299,22 +2295,8 @@ async fn a_connection_broken_mid_exchange_says_the_code_may_be_spent() {
 #[wasm_bindgen_test]
 async fn an_account_403_means_the_ip_is_blocked_and_stops_the_check() {
     let ns = "t-api-blocked:";
-    let rest = kommo_api(200, vec![3]);
-    let script: ApiScript = Box::new(move |path, n| {
-        if path == "/api/v4/account" {
-            return Ok(json_answer(
-                403,
-                serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Forbidden"}),
-            ));
-        }
-        rest(path, n)
-    });
-    let (api, _, api_calls) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        script,
-    );
-    let m = exchanged(ns, api).await;
+    let script = kommo_api_blocking(vec![3], |path| path == "/api/v4/account");
+    let (m, api_calls) = exchanged_with_api(ns, script).await;
     m.click("#api-check");
     until("summary", || m.has("#api-summary")).await;
     assert_eq!(api_calls.borrow().len(), 1, "nothing after the 403");
@@ -2358,12 +2340,7 @@ async fn an_account_403_means_the_ip_is_blocked_and_stops_the_check() {
         }
         rest(path, n)
     });
-    let (api, _, _) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        script,
-    );
-    let m = exchanged(ns, api).await;
+    let (m, _) = exchanged_with_api(ns, script).await;
     m.click("#api-check");
     until("summary", || m.has("#api-summary")).await;
     assert_eq!(
@@ -2412,22 +2389,8 @@ async fn a_403_on_pipelines_or_leads_is_the_ip_block_and_a_silent_proxy_is_named
 ) {
     // Pipelines are readable by any user: a 403 there is the IP block, and no lead page is asked for.
     let ns = "t-api-pipelines-403:";
-    let rest = kommo_api(200, vec![3]);
-    let script: ApiScript = Box::new(move |path, n| {
-        if path == "/api/v4/leads/pipelines" {
-            return Ok(json_answer(
-                403,
-                serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Forbidden"}),
-            ));
-        }
-        rest(path, n)
-    });
-    let (api, _, api_calls) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        script,
-    );
-    let m = exchanged(ns, api).await;
+    let script = kommo_api_blocking(vec![3], |path| path == "/api/v4/leads/pipelines");
+    let (m, api_calls) = exchanged_with_api(ns, script).await;
     m.click("#api-check");
     until("summary", || m.has("#api-summary")).await;
     assert_eq!(
@@ -2450,22 +2413,8 @@ async fn a_403_on_pipelines_or_leads_is_the_ip_block_and_a_silent_proxy_is_named
 
     // A 403 on the second lead page (after many requests) is the block too, not a generic failure.
     let ns = "t-api-leads-403:";
-    let rest = kommo_api(200, vec![250, 250, 12]);
-    let script: ApiScript = Box::new(move |path, n| {
-        if path.ends_with("&page=2") {
-            return Ok(json_answer(
-                403,
-                serde_json::json!({"title": "Forbidden", "status": 403, "detail": "Forbidden"}),
-            ));
-        }
-        rest(path, n)
-    });
-    let (api, _, api_calls) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        script,
-    );
-    let m = exchanged(ns, api).await;
+    let script = kommo_api_blocking(vec![250, 250, 12], |path| path.ends_with("&page=2"));
+    let (m, api_calls) = exchanged_with_api(ns, script).await;
     m.click("#api-check");
     until("summary", || m.has("#api-summary")).await;
     assert_eq!(
@@ -2488,12 +2437,7 @@ async fn a_403_on_pipelines_or_leads_is_the_ip_block_and_a_silent_proxy_is_named
             url: "http://127.0.0.1:9/api".into(),
         })
     });
-    let (api, _, _) = FakeApi::full(
-        Some(health(true)),
-        vec![pair(&full_token(now_secs() + 86400, "7"), "r")],
-        script,
-    );
-    let m = exchanged(ns, api).await;
+    let (m, _) = exchanged_with_api(ns, script).await;
     let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
     select.set_value("ru");
     select
