@@ -46,9 +46,18 @@ impl Default for DemoOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("port {port} on {ip} is busy (is another copy running?): {what} cannot start. Free it or pick another port, e.g. {hint}")]
-    PortBusy { ip: IpAddr, port: u16, what: &'static str, hint: &'static str },
+    PortBusy {
+        ip: IpAddr,
+        port: u16,
+        what: &'static str,
+        hint: &'static str,
+    },
     #[error("{what} cannot listen on {addr}: {source}")]
-    Bind { what: &'static str, addr: SocketAddr, source: std::io::Error },
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("the page directory {0} has no index.html: build the page first (trunk build --release --offline)")]
     NoPage(PathBuf),
 }
@@ -87,11 +96,21 @@ impl Drop for Running {
     }
 }
 
-async fn bind(ip: IpAddr, port: u16, what: &'static str, hint: &'static str) -> Result<TcpListener, StartError> {
+async fn bind(
+    ip: IpAddr,
+    port: u16,
+    what: &'static str,
+    hint: &'static str,
+) -> Result<TcpListener, StartError> {
     let addr = SocketAddr::new(ip, port);
     TcpListener::bind(addr).await.map_err(|source| {
         if source.kind() == std::io::ErrorKind::AddrInUse {
-            StartError::PortBusy { ip, port, what, hint }
+            StartError::PortBusy {
+                ip,
+                port,
+                what,
+                hint,
+            }
         } else {
             StartError::Bind { what, addr, source }
         }
@@ -118,11 +137,13 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
         }
     }
     let proxy_listener = bind(opts.ip, opts.port, "the page and proxy", "PORT=9080").await?;
-    let proxy_addr = proxy_listener.local_addr().map_err(|source| StartError::Bind {
-        what: "the page and proxy",
-        addr: SocketAddr::new(opts.ip, opts.port),
-        source,
-    })?;
+    let proxy_addr = proxy_listener
+        .local_addr()
+        .map_err(|source| StartError::Bind {
+            what: "the page and proxy",
+            addr: SocketAddr::new(opts.ip, opts.port),
+            source,
+        })?;
     let origin = format!("http://{proxy_addr}");
     let redirect_uri = format!("{origin}/");
 
@@ -131,7 +152,13 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
     config.allow_origins = vec![origin.clone()];
 
     let (double, double_addr, double_task) = if opts.with_double {
-        let listener = bind(opts.ip, opts.double_port, "the Kommo double", "DOUBLE_PORT=9081").await?;
+        let listener = bind(
+            opts.ip,
+            opts.double_port,
+            "the Kommo double",
+            "DOUBLE_PORT=9081",
+        )
+        .await?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind {
             what: "the Kommo double",
             addr: SocketAddr::new(opts.ip, opts.double_port),
@@ -162,10 +189,18 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
         .thread_name("proxy")
         .enable_all()
         .build()
-        .map_err(|source| StartError::Bind { what: "the page and proxy", addr: proxy_addr, source })?;
+        .map_err(|source| StartError::Bind {
+            what: "the page and proxy",
+            addr: proxy_addr,
+            source,
+        })?;
     let std_listener = proxy_listener
         .into_std()
-        .map_err(|source| StartError::Bind { what: "the page and proxy", addr: proxy_addr, source })?;
+        .map_err(|source| StartError::Bind {
+            what: "the page and proxy",
+            addr: proxy_addr,
+            source,
+        })?;
     proxy_runtime.spawn(async move {
         let served = match TcpListener::from_std(std_listener) {
             Ok(listener) => kommo_proxy::serve(config, listener).await,

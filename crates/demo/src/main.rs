@@ -56,7 +56,11 @@ async fn main() -> ExitCode {
     println!();
     if let Some(addr) = running.double_addr {
         println!("  Kommo double (consent page, token endpoint, API): http://{addr}");
-        println!("  Demo integration {} — registered redirect URI {}", kommo_double::DEMO_CLIENT_ID, running.redirect_uri);
+        println!(
+            "  Demo integration {} — registered redirect URI {}",
+            kommo_double::DEMO_CLIENT_ID,
+            running.redirect_uri
+        );
     } else {
         println!("  Proxy forwards to real Kommo/amoCRM account hosts.");
     }

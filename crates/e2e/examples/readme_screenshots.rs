@@ -12,9 +12,12 @@ use kommo_e2e::{start_stack, Browser};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let out = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots/themes")
-    });
+    let out = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots/themes")
+        });
     std::fs::create_dir_all(&out).expect("create the output directory");
     for lang in ["en", "ru"] {
         for dark in [false, true] {
@@ -30,9 +33,19 @@ async fn main() {
                 pick_language(&b, lang).await;
             }
             let shown_lang = b.js("return document.documentElement.lang").await;
-            assert_eq!(shown_lang.as_str(), Some(lang), "the page did not pick the browser language {lang}");
-            let is_dark = b.js("return matchMedia('(prefers-color-scheme: dark)').matches").await;
-            assert_eq!(is_dark.as_bool(), Some(dark), "the browser did not report the {theme} scheme");
+            assert_eq!(
+                shown_lang.as_str(),
+                Some(lang),
+                "the page did not pick the browser language {lang}"
+            );
+            let is_dark = b
+                .js("return matchMedia('(prefers-color-scheme: dark)').matches")
+                .await;
+            assert_eq!(
+                is_dark.as_bool(),
+                Some(dark),
+                "the browser did not report the {theme} scheme"
+            );
 
             save(&b, &out, &format!("{lang}-{theme}-setup")).await;
             b.click("#go-same-tab").await;
@@ -73,7 +86,8 @@ async fn pick_language(b: &Browser, lang: &str) {
 
 async fn save(b: &Browser, out: &Path, name: &str) {
     // No focus ring left over from the clicks above.
-    b.js("document.activeElement && document.activeElement.blur(); return null").await;
+    b.js("document.activeElement && document.activeElement.blur(); return null")
+        .await;
     let png = b.client.screenshot().await.expect("screenshot");
     let path = out.join(format!("{name}.png"));
     std::fs::write(&path, png).expect("write the screenshot");

@@ -51,7 +51,10 @@ pub async fn start_stack() -> Running {
 }
 
 fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// One headless Chromium session driven through its own chromedriver; both end when this is dropped.
@@ -79,7 +82,8 @@ impl Browser {
     }
 
     async fn launch(extra_args: &[&str], mobile_emulation: Option<Value>) -> Browser {
-        let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let driver_bin =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port();
         let driver = Command::new(&driver_bin)
             .arg(format!("--port={port}"))
@@ -89,14 +93,27 @@ impl Browser {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver_bin} ({e}): install chromium-driver (scripts/ensure-tools.sh --browser)"));
         let deadline = tokio::time::Instant::now() + WAIT;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "chromedriver did not listen on port {port}");
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "chromedriver did not listen on port {port}"
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         let mut args = vec![
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--window-size=1100,1000",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1100,1000",
         ];
         args.extend_from_slice(extra_args);
         let mut caps = json!({
@@ -109,23 +126,38 @@ impl Browser {
         if let Some(m) = mobile_emulation {
             caps["goog:chromeOptions"]["mobileEmulation"] = m;
         }
-        let Value::Object(caps) = caps else { unreachable!() };
+        let Value::Object(caps) = caps else {
+            unreachable!()
+        };
         let client = ClientBuilder::rustls()
             .expect("rustls client")
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a chromedriver session");
-        Browser { client, _driver: driver }
+        Browser {
+            client,
+            _driver: driver,
+        }
     }
 
     pub async fn goto(&self, url: &str) {
-        self.client.goto(url).await.unwrap_or_else(|e| panic!("goto {url}: {e}"));
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("goto {url}: {e}"));
     }
 
     /// Wait until an element matching `css` exists.
     pub async fn wait(&self, css: &str) -> Element {
-        match self.client.wait().at_most(WAIT).every(Duration::from_millis(50)).for_element(Locator::Css(css)).await {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .every(Duration::from_millis(50))
+            .for_element(Locator::Css(css))
+            .await
+        {
             Ok(el) => el,
             Err(e) => panic!("waiting for {css}: {e}\n{}", self.failure_report().await),
         }
@@ -158,7 +190,10 @@ impl Browser {
                 }
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("{css} never appeared with {needle:?}\n{}", self.failure_report().await);
+                panic!(
+                    "{css} never appeared with {needle:?}\n{}",
+                    self.failure_report().await
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -168,7 +203,11 @@ impl Browser {
     pub async fn wait_js(&self, what: &str, expr: &str) -> Value {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            if let Ok(v) = self.client.execute(&format!("return ({expr});"), vec![]).await {
+            if let Ok(v) = self
+                .client
+                .execute(&format!("return ({expr});"), vec![])
+                .await
+            {
                 let truthy = !matches!(&v, Value::Null | Value::Bool(false))
                     && v != json!("")
                     && v != json!(0);
@@ -176,7 +215,10 @@ impl Browser {
                     return v;
                 }
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what} ({expr})");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what} ({expr})"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -190,7 +232,10 @@ impl Browser {
         let el = self.wait(css).await;
         let v = self
             .client
-            .execute("return arguments[0].textContent;", vec![serde_json::to_value(&el).expect("element as json")])
+            .execute(
+                "return arguments[0].textContent;",
+                vec![serde_json::to_value(&el).expect("element as json")],
+            )
             .await
             .unwrap_or_else(|e| panic!("textContent of {css}: {e}"));
         v.as_str().unwrap_or_default().to_string()
@@ -198,26 +243,47 @@ impl Browser {
 
     /// The `value` property of an input.
     pub async fn value(&self, css: &str) -> String {
-        self.wait(css).await.prop("value").await.ok().flatten().unwrap_or_default()
+        self.wait(css)
+            .await
+            .prop("value")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 
     pub async fn click(&self, css: &str) {
-        self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        self.wait(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     /// Replace an input's value by typing.
     pub async fn fill(&self, css: &str, value: &str) {
         let el = self.wait(css).await;
-        el.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
-        el.send_keys(value).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        el.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        el.send_keys(value)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
     pub async fn js(&self, script: &str) -> Value {
-        self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("js {script}: {e}"))
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("js {script}: {e}"))
     }
 
     pub async fn url(&self) -> String {
-        self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default()
+        self.client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default()
     }
 
     pub async fn body_text(&self) -> String {
@@ -230,7 +296,12 @@ impl Browser {
     /// What the page showed when a wait failed: its URL and text, and a screenshot in artifacts/e2e.
     async fn failure_report(&self) -> String {
         let shot = self.screenshot("last-failure").await;
-        format!("at {}\nscreenshot: {}\npage text:\n{}", self.url().await, shot.display(), self.body_text().await)
+        format!(
+            "at {}\nscreenshot: {}\npage text:\n{}",
+            self.url().await,
+            shot.display(),
+            self.body_text().await
+        )
     }
 
     /// Save a PNG screenshot under `artifacts/e2e/{name}.png`.
@@ -248,5 +319,9 @@ impl Browser {
 
 /// The value of `NAME=value` in a rendered `.env` block (bare values only, which is what tokens render as).
 pub fn env_value(block: &str, name: &str) -> Option<String> {
-    block.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('=').map(|v| v.trim_matches('\'').to_string()))
+    block.lines().find_map(|l| {
+        l.strip_prefix(name)?
+            .strip_prefix('=')
+            .map(|v| v.trim_matches('\'').to_string())
+    })
 }

@@ -48,21 +48,51 @@ async fn post_to_double(double_addr: std::net::SocketAddr, body: String) -> (u16
 }
 
 /// Exchange a code directly at the double, as another tool (or an earlier tab) would.
-async fn exchange_directly(double_addr: std::net::SocketAddr, code: &str, redirect_uri: &str) -> u16 {
-    let body = kommo::TokenRequest::authorization_code(DEMO_CLIENT_ID, DEMO_SECRET, code, redirect_uri).to_json();
+async fn exchange_directly(
+    double_addr: std::net::SocketAddr,
+    code: &str,
+    redirect_uri: &str,
+) -> u16 {
+    let body =
+        kommo::TokenRequest::authorization_code(DEMO_CLIENT_ID, DEMO_SECRET, code, redirect_uri)
+            .to_json();
     post_to_double(double_addr, body).await.0
 }
 
 async fn assert_env_holds_issued(b: &Browser, double: &kommo_double::Double, grant_type: &str) {
     let block = b.text("#env-dotenv").await;
     let issued = double.issued();
-    let pair = issued.iter().rev().find(|p| p.grant_type == grant_type).expect("the double issued a pair");
-    assert_eq!(env_value(&block, "KOMMO_TEST_ACCESS_TOKEN").as_deref(), Some(pair.access_token.as_str()), "{block}");
-    assert_eq!(env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(), Some(pair.refresh_token.as_str()), "{block}");
-    assert_eq!(env_value(&block, "KOMMO_TEST_DOMAIN").as_deref(), Some("demo"));
-    assert_eq!(env_value(&block, "KOMMO_TEST_ACCOUNT_HOST").as_deref(), Some(DEMO_HOST));
-    assert_eq!(env_value(&block, "KOMMO_TEST_CLIENT_ID").as_deref(), Some(DEMO_CLIENT_ID));
-    assert_eq!(env_value(&block, "KOMMO_TEST_ENABLED").as_deref(), Some("1"));
+    let pair = issued
+        .iter()
+        .rev()
+        .find(|p| p.grant_type == grant_type)
+        .expect("the double issued a pair");
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_ACCESS_TOKEN").as_deref(),
+        Some(pair.access_token.as_str()),
+        "{block}"
+    );
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_REFRESH_TOKEN").as_deref(),
+        Some(pair.refresh_token.as_str()),
+        "{block}"
+    );
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_DOMAIN").as_deref(),
+        Some("demo")
+    );
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_ACCOUNT_HOST").as_deref(),
+        Some(DEMO_HOST)
+    );
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_CLIENT_ID").as_deref(),
+        Some(DEMO_CLIENT_ID)
+    );
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_ENABLED").as_deref(),
+        Some("1")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,23 +118,37 @@ async fn t1_happy_path_same_tab() {
 
     allow_and_return(&b).await;
     let url = b.url().await;
-    assert!(!url.contains("code="), "the code must leave the address bar: {url}");
+    assert!(
+        !url.contains("code="),
+        "the code must leave the address bar: {url}"
+    );
     b.wait("#code-countdown").await;
     b.screenshot("flow-3-return").await;
 
-    assert_eq!(double.token_posts(), 0, "nothing is exchanged before the click");
+    assert_eq!(
+        double.token_posts(),
+        0,
+        "nothing is exchanged before the click"
+    );
     b.click("#exchange").await;
     b.wait("#result").await;
     assert_env_holds_issued(&b, &double, "authorization_code").await;
     assert_eq!(double.token_posts(), 1);
     // Tokens are masked until revealed.
     let shown = b.text("#access-token").await;
-    assert!(!shown.contains(&double.issued()[0].access_token), "the access token is shown masked");
+    assert!(
+        !shown.contains(&double.issued()[0].access_token),
+        "the access token is shown masked"
+    );
     b.screenshot("flow-4-result").await;
     let shell = b.text("#env-shell").await;
     assert!(shell.contains("export KOMMO_TEST_ACCESS_TOKEN="), "{shell}");
-    let json: serde_json::Value = serde_json::from_str(&b.text("#env-json").await).expect("the JSON block parses");
-    assert_eq!(json["KOMMO_TEST_ACCESS_TOKEN"], double.issued()[0].access_token.as_str());
+    let json: serde_json::Value =
+        serde_json::from_str(&b.text("#env-json").await).expect("the JSON block parses");
+    assert_eq!(
+        json["KOMMO_TEST_ACCESS_TOKEN"],
+        double.issued()[0].access_token.as_str()
+    );
     b.close().await;
 }
 
@@ -131,7 +175,10 @@ async fn t2_happy_path_through_the_popup() {
     // The popup posts the return to its opener and closes itself.
     let deadline = tokio::time::Instant::now() + kommo_e2e::WAIT;
     while b.client.windows().await.unwrap().len() > 1 {
-        assert!(tokio::time::Instant::now() < deadline, "the popup did not close itself");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the popup did not close itself"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     b.client.switch_to_window(main).await.unwrap();
@@ -153,8 +200,14 @@ async fn t3_deny_then_retry() {
     b.click("#deny").await;
     b.wait_ready().await;
     b.wait("#denied").await;
-    assert!(!b.exists("#exchange").await, "nothing to exchange after a denial");
-    assert!(!b.url().await.contains("error="), "the query leaves the address bar");
+    assert!(
+        !b.exists("#exchange").await,
+        "nothing to exchange after a denial"
+    );
+    assert!(
+        !b.url().await.contains("error="),
+        "the query leaves the address bar"
+    );
     b.screenshot("deny").await;
     b.click("#retry").await;
     if !b.exists("#allow").await {
@@ -181,20 +234,35 @@ async fn t4_tampered_state_never_reaches_the_token_endpoint() {
     let last = tampered.pop().unwrap();
     tampered.push(if last == 'f' { 'e' } else { 'f' });
     assert_ne!(tampered, real_state);
-    b.goto(&format!("http://{double_addr}/oauth?client_id={DEMO_CLIENT_ID}&state={tampered}&mode=post_message")).await;
+    b.goto(&format!(
+        "http://{double_addr}/oauth?client_id={DEMO_CLIENT_ID}&state={tampered}&mode=post_message"
+    ))
+    .await;
     b.click("#allow").await;
     b.wait_ready().await;
     b.wait("#state-error").await;
-    assert!(!b.exists("#exchange").await, "no exchange is offered for an untrusted return");
+    assert!(
+        !b.exists("#exchange").await,
+        "no exchange is offered for an untrusted return"
+    );
     assert!(!b.url().await.contains("code="));
     b.screenshot("tampered-state").await;
     // … and a return with no state at all.
     let code = double.grant_code("demo", DEMO_CLIENT_ID);
-    b.goto(&format!("{}?code={code}&referer={DEMO_HOST}&client_id={DEMO_CLIENT_ID}", stack.redirect_uri)).await;
+    b.goto(&format!(
+        "{}?code={code}&referer={DEMO_HOST}&client_id={DEMO_CLIENT_ID}",
+        stack.redirect_uri
+    ))
+    .await;
     b.wait_ready().await;
     b.wait("#state-error").await;
     assert!(!b.exists("#exchange").await);
-    assert_eq!(double.token_posts(), 0, "the double's log: {:?}", double.log());
+    assert_eq!(
+        double.token_posts(),
+        0,
+        "the double's log: {:?}",
+        double.log()
+    );
     b.click("#start-over").await;
     b.wait("#go-same-tab").await;
     b.close().await;
@@ -215,7 +283,10 @@ async fn t5_reload_after_exchange_keeps_the_result_and_posts_once() {
     b.wait_ready().await;
     b.wait("#result").await;
     assert_eq!(b.text("#env-dotenv").await, before);
-    assert!(!b.exists("#exchange:not([disabled])").await, "no second exchange is offered for the same code");
+    assert!(
+        !b.exists("#exchange:not([disabled])").await,
+        "no second exchange is offered for the same code"
+    );
     assert_eq!(double.token_posts(), 1, "the code was posted exactly once");
     b.close().await;
 }
@@ -234,7 +305,10 @@ async fn t6_expired_and_reused_codes_are_explained() {
     b.click("#exchange").await;
     b.wait("#exchange-error[data-hint='code_expired']").await;
     assert!(!b.text("#hint-fix").await.is_empty());
-    assert!(b.text("#raw-answer").await.contains("Authorization code has expired"));
+    assert!(b
+        .text("#raw-answer")
+        .await
+        .contains("Authorization code has expired"));
     assert_eq!(b.value("#prefix").await, "MY_APP_", "inputs are kept");
     assert_eq!(b.value("#client-id").await, DEMO_CLIENT_ID);
     b.screenshot("expired-code").await;
@@ -244,9 +318,15 @@ async fn t6_expired_and_reused_codes_are_explained() {
     let consent_url = go_to_consent(&b).await;
     let state = state_of(&consent_url);
     let code = double.grant_code("demo", DEMO_CLIENT_ID);
-    assert_eq!(exchange_directly(double_addr, &code, &stack.redirect_uri).await, 200);
-    b.goto(&format!("{}?code={code}&state={state}&referer={DEMO_HOST}&client_id={DEMO_CLIENT_ID}", stack.redirect_uri))
-        .await;
+    assert_eq!(
+        exchange_directly(double_addr, &code, &stack.redirect_uri).await,
+        200
+    );
+    b.goto(&format!(
+        "{}?code={code}&state={state}&referer={DEMO_HOST}&client_id={DEMO_CLIENT_ID}",
+        stack.redirect_uri
+    ))
+    .await;
     b.wait_ready().await;
     b.wait_text("#account-host", DEMO_HOST).await;
     b.click("#exchange").await;
@@ -264,11 +344,20 @@ async fn t7_wrong_secret_and_wrong_redirect_uri_are_explained() {
     allow_and_return(&b).await;
     // The secret is not kept across the trip to Kommo (no browser storage unless "remember" is ticked): it is
     // typed after the return.
-    assert_eq!(b.value("#secret").await, "", "the secret must not survive the same-tab round trip unasked");
+    assert_eq!(
+        b.value("#secret").await,
+        "",
+        "the secret must not survive the same-tab round trip unasked"
+    );
     b.fill("#secret", "not-the-secret").await;
     b.click("#exchange").await;
-    b.wait("#exchange-error[data-hint='check_client_secret']").await;
-    assert_eq!(b.value("#secret").await, "not-the-secret", "the typed secret is kept");
+    b.wait("#exchange-error[data-hint='check_client_secret']")
+        .await;
+    assert_eq!(
+        b.value("#secret").await,
+        "not-the-secret",
+        "the typed secret is kept"
+    );
     b.screenshot("wrong-secret").await;
 
     b.click("#start-over").await;
@@ -278,7 +367,8 @@ async fn t7_wrong_secret_and_wrong_redirect_uri_are_explained() {
     go_to_consent(&b).await;
     allow_and_return(&b).await;
     b.click("#exchange").await;
-    b.wait("#exchange-error[data-hint='redirect_uri_mismatch']").await;
+    b.wait("#exchange-error[data-hint='redirect_uri_mismatch']")
+        .await;
     assert_eq!(b.value("#redirect-uri").await, wrong_uri);
     b.close().await;
 }
@@ -302,18 +392,30 @@ async fn t8_proxy_stopped_then_the_no_proxy_path() {
 
     // No proxy: run the shown curl command's request ourselves, paste the answer back.
     let curl = b.text("#curl-command").await;
-    assert!(curl.contains(&format!("https://{DEMO_HOST}/oauth2/access_token")), "{curl}");
-    let json = curl.split("--data-raw '").nth(1).and_then(|s| s.strip_suffix('\'')).expect("a quoted JSON body");
-    let request: kommo::TokenRequest = serde_json::from_str(&json.replace("'\\''", "'")).expect("the body is a token request");
+    assert!(
+        curl.contains(&format!("https://{DEMO_HOST}/oauth2/access_token")),
+        "{curl}"
+    );
+    let json = curl
+        .split("--data-raw '")
+        .nth(1)
+        .and_then(|s| s.strip_suffix('\''))
+        .expect("a quoted JSON body");
+    let request: kommo::TokenRequest =
+        serde_json::from_str(&json.replace("'\\''", "'")).expect("the body is a token request");
     assert_eq!(request.client_secret, DEMO_SECRET);
-    let (status, answer) = post_to_double(double_addr, serde_json::to_string(&request).unwrap()).await;
+    let (status, answer) =
+        post_to_double(double_addr, serde_json::to_string(&request).unwrap()).await;
     assert_eq!(status, 200, "{answer}");
     b.fill("#paste-answer", &answer).await;
     b.click("#use-pasted").await;
     b.wait("#result").await;
     assert_env_holds_issued(&b, &double, "authorization_code").await;
     let block = b.text("#env-dotenv").await;
-    assert_eq!(env_value(&block, "KOMMO_TEST_CLIENT_SECRET").as_deref(), Some(DEMO_SECRET));
+    assert_eq!(
+        env_value(&block, "KOMMO_TEST_CLIENT_SECRET").as_deref(),
+        Some(DEMO_SECRET)
+    );
     b.close().await;
 }
 
@@ -331,8 +433,15 @@ async fn t9_direct_calls_are_blocked_by_cors_and_the_page_says_why() {
     allow_and_return(&b).await;
     b.click("#exchange").await;
     let msg = b.text("#proxy-error").await;
-    assert!(msg.to_lowercase().contains("cors") || msg.to_lowercase().contains("proxy"), "{msg}");
-    assert_eq!(double.token_posts(), 0, "the browser never got a token request through");
+    assert!(
+        msg.to_lowercase().contains("cors") || msg.to_lowercase().contains("proxy"),
+        "{msg}"
+    );
+    assert_eq!(
+        double.token_posts(),
+        0,
+        "the browser never got a token request through"
+    );
     let log = double.log();
     assert!(
         log.iter().any(|e| e.method == "OPTIONS" && e.status == 405),
@@ -359,7 +468,8 @@ async fn t_unknown_account_host_gets_check_the_host_advice() {
     .await;
     b.wait_ready().await;
     b.click("#exchange").await;
-    b.wait("#proxy-error[data-proxy-error='upstream_not_json']").await;
+    b.wait("#proxy-error[data-proxy-error='upstream_not_json']")
+        .await;
     let fix = b.text("#proxy-error .fix").await;
     assert!(fix.contains("no account at this host"), "{fix}");
     assert!(double.issued().is_empty(), "no tokens were issued");

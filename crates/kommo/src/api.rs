@@ -239,7 +239,12 @@ impl LeadPager {
     }
 
     /// [`LeadPager::fold`] with the JSON parser given (see [`crate::json`]).
-    pub fn fold_with(&mut self, status: u16, body: &str, json: Parse) -> Result<PageOutcome, PageError> {
+    pub fn fold_with(
+        &mut self,
+        status: u16,
+        body: &str,
+        json: Parse,
+    ) -> Result<PageOutcome, PageError> {
         if self.done {
             return Err(PageError::AlreadyDone);
         }
@@ -478,15 +483,27 @@ mod tests {
     fn the_parser_is_the_callers() {
         let never: Parse = |_| None;
         let account = r#"{"id": 1, "name": "N", "subdomain": "kwid"}"#;
-        assert_eq!(read_account_with(account, crate::json::parse), read_account(account));
+        assert_eq!(
+            read_account_with(account, crate::json::parse),
+            read_account(account)
+        );
         assert_eq!(read_account_with(account, never), Err(ReadError::NotJson));
         assert_eq!(read_users_with("{}", never), Err(ReadError::NotJson));
         assert_eq!(read_pipelines_with("{}", never), Err(ReadError::NotJson));
         let mut p = LeadPager::default();
-        assert_eq!(p.fold_with(200, &leads(2), never), Err(PageError::Read(ReadError::NotJson)));
-        assert_eq!(p.fold_with(200, &leads(2), crate::json::parse), Ok(PageOutcome::More(2)));
+        assert_eq!(
+            p.fold_with(200, &leads(2), never),
+            Err(PageError::Read(ReadError::NotJson))
+        );
+        assert_eq!(
+            p.fold_with(200, &leads(2), crate::json::parse),
+            Ok(PageOutcome::More(2))
+        );
         let body = r#"{"title": "Unauthorized"}"#;
-        assert_eq!(problem_text_with(401, body, crate::json::parse), "HTTP 401: Unauthorized");
+        assert_eq!(
+            problem_text_with(401, body, crate::json::parse),
+            "HTTP 401: Unauthorized"
+        );
         assert_eq!(problem_text_with(401, body, never), "HTTP 401");
     }
 

@@ -66,7 +66,9 @@ pub enum StateProblem {
 
 /// Compare stored and returned `state`.
 pub fn check_state(stored: Option<&str>, returned: Option<&str>) -> Result<(), StateProblem> {
-    let stored = stored.filter(|s| !s.is_empty()).ok_or(StateProblem::NothingStored)?;
+    let stored = stored
+        .filter(|s| !s.is_empty())
+        .ok_or(StateProblem::NothingStored)?;
     let returned = returned.ok_or(StateProblem::Missing)?;
     if state_matches(stored, returned) {
         Ok(())
@@ -88,7 +90,14 @@ pub enum CallbackError {
     MissingReferer,
 }
 
-const KNOWN: [&str; 6] = ["code", "state", "referer", "client_id", "from_widget", "error"];
+const KNOWN: [&str; 6] = [
+    "code",
+    "state",
+    "referer",
+    "client_id",
+    "from_widget",
+    "error",
+];
 
 /// Parse a query string (with or without the leading `?`). `Ok(None)` when it carries neither `code` nor `error`:
 /// an ordinary visit to the page.
@@ -111,7 +120,9 @@ pub fn parse_callback(query: &str) -> Result<Option<Callback>, CallbackError> {
             if code.is_empty() {
                 return Err(CallbackError::Empty("code"));
             }
-            let referer = referer.filter(|r| !r.is_empty()).ok_or(CallbackError::MissingReferer)?;
+            let referer = referer
+                .filter(|r| !r.is_empty())
+                .ok_or(CallbackError::MissingReferer)?;
             Ok(Some(Callback::Code(CodeReturn {
                 code,
                 state,
@@ -124,7 +135,11 @@ pub fn parse_callback(query: &str) -> Result<Option<Callback>, CallbackError> {
             if error.is_empty() {
                 return Err(CallbackError::Empty("error"));
             }
-            Ok(Some(Callback::Error(ErrorReturn { error, state, client_id })))
+            Ok(Some(Callback::Error(ErrorReturn {
+                error,
+                state,
+                client_id,
+            })))
         }
     }
 }
@@ -141,10 +156,14 @@ mod tests {
 
     #[test]
     fn reads_a_success_return() {
-        let cb = parse_callback("?code=def502%2Babc&state=s1&referer=kwid.kommo.com&client_id=cid&from_widget=1")
-            .unwrap()
-            .unwrap();
-        let Callback::Code(c) = cb else { panic!("not a code") };
+        let cb = parse_callback(
+            "?code=def502%2Babc&state=s1&referer=kwid.kommo.com&client_id=cid&from_widget=1",
+        )
+        .unwrap()
+        .unwrap();
+        let Callback::Code(c) = cb else {
+            panic!("not a code")
+        };
         assert_eq!(c.code, "def502+abc");
         assert_eq!(c.state.as_deref(), Some("s1"));
         assert_eq!(c.account_host().unwrap().subdomain(), "kwid");
@@ -157,7 +176,9 @@ mod tests {
 
     #[test]
     fn reads_a_denial() {
-        let Some(Callback::Error(e)) = parse_callback("error=access_denied&client_id=c&state=s").unwrap() else {
+        let Some(Callback::Error(e)) =
+            parse_callback("error=access_denied&client_id=c&state=s").unwrap()
+        else {
             panic!()
         };
         assert!(e.is_access_denied());
@@ -168,13 +189,30 @@ mod tests {
     fn ordinary_visits_and_malformed_returns() {
         assert_eq!(parse_callback(""), Ok(None));
         assert_eq!(parse_callback("?utm_source=x"), Ok(None));
-        assert_eq!(parse_callback("?code=a&code=b&referer=x.kommo.com"), Err(CallbackError::Duplicate("code")));
-        assert_eq!(parse_callback("?code=a&state=1&state=2&referer=x.kommo.com"), Err(CallbackError::Duplicate("state")));
-        assert_eq!(parse_callback("?code=a&state=s"), Err(CallbackError::MissingReferer));
-        assert_eq!(parse_callback("?code=&referer=x.kommo.com"), Err(CallbackError::Empty("code")));
-        assert_eq!(parse_callback("?code=a&error=x&referer=x.kommo.com"), Err(CallbackError::CodeAndError));
+        assert_eq!(
+            parse_callback("?code=a&code=b&referer=x.kommo.com"),
+            Err(CallbackError::Duplicate("code"))
+        );
+        assert_eq!(
+            parse_callback("?code=a&state=1&state=2&referer=x.kommo.com"),
+            Err(CallbackError::Duplicate("state"))
+        );
+        assert_eq!(
+            parse_callback("?code=a&state=s"),
+            Err(CallbackError::MissingReferer)
+        );
+        assert_eq!(
+            parse_callback("?code=&referer=x.kommo.com"),
+            Err(CallbackError::Empty("code"))
+        );
+        assert_eq!(
+            parse_callback("?code=a&error=x&referer=x.kommo.com"),
+            Err(CallbackError::CodeAndError)
+        );
         // A garbled query with stray separators and bad escapes is read leniently, never panics.
-        let odd = parse_callback("?&&=&code=%zz&referer=x.kommo.com&state").unwrap().unwrap();
+        let odd = parse_callback("?&&=&code=%zz&referer=x.kommo.com&state")
+            .unwrap()
+            .unwrap();
         let Callback::Code(c) = odd else { panic!() };
         assert_eq!(c.code, "%zz");
         assert_eq!(c.state.as_deref(), Some(""));
@@ -185,9 +223,13 @@ mod tests {
 
     #[test]
     fn missing_state_is_refused() {
-        let Some(Callback::Code(c)) = parse_callback("?code=a&referer=x.kommo.com").unwrap() else { panic!() };
+        let Some(Callback::Code(c)) = parse_callback("?code=a&referer=x.kommo.com").unwrap() else {
+            panic!()
+        };
         assert_eq!(c.check_state(Some("s")), Err(StateProblem::Missing));
-        let Some(Callback::Code(c)) = parse_callback("?code=a&referer=evil.net").unwrap() else { panic!() };
+        let Some(Callback::Code(c)) = parse_callback("?code=a&referer=evil.net").unwrap() else {
+            panic!()
+        };
         assert!(c.account_host().is_err());
     }
 }

@@ -116,7 +116,9 @@ pub fn state_from_bytes(bytes: [u8; 16]) -> String {
 
 /// Whether a string has the shape of a state this page made (32 lowercase hex digits).
 pub fn is_our_state(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Compare the returned `state` with the stored one without an early exit on the first differing byte.
@@ -124,7 +126,11 @@ pub fn state_matches(expected: &str, returned: &str) -> bool {
     if expected.is_empty() || expected.len() != returned.len() {
         return false;
     }
-    expected.bytes().zip(returned.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    expected
+        .bytes()
+        .zip(returned.bytes())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
 }
 
 /// An integration id: a UUID (`8-4-4-4-12` hex digits), trimmed; returned in lowercase.
@@ -136,7 +142,10 @@ pub fn parse_client_id(input: &str) -> Result<String, ClientIdError> {
     let groups: Vec<&str> = s.split('-').collect();
     let lens = [8, 4, 4, 4, 12];
     let shape_ok = groups.len() == 5
-        && groups.iter().zip(lens).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
+        && groups
+            .iter()
+            .zip(lens)
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
     if !shape_ok {
         return Err(ClientIdError::NotUuid);
     }
@@ -179,7 +188,11 @@ mod tests {
         );
         // Nothing the old guide invented: no scope, no redirect_uri, no response_type.
         let url = consent_url(&Service::Kommo, id, "s", Mode::PostMessage);
-        assert!(!url.contains("scope") && !url.contains("redirect_uri") && !url.contains("response_type"));
+        assert!(
+            !url.contains("scope")
+                && !url.contains("redirect_uri")
+                && !url.contains("response_type")
+        );
     }
 
     #[test]
@@ -192,7 +205,9 @@ mod tests {
 
     #[test]
     fn state_is_128_bit_hex_and_compared_exactly() {
-        let s = state_from_bytes([0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xa, 0xff]);
+        let s = state_from_bytes([
+            0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xa, 0xff,
+        ]);
         assert_eq!(s, "deadbeef00010203040506070809 0aff".replace(' ', ""));
         assert!(is_our_state(&s));
         assert!(state_matches(&s, &s.clone()));
@@ -209,14 +224,27 @@ mod tests {
             "0b5c1c5e-7a51-4f0e-9c1d-3f2a4b5c6d7e"
         );
         assert_eq!(parse_client_id(" "), Err(ClientIdError::Empty));
-        assert_eq!(parse_client_id("0b5c1c5e7a514f0e9c1d3f2a4b5c6d7e"), Err(ClientIdError::NotUuid));
-        assert_eq!(parse_client_id("0b5c1c5e-7a51-4f0e-9c1d-3f2a4b5c6d7g"), Err(ClientIdError::NotUuid));
-        assert_eq!(parse_client_id("0b5c1c5e-7a51-4f0e-9c1d-3f2a4b5c6d7e-1"), Err(ClientIdError::NotUuid));
+        assert_eq!(
+            parse_client_id("0b5c1c5e7a514f0e9c1d3f2a4b5c6d7e"),
+            Err(ClientIdError::NotUuid)
+        );
+        assert_eq!(
+            parse_client_id("0b5c1c5e-7a51-4f0e-9c1d-3f2a4b5c6d7g"),
+            Err(ClientIdError::NotUuid)
+        );
+        assert_eq!(
+            parse_client_id("0b5c1c5e-7a51-4f0e-9c1d-3f2a4b5c6d7e-1"),
+            Err(ClientIdError::NotUuid)
+        );
     }
 
     #[test]
     fn service_keys_round_trip() {
-        for s in [Service::Kommo, Service::AmoCrm, Service::Custom("http://x".into())] {
+        for s in [
+            Service::Kommo,
+            Service::AmoCrm,
+            Service::Custom("http://x".into()),
+        ] {
             assert_eq!(Service::from_key(s.key(), "http://x"), Some(s));
         }
         assert_eq!(Service::from_key("other", ""), None);

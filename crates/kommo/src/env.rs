@@ -80,7 +80,9 @@ pub enum PrefixError {
 /// A prefix: empty, or `[A-Z_][A-Z0-9_]*` (lowercase letters are upper-cased, surrounding space trimmed).
 pub fn parse_prefix(input: &str) -> Result<String, PrefixError> {
     let p = input.trim().to_ascii_uppercase();
-    let ok = p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    let ok = p
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         && !p.bytes().next().is_some_and(|b| b.is_ascii_digit());
     if ok {
         Ok(p)
@@ -96,14 +98,19 @@ fn breaks_line(c: char) -> bool {
 }
 
 fn flatten(comment: &str) -> String {
-    comment.chars().map(|c| if breaks_line(c) { ' ' } else { c }).collect()
+    comment
+        .chars()
+        .map(|c| if breaks_line(c) { ' ' } else { c })
+        .collect()
 }
 
 /// Quote a value for a `.env` file: bare when it is plainly safe, single quotes when it holds no `'` or line
 /// break, otherwise double quotes with `\`, `"`, `$`, `` ` `` and line breaks escaped.
 pub fn dotenv_quote(value: &str) -> String {
     let bare = !value.is_empty()
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-./:@+=,".contains(&b));
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./:@+=,".contains(&b));
     if bare {
         return value.to_string();
     }
@@ -148,9 +155,7 @@ pub fn shell_quote_line(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if breaks_line(c) => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
+            c if breaks_line(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -189,8 +194,11 @@ pub fn render(format: EnvFormat, prefix: &str, values: &EnvValues) -> String {
             out
         }
         EnvFormat::Json => {
-            let pairs: Vec<(String, &str)> =
-                NAMES.iter().zip(vals).map(|(name, value)| (format!("{prefix}{name}"), value)).collect();
+            let pairs: Vec<(String, &str)> = NAMES
+                .iter()
+                .zip(vals)
+                .map(|(name, value)| (format!("{prefix}{name}"), value))
+                .collect();
             serde_json::to_string_pretty(&InOrder(&pairs)).unwrap_or_default() + "\n"
         }
     }
@@ -209,7 +217,9 @@ mod tests {
             redirect_uri: "https://example-app.vercel.app/integrations/kommo/oauth/callback".into(),
             access_token: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhIjoxfQ.c2ln".into(),
             refresh_token: "def50200abc".into(),
-            comments: vec!["Kommo account kwid.kommo.com, access token expires 2026-11-28 14:00".into()],
+            comments: vec![
+                "Kommo account kwid.kommo.com, access token expires 2026-11-28 14:00".into(),
+            ],
         }
     }
 
@@ -238,12 +248,22 @@ mod tests {
         for format in [EnvFormat::Dotenv, EnvFormat::Shell] {
             let out = render(format, "P_", &v);
             assert_eq!(out.lines().count(), 9, "{format:?}: {out}");
-            assert!(out.lines().all(|l| l.starts_with('#') || l.starts_with("P_") || l.starts_with("export P_")));
+            assert!(out
+                .lines()
+                .all(|l| l.starts_with('#') || l.starts_with("P_") || l.starts_with("export P_")));
         }
         let dot = render(EnvFormat::Dotenv, "P_", &v);
-        assert!(dot.contains(r#"P_CLIENT_SECRET="a\nKOMMO_TEST_ENABLED=0 # \$HOME \`id\` \"q\" 'x'""#), "{dot}");
+        assert!(
+            dot.contains(r#"P_CLIENT_SECRET="a\nKOMMO_TEST_ENABLED=0 # \$HOME \`id\` \"q\" 'x'""#),
+            "{dot}"
+        );
         let sh = render(EnvFormat::Shell, "P_", &v);
-        assert!(sh.contains(r#"export P_CLIENT_SECRET=$'a\nKOMMO_TEST_ENABLED=0 # $HOME `id` "q" \'x\''"#), "{sh}");
+        assert!(
+            sh.contains(
+                r#"export P_CLIENT_SECRET=$'a\nKOMMO_TEST_ENABLED=0 # $HOME `id` "q" \'x\''"#
+            ),
+            "{sh}"
+        );
         assert_eq!(shell_quote_line("it's"), r"'it'\''s'");
         assert_eq!(dotenv_quote(""), "''");
         assert_eq!(dotenv_quote("a b"), "'a b'");
@@ -272,7 +292,10 @@ mod tests {
             "{shell}"
         );
         let dot = render(EnvFormat::Dotenv, "P_", &v);
-        assert!(dot.contains("P_DOMAIN=kwid\nP_ACCOUNT_HOST=kwid.kommo.com\n"), "{dot}");
+        assert!(
+            dot.contains("P_DOMAIN=kwid\nP_ACCOUNT_HOST=kwid.kommo.com\n"),
+            "{dot}"
+        );
         // JSON keeps the same order as the other forms (not sorted).
         let json = render(EnvFormat::Json, "P_", &v);
         let keys: Vec<&str> = json

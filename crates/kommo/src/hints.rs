@@ -21,7 +21,11 @@ impl Lang {
 
     /// From a BCP 47 tag such as `ru-RU` or `en-US`; Russian for `ru`, `be`, `uk`, `kk`, English otherwise.
     pub fn from_tag(tag: &str) -> Lang {
-        let primary = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = tag
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match primary.as_str() {
             "ru" | "be" | "uk" | "kk" => Lang::Ru,
             _ => Lang::En,
@@ -96,7 +100,11 @@ impl Hint {
     /// Recognise an error body. The `hint` decides; without one, `title`/`detail` are searched for the phrases.
     pub fn classify(error: &KommoError) -> Hint {
         let norm = |s: &str| s.to_ascii_lowercase().replace('`', "");
-        let fields = [error.hint.as_deref(), error.detail.as_deref(), error.title.as_deref()];
+        let fields = [
+            error.hint.as_deref(),
+            error.detail.as_deref(),
+            error.title.as_deref(),
+        ];
         for field in fields.into_iter().flatten() {
             let f = norm(field);
             for hint in Hint::ALL {
@@ -105,8 +113,15 @@ impl Hint {
                 }
             }
         }
-        let any = fields.into_iter().flatten().map(norm).collect::<Vec<_>>().join(" ");
-        if any.contains("client authentication failed") || (any.contains("client") && any.contains("authentication")) {
+        let any = fields
+            .into_iter()
+            .flatten()
+            .map(norm)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if any.contains("client authentication failed")
+            || (any.contains("client") && any.contains("authentication"))
+        {
             return Hint::ClientAuthFailed;
         }
         Hint::Unknown
@@ -229,7 +244,10 @@ impl Hint {
 
     /// Whether the fix is to go through consent again (the code can no longer be used).
     pub fn needs_new_code(self) -> bool {
-        matches!(self, Hint::CodeExpired | Hint::CodeRevoked | Hint::CannotDecrypt | Hint::InvalidAccount)
+        matches!(
+            self,
+            Hint::CodeExpired | Hint::CodeRevoked | Hint::CannotDecrypt | Hint::InvalidAccount
+        )
     }
 }
 
@@ -248,16 +266,28 @@ mod tests {
                 assert!(e.cause.len() > 20 && e.fix.len() > 20);
             }
         }
-        assert_ne!(Hint::CodeExpired.explain(Lang::En), Hint::CodeExpired.explain(Lang::Ru));
+        assert_ne!(
+            Hint::CodeExpired.explain(Lang::En),
+            Hint::CodeExpired.explain(Lang::Ru)
+        );
     }
 
     #[test]
     fn classifies_real_world_variants() {
-        let e = KommoError { hint: Some("Check the client_id parameter".into()), ..Default::default() };
+        let e = KommoError {
+            hint: Some("Check the client_id parameter".into()),
+            ..Default::default()
+        };
         assert_eq!(Hint::classify(&e), Hint::CheckClientId);
-        let e = KommoError { detail: Some("client authentication failed".into()), ..Default::default() };
+        let e = KommoError {
+            detail: Some("client authentication failed".into()),
+            ..Default::default()
+        };
         assert_eq!(Hint::classify(&e), Hint::ClientAuthFailed);
-        let e = KommoError { title: Some("Something else".into()), ..Default::default() };
+        let e = KommoError {
+            title: Some("Something else".into()),
+            ..Default::default()
+        };
         assert_eq!(Hint::classify(&e), Hint::Unknown);
         assert!(Hint::CodeExpired.needs_new_code());
         assert!(!Hint::CheckClientSecret.needs_new_code());
@@ -269,7 +299,10 @@ mod tests {
         for lang in [Lang::En, Lang::Ru] {
             let fix = Hint::SendRequestToAccount.explain(lang).fix;
             assert!(fix.contains("referer}/oauth2/access_token"), "{fix}");
-            assert!(fix.contains("kwid.kommo.com") && fix.contains("kwid.amocrm.ru"), "{fix}");
+            assert!(
+                fix.contains("kwid.kommo.com") && fix.contains("kwid.amocrm.ru"),
+                "{fix}"
+            );
             assert!(!fix.contains("}.kommo.com"), "{fix}");
         }
     }

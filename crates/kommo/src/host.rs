@@ -82,7 +82,10 @@ impl AccountHost {
     }
 
     /// Validate against the given suffixes (each like `kommo.com`, lowercase, no leading dot).
-    pub fn parse_with<'a>(input: &str, suffixes: impl IntoIterator<Item = &'a str>) -> Result<Self, HostError> {
+    pub fn parse_with<'a>(
+        input: &str,
+        suffixes: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, HostError> {
         if input.is_empty() {
             return Err(HostError::Empty);
         }
@@ -93,19 +96,31 @@ impl AccountHost {
         if input.ends_with('.') {
             return Err(HostError::TrailingDot);
         }
-        if input.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+        if input
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        {
             return Err(HostError::IpLiteral);
         }
         let suffixes: Vec<&str> = suffixes.into_iter().collect();
         for suffix in &suffixes {
-            let Some(label) = input.strip_suffix(suffix).and_then(|rest| rest.strip_suffix('.')) else {
+            let Some(label) = input
+                .strip_suffix(suffix)
+                .and_then(|rest| rest.strip_suffix('.'))
+            else {
                 if input == *suffix {
-                    return Err(HostError::NotOneLabel { host: input.to_string(), suffix: suffix.to_string() });
+                    return Err(HostError::NotOneLabel {
+                        host: input.to_string(),
+                        suffix: suffix.to_string(),
+                    });
                 }
                 continue;
             };
             if label.contains('.') || label.is_empty() {
-                return Err(HostError::NotOneLabel { host: input.to_string(), suffix: suffix.to_string() });
+                return Err(HostError::NotOneLabel {
+                    host: input.to_string(),
+                    suffix: suffix.to_string(),
+                });
             }
             if label == "www" {
                 return Err(HostError::WwwHost(input.to_string()));
@@ -113,7 +128,10 @@ impl AccountHost {
             if !valid_label(label) {
                 return Err(HostError::BadLabel(label.to_string()));
             }
-            return Ok(AccountHost { host: input.to_string(), label_len: label.len() });
+            return Ok(AccountHost {
+                host: input.to_string(),
+                label_len: label.len(),
+            });
         }
         Err(HostError::NotAllowedSuffix(suffixes.join(", ")))
     }
@@ -164,7 +182,9 @@ fn valid_label(label: &str) -> bool {
         && !label.starts_with('-')
         && !label.ends_with('-')
         && !label.starts_with("xn--")
-        && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Parse a suffix given in configuration (`example.org`), with the same character rules as a host.
@@ -186,7 +206,13 @@ mod tests {
 
     #[test]
     fn accepts_one_label_under_known_suffixes() {
-        for h in ["kwid.kommo.com", "kwid.amocrm.ru", "kwid.amocrm.com", "a-1.kommo.com", "x.kommo.com"] {
+        for h in [
+            "kwid.kommo.com",
+            "kwid.amocrm.ru",
+            "kwid.amocrm.com",
+            "a-1.kommo.com",
+            "x.kommo.com",
+        ] {
             let host = AccountHost::parse(h).unwrap_or_else(|e| panic!("{h}: {e}"));
             assert_eq!(host.as_str(), h);
         }
@@ -203,30 +229,62 @@ mod tests {
             ("kommo.com", |e| matches!(e, HostError::NotOneLabel { .. })),
             ("www.kommo.com", |e| matches!(e, HostError::WwwHost(_))),
             ("www.amocrm.ru", |e| matches!(e, HostError::WwwHost(_))),
-            ("a.b.kommo.com", |e| matches!(e, HostError::NotOneLabel { .. })),
-            ("kommo.com.evil.net", |e| matches!(e, HostError::NotAllowedSuffix(_))),
-            ("evil.net#.kommo.com", |e| matches!(e, HostError::ForbiddenCharacter('#'))),
-            ("user@kwid.kommo.com", |e| matches!(e, HostError::ForbiddenCharacter('@'))),
-            ("kwid.kommo.com:8443", |e| matches!(e, HostError::ForbiddenCharacter(':'))),
+            ("a.b.kommo.com", |e| {
+                matches!(e, HostError::NotOneLabel { .. })
+            }),
+            ("kommo.com.evil.net", |e| {
+                matches!(e, HostError::NotAllowedSuffix(_))
+            }),
+            ("evil.net#.kommo.com", |e| {
+                matches!(e, HostError::ForbiddenCharacter('#'))
+            }),
+            ("user@kwid.kommo.com", |e| {
+                matches!(e, HostError::ForbiddenCharacter('@'))
+            }),
+            ("kwid.kommo.com:8443", |e| {
+                matches!(e, HostError::ForbiddenCharacter(':'))
+            }),
             ("127.0.0.1", |e| matches!(e, HostError::IpLiteral)),
             ("[::1]", |e| matches!(e, HostError::ForbiddenCharacter('['))),
-            ("kwid%2ekommo.com", |e| matches!(e, HostError::ForbiddenCharacter('%'))),
+            ("kwid%2ekommo.com", |e| {
+                matches!(e, HostError::ForbiddenCharacter('%'))
+            }),
             ("KWID.kommo.com", |e| matches!(e, HostError::Uppercase)),
             ("kwid.KOMMO.com", |e| matches!(e, HostError::Uppercase)),
             ("kwid.kommo.com.", |e| matches!(e, HostError::TrailingDot)),
             (".kommo.com", |e| matches!(e, HostError::NotOneLabel { .. })),
             ("-kwid.kommo.com", |e| matches!(e, HostError::BadLabel(_))),
             ("kwid-.kommo.com", |e| matches!(e, HostError::BadLabel(_))),
-            ("xn--80ak6aa92e.kommo.com", |e| matches!(e, HostError::BadLabel(_))),
-            ("https://kwid.kommo.com", |e| matches!(e, HostError::ForbiddenCharacter(':'))),
-            ("kwid.kommo.com/api", |e| matches!(e, HostError::ForbiddenCharacter('/'))),
-            ("kwid.kommo.com\\@evil.net", |e| matches!(e, HostError::ForbiddenCharacter('\\'))),
-            (" kwid.kommo.com", |e| matches!(e, HostError::ForbiddenCharacter(' '))),
-            ("kwid.kommo.com\n", |e| matches!(e, HostError::ForbiddenCharacter('\n'))),
-            ("kwid.kommo\u{3002}com", |e| matches!(e, HostError::ForbiddenCharacter('\u{3002}'))),
-            ("kwidkommo.com", |e| matches!(e, HostError::NotAllowedSuffix(_))),
-            ("evilkommo.com", |e| matches!(e, HostError::NotAllowedSuffix(_))),
-            ("kwid.kommo.co", |e| matches!(e, HostError::NotAllowedSuffix(_))),
+            ("xn--80ak6aa92e.kommo.com", |e| {
+                matches!(e, HostError::BadLabel(_))
+            }),
+            ("https://kwid.kommo.com", |e| {
+                matches!(e, HostError::ForbiddenCharacter(':'))
+            }),
+            ("kwid.kommo.com/api", |e| {
+                matches!(e, HostError::ForbiddenCharacter('/'))
+            }),
+            ("kwid.kommo.com\\@evil.net", |e| {
+                matches!(e, HostError::ForbiddenCharacter('\\'))
+            }),
+            (" kwid.kommo.com", |e| {
+                matches!(e, HostError::ForbiddenCharacter(' '))
+            }),
+            ("kwid.kommo.com\n", |e| {
+                matches!(e, HostError::ForbiddenCharacter('\n'))
+            }),
+            ("kwid.kommo\u{3002}com", |e| {
+                matches!(e, HostError::ForbiddenCharacter('\u{3002}'))
+            }),
+            ("kwidkommo.com", |e| {
+                matches!(e, HostError::NotAllowedSuffix(_))
+            }),
+            ("evilkommo.com", |e| {
+                matches!(e, HostError::NotAllowedSuffix(_))
+            }),
+            ("kwid.kommo.co", |e| {
+                matches!(e, HostError::NotAllowedSuffix(_))
+            }),
         ];
         for (input, ok) in cases {
             let err = AccountHost::parse(input).expect_err(input);
@@ -234,11 +292,17 @@ mod tests {
             assert!(!err.to_string().is_empty());
             assert_eq!(err.explain(Lang::En), err.to_string());
             let ru = err.explain(Lang::Ru);
-            assert!(ru.chars().any(|c| ('а'..='я').contains(&c)), "{input:?}: no Russian in {ru:?}");
+            assert!(
+                ru.chars().any(|c| ('а'..='я').contains(&c)),
+                "{input:?}: no Russian in {ru:?}"
+            );
             assert_ne!(ru, err.to_string());
         }
         let long = format!("{}.kommo.com", "a".repeat(64));
-        assert!(matches!(AccountHost::parse(&long), Err(HostError::BadLabel(_))));
+        assert!(matches!(
+            AccountHost::parse(&long),
+            Err(HostError::BadLabel(_))
+        ));
         let too_long = AccountHost::parse(&"a".repeat(300)).expect_err("300 characters");
         assert_eq!(too_long, HostError::TooLong);
         assert_eq!(too_long.explain(Lang::Ru), "хост аккаунта слишком длинный");
@@ -248,7 +312,8 @@ mod tests {
     fn extra_suffixes_by_configuration() {
         let suffix = parse_suffix(".example.test").unwrap();
         assert_eq!(suffix, "example.test");
-        let h = AccountHost::parse_with("acme.example.test", ["kommo.com", suffix.as_str()]).unwrap();
+        let h =
+            AccountHost::parse_with("acme.example.test", ["kommo.com", suffix.as_str()]).unwrap();
         assert_eq!(h.subdomain(), "acme");
         assert!(AccountHost::parse("acme.example.test").is_err());
         assert!(parse_suffix("Example.test").is_err());

@@ -19,7 +19,10 @@ mod tests {
 
     #[test]
     fn json_or_none() {
-        assert_eq!(parse(r#" {"a": [1, "x", null]} "#), Some(serde_json::json!({"a": [1, "x", null]})));
+        assert_eq!(
+            parse(r#" {"a": [1, "x", null]} "#),
+            Some(serde_json::json!({"a": [1, "x", null]}))
+        );
         assert_eq!(parse(""), None);
         assert_eq!(parse("<html>"), None);
         assert_eq!(parse("{\"a\":1} trailing"), None);

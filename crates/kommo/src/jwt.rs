@@ -64,14 +64,20 @@ pub fn decode_payload_with(token: &str, parse: crate::json::Parse) -> Result<Cla
     if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
         return Err(JwtError::NotThreeParts);
     }
-    let bytes = URL_SAFE_NO_PAD.decode(parts[1].trim_end_matches('=')).map_err(|_| JwtError::BadBase64)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(parts[1].trim_end_matches('='))
+        .map_err(|_| JwtError::BadBase64)?;
     // JSON is UTF-8: a payload that is not cannot be JSON.
     let text = String::from_utf8(bytes).map_err(|_| JwtError::NotJson)?;
     let raw: Value = parse(&text).ok_or(JwtError::NotJson)?;
     let obj = raw.as_object().ok_or(JwtError::NotJson)?;
     let scopes = match obj.get("scopes") {
         Some(Value::Array(items)) => items.iter().filter_map(|i| as_string(Some(i))).collect(),
-        Some(Value::String(s)) => s.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        Some(Value::String(s)) => s
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
     Ok(Claims {
@@ -110,7 +116,10 @@ mod tests {
         });
         let token = format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", encode_segment(&payload));
         let c = decode_payload(&token).unwrap();
-        assert_eq!(c.aud.as_deref(), Some("0b5c1c5e-7a51-4f0e-9c1d-3f2a4b5c6d7e"));
+        assert_eq!(
+            c.aud.as_deref(),
+            Some("0b5c1c5e-7a51-4f0e-9c1d-3f2a4b5c6d7e")
+        );
         assert_eq!(c.sub.as_deref(), Some("12345"));
         assert_eq!(c.account_id, Some(31000001));
         assert_eq!(c.exp, Some(1700086400));
@@ -121,7 +130,8 @@ mod tests {
 
     #[test]
     fn older_tokens_and_odd_shapes() {
-        let payload = json!({"aud": ["x"], "sub": 7, "account_id": "9", "exp": 1.7e9, "scopes": "crm files"});
+        let payload =
+            json!({"aud": ["x"], "sub": 7, "account_id": "9", "exp": 1.7e9, "scopes": "crm files"});
         let c = decode_payload(&format!("h.{}.s", encode_segment(&payload))).unwrap();
         assert_eq!(c.aud.as_deref(), Some("x"));
         assert_eq!(c.sub.as_deref(), Some("7"));
@@ -136,17 +146,41 @@ mod tests {
         assert_eq!(decode_payload("def50200abc"), Err(JwtError::NotThreeParts));
         assert_eq!(decode_payload("a..c"), Err(JwtError::NotThreeParts));
         assert_eq!(decode_payload("a.!!!.c"), Err(JwtError::BadBase64));
-        assert_eq!(decode_payload(&format!("a.{}.c", URL_SAFE_NO_PAD.encode("not json"))), Err(JwtError::NotJson));
-        assert_eq!(decode_payload(&format!("a.{}.c", URL_SAFE_NO_PAD.encode("[1]"))), Err(JwtError::NotJson));
+        assert_eq!(
+            decode_payload(&format!("a.{}.c", URL_SAFE_NO_PAD.encode("not json"))),
+            Err(JwtError::NotJson)
+        );
+        assert_eq!(
+            decode_payload(&format!("a.{}.c", URL_SAFE_NO_PAD.encode("[1]"))),
+            Err(JwtError::NotJson)
+        );
         assert_eq!(decode_payload(""), Err(JwtError::NotThreeParts));
-        assert_eq!(decode_payload(&format!("a.{}.c", URL_SAFE_NO_PAD.encode(b"{\"a\":\"\xff\"}"))), Err(JwtError::NotJson));
+        assert_eq!(
+            decode_payload(&format!(
+                "a.{}.c",
+                URL_SAFE_NO_PAD.encode(b"{\"a\":\"\xff\"}")
+            )),
+            Err(JwtError::NotJson)
+        );
     }
 
     #[test]
     fn the_parser_is_the_callers() {
         let token = format!("h.{}.s", encode_segment(&json!({"aud": "x"})));
-        assert_eq!(decode_payload_with(&token, crate::json::parse), decode_payload(&token));
-        assert_eq!(decode_payload_with(&token, |_| None), Err(JwtError::NotJson));
-        assert_eq!(decode_payload_with(&token, |t| Some(json!({"sub": t}))).unwrap().sub.as_deref(), Some(r#"{"aud":"x"}"#));
+        assert_eq!(
+            decode_payload_with(&token, crate::json::parse),
+            decode_payload(&token)
+        );
+        assert_eq!(
+            decode_payload_with(&token, |_| None),
+            Err(JwtError::NotJson)
+        );
+        assert_eq!(
+            decode_payload_with(&token, |t| Some(json!({"sub": t})))
+                .unwrap()
+                .sub
+                .as_deref(),
+            Some(r#"{"aud":"x"}"#)
+        );
     }
 }

@@ -369,7 +369,10 @@ mod tests {
         );
         assert!(out.contains("P_REFRESH_TOKEN=''\n"), "{out}");
         assert!(out.contains("P_ACCESS_TOKEN=a.b.c\n"), "{out}");
-        assert!(out.contains("P_DOMAIN=kwid\nP_ACCOUNT_HOST=kwid.amocrm.ru\n"), "{out}");
+        assert!(
+            out.contains("P_DOMAIN=kwid\nP_ACCOUNT_HOST=kwid.amocrm.ru\n"),
+            "{out}"
+        );
         assert!(
             out.contains("Long-lived token expires: 2027-01-01 10:00 (UTC+03:00)"),
             "{out}"

@@ -26,10 +26,10 @@ pub enum ProxyErrorCode {
     ClientNotAllowed,
     /// Too many requests from this client; wait and retry.
     RateLimited,
-    /// The upstream could not be reached (DNS, connection refused, TLS): the request never left, so a code in it
-    /// was not used.
+    /// The upstream could not be reached (DNS, connection refused or timed out, TLS): the request never left, so
+    /// a code in it was not used.
     UpstreamUnreachable,
-    /// The upstream did not answer in time.
+    /// The upstream was connected but did not answer in time: the request may have arrived.
     UpstreamTimeout,
     /// The upstream answered with something that is not JSON (an HTML error page, garbage).
     UpstreamNotJson,
@@ -64,7 +64,9 @@ impl ProxyErrorCode {
     /// The HTTP status the proxy answers with.
     pub fn status(self) -> u16 {
         match self {
-            ProxyErrorCode::MissingAccount | ProxyErrorCode::BadAccountHost | ProxyErrorCode::BadRequest => 400,
+            ProxyErrorCode::MissingAccount
+            | ProxyErrorCode::BadAccountHost
+            | ProxyErrorCode::BadRequest => 400,
             ProxyErrorCode::BodyTooLarge => 413,
             ProxyErrorCode::ClientNotAllowed | ProxyErrorCode::OriginNotAllowed => 403,
             ProxyErrorCode::RateLimited => 429,
@@ -157,7 +159,10 @@ mod tests {
     #[test]
     fn error_codes_serialize_as_documented() {
         let e = ProxyError::new(ProxyErrorCode::BadAccountHost, "nope");
-        assert_eq!(e.to_json(), r#"{"proxy_error":"bad_account_host","message":"nope"}"#);
+        assert_eq!(
+            e.to_json(),
+            r#"{"proxy_error":"bad_account_host","message":"nope"}"#
+        );
         for code in [
             ProxyErrorCode::MissingAccount,
             ProxyErrorCode::BadAccountHost,
@@ -191,9 +196,15 @@ mod tests {
         let body = "<html>".repeat(1000);
         let e = ProxyError::not_json(502, Some("text/html"), &body);
         assert_eq!(e.status(), 502);
-        assert_eq!(e.upstream_body.as_ref().unwrap().chars().count(), ProxyError::SNIPPET_MAX);
+        assert_eq!(
+            e.upstream_body.as_ref().unwrap().chars().count(),
+            ProxyError::SNIPPET_MAX
+        );
         let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
         assert_eq!(ProxyError::from_value(&v), Some(e));
-        assert_eq!(ProxyError::from_value(&serde_json::json!({"hint": "x"})), None);
+        assert_eq!(
+            ProxyError::from_value(&serde_json::json!({"hint": "x"})),
+            None
+        );
     }
 }

@@ -35,7 +35,12 @@ pub struct TokenRequest {
 
 impl TokenRequest {
     /// Exchange an authorization code.
-    pub fn authorization_code(client_id: &str, client_secret: &str, code: &str, redirect_uri: &str) -> Self {
+    pub fn authorization_code(
+        client_id: &str,
+        client_secret: &str,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Self {
         TokenRequest {
             client_id: client_id.to_string(),
             client_secret: client_secret.to_string(),
@@ -47,7 +52,12 @@ impl TokenRequest {
     }
 
     /// Refresh: Kommo wants `redirect_uri` here too.
-    pub fn refresh(client_id: &str, client_secret: &str, refresh_token: &str, redirect_uri: &str) -> Self {
+    pub fn refresh(
+        client_id: &str,
+        client_secret: &str,
+        refresh_token: &str,
+        redirect_uri: &str,
+    ) -> Self {
         TokenRequest {
             client_id: client_id.to_string(),
             client_secret: client_secret.to_string(),
@@ -114,7 +124,10 @@ pub enum TokenFailure {
     Proxy(ProxyError),
     /// The answer was not JSON (an HTML error page, an empty body, garbage).
     #[error("the answer ({status}) is not JSON{}", content_type.as_deref().map(|c| format!(" but {c}")).unwrap_or_default())]
-    NotJson { status: u16, content_type: Option<String> },
+    NotJson {
+        status: u16,
+        content_type: Option<String>,
+    },
     /// JSON, but neither tokens nor a recognisable error.
     #[error("the answer ({status}) is JSON but has no tokens and no error hint")]
     Unexpected { status: u16 },
@@ -142,7 +155,10 @@ pub fn read_token_answer_with(
     parse: crate::json::Parse,
 ) -> Result<TokenResponse, TokenFailure> {
     let Some(value) = parse(body) else {
-        return Err(TokenFailure::NotJson { status, content_type: None });
+        return Err(TokenFailure::NotJson {
+            status,
+            content_type: None,
+        });
     };
     if let Some(err) = ProxyError::from_value(&value) {
         return Err(TokenFailure::Proxy(err));
@@ -196,20 +212,40 @@ mod tests {
         let body = r#"{"hint":"Authorization code has expired","title":"Некорректный запрос","type":"https://developers.kommo.com/v3/errors/OAuthProblemJson","status":400,"detail":"Incorrect request"}"#;
         let err = read_token_answer(400, body).unwrap_err();
         assert_eq!(err.hint(), Some(Hint::CodeExpired));
-        let TokenFailure::Kommo { status, error } = err else { panic!() };
+        let TokenFailure::Kommo { status, error } = err else {
+            panic!()
+        };
         assert_eq!(status, 400);
-        assert_eq!(error.kind.as_deref(), Some("https://developers.kommo.com/v3/errors/OAuthProblemJson"));
+        assert_eq!(
+            error.kind.as_deref(),
+            Some("https://developers.kommo.com/v3/errors/OAuthProblemJson")
+        );
     }
 
     #[test]
     fn html_garbage_and_proxy_errors() {
         assert_eq!(
             read_token_answer(502, "<html><body>Bad Gateway</body></html>"),
-            Err(TokenFailure::NotJson { status: 502, content_type: None })
+            Err(TokenFailure::NotJson {
+                status: 502,
+                content_type: None
+            })
         );
-        assert_eq!(read_token_answer(200, ""), Err(TokenFailure::NotJson { status: 200, content_type: None }));
-        assert_eq!(read_token_answer(200, "[1,2]"), Err(TokenFailure::Unexpected { status: 200 }));
-        assert_eq!(read_token_answer(200, r#"{"access_token":""}"#), Err(TokenFailure::Unexpected { status: 200 }));
+        assert_eq!(
+            read_token_answer(200, ""),
+            Err(TokenFailure::NotJson {
+                status: 200,
+                content_type: None
+            })
+        );
+        assert_eq!(
+            read_token_answer(200, "[1,2]"),
+            Err(TokenFailure::Unexpected { status: 200 })
+        );
+        assert_eq!(
+            read_token_answer(200, r#"{"access_token":""}"#),
+            Err(TokenFailure::Unexpected { status: 200 })
+        );
         let proxy = ProxyError::new(ProxyErrorCode::UpstreamUnreachable, "could not connect");
         let err = read_token_answer(502, &proxy.to_json()).unwrap_err();
         assert_eq!(err, TokenFailure::Proxy(proxy));
@@ -218,13 +254,25 @@ mod tests {
 
     #[test]
     fn the_parser_is_the_callers() {
-        let body = r#"{"token_type":"Bearer","expires_in":86400,"access_token":"a","refresh_token":"r"}"#;
-        assert_eq!(read_token_answer_with(200, body, crate::json::parse), read_token_answer(200, body));
+        let body =
+            r#"{"token_type":"Bearer","expires_in":86400,"access_token":"a","refresh_token":"r"}"#;
+        assert_eq!(
+            read_token_answer_with(200, body, crate::json::parse),
+            read_token_answer(200, body)
+        );
         assert_eq!(
             read_token_answer_with(200, body, |_| None),
-            Err(TokenFailure::NotJson { status: 200, content_type: None })
+            Err(TokenFailure::NotJson {
+                status: 200,
+                content_type: None
+            })
         );
         let kommo = |_: &str| Some(serde_json::json!({"hint": "Authorization code has expired"}));
-        assert_eq!(read_token_answer_with(400, "anything", kommo).unwrap_err().hint(), Some(Hint::CodeExpired));
+        assert_eq!(
+            read_token_answer_with(400, "anything", kommo)
+                .unwrap_err()
+                .hint(),
+            Some(Hint::CodeExpired)
+        );
     }
 }

@@ -5,13 +5,24 @@ use kommo::hints::{Hint, Lang};
 
 #[test]
 fn readme_troubleshooting_table_matches_the_catalogue() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README.md");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
     for hint in Hint::ALL {
-        assert!(readme.contains(hint.text()), "README lacks the hint {:?}", hint.text());
+        assert!(
+            readme.contains(hint.text()),
+            "README lacks the hint {:?}",
+            hint.text()
+        );
         for lang in [Lang::En, Lang::Ru] {
             let e = hint.explain(lang);
-            assert!(readme.contains(e.cause), "README lacks the {lang:?} cause of {hint:?}");
-            assert!(readme.contains(e.fix), "README lacks the {lang:?} fix of {hint:?}");
+            assert!(
+                readme.contains(e.cause),
+                "README lacks the {lang:?} cause of {hint:?}"
+            );
+            assert!(
+                readme.contains(e.fix),
+                "README lacks the {lang:?} fix of {hint:?}"
+            );
         }
     }
 }

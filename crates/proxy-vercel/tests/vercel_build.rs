@@ -5,11 +5,21 @@
 fn the_exchange_function_is_found_by_a_bare_cargo_build_at_the_root() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(&root)
         .output()
         .expect("run cargo metadata");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("cargo metadata JSON");
     let defaults: Vec<&str> = meta["workspace_default_members"]
         .as_array()
@@ -23,7 +33,10 @@ fn the_exchange_function_is_found_by_a_bare_cargo_build_at_the_root() {
         .find(|p| p["name"] == "kommo-proxy-vercel")
         .expect("the function's package is in the workspace");
     let id = package["id"].as_str().unwrap();
-    assert!(defaults.contains(&id), "kommo-proxy-vercel is not a default member: {defaults:?}");
+    assert!(
+        defaults.contains(&id),
+        "kommo-proxy-vercel is not a default member: {defaults:?}"
+    );
     let exchange = package["targets"]
         .as_array()
         .unwrap()
@@ -33,7 +46,10 @@ fn the_exchange_function_is_found_by_a_bare_cargo_build_at_the_root() {
     let src = exchange["src_path"].as_str().unwrap().replace('\\', "/");
     assert!(src.ends_with("/api/exchange.rs"), "{src}");
     // The page stays a default member, so `trunk build` and `cargo run` at the root work as before.
-    let page = packages.iter().find(|p| p["name"] == "kommo-oauth-helper").expect("the page");
+    let page = packages
+        .iter()
+        .find(|p| p["name"] == "kommo-oauth-helper")
+        .expect("the page");
     assert!(defaults.contains(&page["id"].as_str().unwrap()));
 }
 

@@ -610,20 +610,23 @@ async fn forward(st: &AppState, req: reqwest::RequestBuilder, account: &AccountH
 }
 
 fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> ProxyError {
+    // A connect timeout is a failure to connect (reqwest reports it as both): no request left, the code is unused.
+    if e.is_timeout() && e.is_connect() {
+        return err(
+            ProxyErrorCode::UpstreamUnreachable,
+            format!(
+                "could not connect to {account} within {} ms",
+                st.config.connect_timeout.as_millis()
+            ),
+        );
+    }
     if e.is_timeout() {
-        let what = if e.is_connect() {
-            "could not connect"
-        } else {
-            "did not answer"
-        };
-        let limit = if e.is_connect() {
-            st.config.connect_timeout
-        } else {
-            st.config.timeout
-        };
         return err(
             ProxyErrorCode::UpstreamTimeout,
-            format!("{account} {what} within {} ms", limit.as_millis()),
+            format!(
+                "{account} did not answer within {} ms",
+                st.config.timeout.as_millis()
+            ),
         );
     }
     // Never the URL (an API query string may carry data): only the error chain below it.

@@ -537,6 +537,58 @@ async fn a_silent_upstream_times_out() {
     );
 }
 
+/// An upstream whose accept queue is full: Linux drops further SYNs, so a connect hangs until it times out.
+/// Returns the address and the connections that fill the queue (keep them alive).
+async fn unanswered_connects() -> (
+    SocketAddr,
+    tokio::net::TcpListener,
+    Vec<std::net::TcpStream>,
+) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    // Fill the queue until a connect times out: that proves SYNs to this address go unanswered now.
+    for _ in 0..64 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            Ok(s) => held.push(s),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return (addr, listener, held),
+            Err(e) => panic!("filling the accept queue: {e}"),
+        }
+    }
+    panic!("the accept queue of a backlog-0 listener never filled");
+}
+
+#[tokio::test]
+async fn a_connect_timeout_did_not_use_the_code() {
+    let (up, _listener, _held) = unanswered_connects().await;
+    let mut c = config_for(up);
+    c.connect_timeout = Duration::from_millis(300);
+    c.timeout = Duration::from_secs(10);
+    let proxy = spawn_proxy(c).await;
+    let started = Instant::now();
+    let a = answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await;
+    let err = a.proxy_error();
+    // No connection, so no request reached Kommo: the page may say the code is still good.
+    assert_eq!(
+        err.proxy_error,
+        ProxyErrorCode::UpstreamUnreachable,
+        "{}",
+        err.message
+    );
+    assert_eq!(a.status, 502);
+    assert!(
+        err.message.contains("kwid.kommo.com") && err.message.contains("300 ms"),
+        "{}",
+        err.message
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the connect timeout applied, not the total one"
+    );
+}
+
 #[tokio::test]
 async fn non_json_answers_become_upstream_not_json() {
     let html = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>";
