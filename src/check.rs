@@ -29,7 +29,29 @@ pub enum Part<T> {
     Blocked,
     /// Not asked: an earlier part showed the token does not work, or the check was stopped.
     Skipped,
-    Failed(String),
+    Failed(Why),
+}
+
+/// Why a part failed. Kept as data, not text, so a language switch re-words the page's own messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// The proxy at this address did not answer.
+    NoProxy(String),
+    /// The answer from this address was lost on the way.
+    AnswerLost(String),
+    /// Kommo's problem, or what in its answer could not be read: Kommo's words and protocol terms, as they are.
+    Said(String),
+}
+
+impl Why {
+    /// The text in the language of `t`.
+    pub fn text(&self, t: &crate::i18n::Tx) -> String {
+        match self {
+            Why::NoProxy(url) => crate::i18n::fill(t.api_no_proxy, &[url]),
+            Why::AnswerLost(url) => crate::i18n::fill(t.api_answer_lost, &[url]),
+            Why::Said(text) => text.clone(),
+        }
+    }
 }
 
 impl<T> Part<T> {
@@ -81,6 +103,8 @@ pub struct LogLine {
     /// The masked `Authorization` header.
     pub auth: String,
     pub body: String,
+    /// No answer: why (shown instead of a body, in the page's current language).
+    pub no_answer: Option<Why>,
     /// After a 429: how long the check waits before retrying (ms); `Some(0)` means it gave up.
     pub retry_in: Option<u64>,
 }
@@ -121,7 +145,7 @@ enum Halt {
 /// A request's result as the check sees it.
 enum Got {
     Answer { status: u16, body: String },
-    NoAnswer(String),
+    NoAnswer(Why),
 }
 
 struct Run {
@@ -173,6 +197,7 @@ impl Run {
                 retry_after: None,
                 auth,
                 body: String::new(),
+                no_answer: None,
                 retry_in: None,
             };
             let got = match result {
@@ -206,19 +231,13 @@ impl Run {
                     }
                 }
                 Err(e) => {
-                    // In the page's language: it is shown in the part's line as well as in the log.
-                    let t = crate::i18n::tx(self.ctx.lang.get_untracked());
-                    let what = match &e {
-                        ApiError::ProxyUnreachable { url } => {
-                            crate::i18n::fill(t.api_no_proxy, &[url])
-                        }
-                        ApiError::AnswerLost { url } => {
-                            crate::i18n::fill(t.api_answer_lost, &[url])
-                        }
-                        other => other.to_string(),
+                    let why = match e {
+                        ApiError::ProxyUnreachable { url } => Why::NoProxy(url),
+                        ApiError::AnswerLost { url } => Why::AnswerLost(url),
+                        other => Why::Said(other.to_string()),
                     };
-                    line.body = what.clone();
-                    Got::NoAnswer(what)
+                    line.no_answer = Some(why.clone());
+                    Got::NoAnswer(why)
                 }
             };
             self.push(line);
@@ -234,10 +253,10 @@ impl Run {
     }
 }
 
-fn failure(got: &Got) -> String {
+fn failure(got: &Got) -> Why {
     match got {
-        Got::Answer { status, body } => problem_text_with(*status, body, json::parse),
-        Got::NoAnswer(what) => what.clone(),
+        Got::Answer { status, body } => Why::Said(problem_text_with(*status, body, json::parse)),
+        Got::NoAnswer(why) => why.clone(),
     }
 }
 
@@ -325,7 +344,7 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
                     (true, true)
                 }
                 Err(e) => {
-                    run.update(|c| c.account = Part::Failed(e.to_string()));
+                    run.update(|c| c.account = Part::Failed(Why::Said(e.to_string())));
                     (true, false)
                 }
             }
@@ -360,7 +379,7 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
         Got::Answer { status, body } => match Status::of(*status) {
             Status::Ok => read_users_with(body, json::parse)
                 .map(Part::Done)
-                .unwrap_or_else(|e| Part::Failed(e.to_string())),
+                .unwrap_or_else(|e| Part::Failed(Why::Said(e.to_string()))),
             Status::Forbidden if account_read => Part::NeedsAdmin,
             _ => Part::Failed(failure(&got)),
         },
@@ -375,7 +394,7 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
         Got::Answer { status, body } if Status::of(*status) == Status::Ok => {
             read_pipelines_with(body, json::parse)
                 .map(Part::Done)
-                .unwrap_or_else(|e| Part::Failed(e.to_string()))
+                .unwrap_or_else(|e| Part::Failed(Why::Said(e.to_string())))
         }
         // Any user may read pipelines: a 403 is the IP block, and asking for leads would only prolong it.
         _ if status_is(&got, Status::Forbidden) => {
@@ -428,7 +447,7 @@ async fn check(run: &mut Run) -> Result<(), Halt> {
                 break;
             }
             Err(e) => {
-                let why = e.to_string();
+                let why = Why::Said(e.to_string());
                 run.update(|c| c.leads.part = Part::Failed(why));
                 break;
             }

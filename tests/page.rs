@@ -2452,4 +2452,18 @@ async fn a_403_on_pipelines_or_leads_is_the_ip_block_and_a_silent_proxy_is_named
         "{text}"
     );
     assert!(!text.contains("could not reach"), "English leaked: {text}");
+    // Switching back re-words the failure and the log entry: they are kept as data, not as Russian text.
+    select.set_value("en");
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    until("english", || m.text("#api-check").contains("Check")).await;
+    let text = m.text("#api-account");
+    assert!(
+        text.contains("could not reach the proxy at http://127.0.0.1:9/api"),
+        "{text}"
+    );
+    let log = m.text(".api-log-entry .log-answer");
+    assert!(log.contains("could not reach the proxy"), "{log}");
+    assert!(!log.contains("прокси"), "Russian left in the log: {log}");
 }

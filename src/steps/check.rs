@@ -15,7 +15,7 @@ fn part_text<T>(t: &'static Tx, part: &Part<T>, done: impl Fn(&T) -> String) -> 
         Part::NeedsAdmin => t.api_users_need_admin.to_string(),
         Part::Blocked => t.ip_blocked.to_string(),
         Part::Skipped => t.api_skipped.to_string(),
-        Part::Failed(why) => fill(t.api_failed, &[why]),
+        Part::Failed(why) => fill(t.api_failed, &[&why.text(t)]),
     }
 }
 
@@ -87,7 +87,7 @@ fn log_entry(t: &'static Tx, l: LogLine, host: String) -> impl IntoView {
                 .unwrap_or_default(),
             l.body
         ),
-        None => l.body,
+        None => l.no_answer.map(|w| w.text(t)).unwrap_or(l.body),
     };
     view! {
         <li class="api-log-entry" data-status=status_attr data-ms=l.ms.to_string()>
