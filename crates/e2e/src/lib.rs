@@ -50,6 +50,16 @@ pub async fn start_stack() -> Running {
     .expect("start proxy + Kommo double")
 }
 
+/// How most tests open: the stack, its Kommo double, and a fresh browser on the page, whole and with its proxy
+/// found. Keep the stack bound (`stack` or `_stack`, not `_`): dropping it stops the servers.
+pub async fn stack_and_page() -> (Running, kommo_double::Double, Browser) {
+    let stack = start_stack().await;
+    let double = stack.double.clone().expect("the demo stack runs a double");
+    let b = Browser::start().await;
+    b.open_page(&stack.page_url).await;
+    (stack, double, b)
+}
+
 fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use kommo_double::{fingerprint, DEMO_CLIENT_ID};
-use kommo_e2e::{env_value, start_stack, Browser};
+use kommo_e2e::{env_value, stack_and_page, Browser};
 
 const DEMO_HOST: &str = "demo.kommo.com";
 const SALES_HOST: &str = "sales.amocrm.ru";
@@ -73,10 +73,7 @@ async fn until_log(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a1_refresh_rotates_and_the_old_refresh_token_dies_once_the_new_pair_is_used() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
+    let (_stack, double, b) = stack_and_page().await;
     exchange_for(&b, DEMO_HOST).await;
     let first = double.issued()[0].clone();
     let block = b.text("#env-dotenv").await;
@@ -159,10 +156,7 @@ async fn a1_refresh_rotates_and_the_old_refresh_token_dies_once_the_new_pair_is_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a2_a_non_admin_account_on_amocrm_gets_needs_an_admin_from_its_own_host() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
+    let (_stack, double, b) = stack_and_page().await;
     exchange_for(&b, SALES_HOST).await;
     let summary = api_check(&b).await;
     assert_eq!(
@@ -207,10 +201,7 @@ async fn a2_a_non_admin_account_on_amocrm_gets_needs_an_admin_from_its_own_host(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a3_leads_are_counted_across_pages_until_the_204() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
+    let (_stack, double, b) = stack_and_page().await;
     exchange_for(&b, DEMO_HOST).await;
     let summary = api_check(&b).await;
     assert!(summary.contains("leads: 612"), "{summary}");
@@ -253,12 +244,9 @@ async fn a3_leads_are_counted_across_pages_until_the_204() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a4_a_429_is_backed_off_and_the_check_recovers() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
+    let (stack, double, b) = stack_and_page().await;
     let double_addr = stack.double_addr.unwrap();
     let token = double.mint_long_lived_token("demo", DEMO_CLIENT_ID, Duration::from_secs(86_400));
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
     b.fill("#long-lived-token", &token).await;
     b.fill("#long-lived-host", DEMO_HOST).await;
     b.click("#use-long-lived").await;
@@ -309,12 +297,9 @@ async fn a4_a_429_is_backed_off_and_the_check_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a5_a_long_lived_token_goes_straight_to_inspection_api_check_and_env_block() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
+    let (_stack, double, b) = stack_and_page().await;
     let token =
         double.mint_long_lived_token("demo", DEMO_CLIENT_ID, Duration::from_secs(86_400 * 365));
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
     shot(&b, "#have-token", "long-lived-entry").await;
     b.fill("#long-lived-token", &token).await;
     b.fill("#long-lived-host", DEMO_HOST).await;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use kommo_double::{DEMO_CLIENT_ID, DEMO_SECRET};
-use kommo_e2e::{env_value, start_stack, Browser};
+use kommo_e2e::{env_value, stack_and_page, start_stack, Browser};
 
 /// The account host of the double's demo account.
 const DEMO_HOST: &str = "demo.kommo.com";
@@ -97,10 +97,7 @@ async fn assert_env_holds_issued(b: &Browser, double: &kommo_double::Double, gra
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t1_happy_path_same_tab() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
+    let (stack, double, b) = stack_and_page().await;
     b.wait("#demo-badge").await;
     assert_eq!(b.value("#client-id").await, DEMO_CLIENT_ID);
     assert_eq!(b.value("#redirect-uri").await, stack.redirect_uri);
@@ -154,10 +151,7 @@ async fn t1_happy_path_same_tab() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t2_happy_path_through_the_popup() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
+    let (_stack, double, b) = stack_and_page().await;
     let main = b.client.window().await.unwrap();
     b.click("#go-popup").await;
     let deadline = tokio::time::Instant::now() + kommo_e2e::WAIT;
@@ -192,10 +186,7 @@ async fn t2_happy_path_through_the_popup() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t3_deny_then_retry() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
+    let (_stack, double, b) = stack_and_page().await;
     go_to_consent(&b).await;
     b.click("#deny").await;
     b.wait_ready().await;
@@ -222,11 +213,8 @@ async fn t3_deny_then_retry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t4_tampered_state_never_reaches_the_token_endpoint() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
+    let (stack, double, b) = stack_and_page().await;
     let double_addr = stack.double_addr.unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
     let consent_url = go_to_consent(&b).await;
     let real_state = state_of(&consent_url);
     // A real code, but for a consent that this tab did not start (another state) …
@@ -270,10 +258,7 @@ async fn t4_tampered_state_never_reaches_the_token_endpoint() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t5_reload_after_exchange_keeps_the_result_and_posts_once() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
+    let (_stack, double, b) = stack_and_page().await;
     go_to_consent(&b).await;
     allow_and_return(&b).await;
     b.click("#exchange").await;
@@ -293,11 +278,8 @@ async fn t5_reload_after_exchange_keeps_the_result_and_posts_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t6_expired_and_reused_codes_are_explained() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
+    let (stack, double, b) = stack_and_page().await;
     let double_addr = stack.double_addr.unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
     b.fill("#prefix", "MY_APP_").await;
     go_to_consent(&b).await;
     allow_and_return(&b).await;
@@ -421,11 +403,8 @@ async fn t8_proxy_stopped_then_the_no_proxy_path() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn t9_direct_calls_are_blocked_by_cors_and_the_page_says_why() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
+    let (stack, double, b) = stack_and_page().await;
     let double_addr = stack.double_addr.unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
     // Point the page straight at "Kommo" (the double), as if no proxy existed.
     b.fill("#proxy-url", &format!("http://{double_addr}")).await;
     b.wait("#proxy-status[data-state='missing']").await;
@@ -454,11 +433,8 @@ async fn t9_direct_calls_are_blocked_by_cors_and_the_page_says_why() {
 /// A return naming an account host that does not exist: the double (like Kommo) answers a 404 web page, the proxy
 /// passes it on as upstream_not_json with the status, and the page says to check the host — not "outage, retry".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn t_unknown_account_host_gets_check_the_host_advice() {
-    let stack = start_stack().await;
-    let double = stack.double.clone().unwrap();
-    let b = Browser::start().await;
-    b.open_page(&stack.page_url).await;
+async fn t10_an_unknown_account_host_gets_check_the_host_advice() {
+    let (stack, double, b) = stack_and_page().await;
     let state = state_of(&go_to_consent(&b).await);
     let code = double.grant_code("demo", DEMO_CLIENT_ID);
     b.goto(&format!(
