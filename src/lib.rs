@@ -420,6 +420,20 @@ impl Ctx {
         tx(self.lang.get_untracked())
     }
 
+    /// The no-account demo: asked for by the setup (a link's `demo=1`) *and* with a consent base on this machine,
+    /// where the local Kommo double runs. A link naming another host gets no demo badge and keeps the "not Kommo's
+    /// consent page" warning.
+    pub fn demo(&self) -> bool {
+        self.setup.with(|s| {
+            s.demo
+                && s.service == "custom"
+                && browser::parse_url(s.consent_base.trim()).is_some_and(|(scheme, host, _)| {
+                    matches!(scheme.as_str(), "http:" | "https:")
+                        && kommo::setup::is_loopback_host(&host)
+                })
+        })
+    }
+
     pub fn service(&self) -> Service {
         self.setup.with(|s| {
             Service::from_key(&s.service, s.consent_base.trim()).unwrap_or(Service::Kommo)
@@ -1054,14 +1068,14 @@ pub fn AppWith(
             <header class="top">
                 <div class="brand">
                     <h1>{t.title}</h1>
-                    <Show when=move || ctx.setup.with(|s| s.demo)>
+                    <Show when=move || ctx.demo()>
                         <span id="demo-badge" class="badge">{t.demo_badge}</span>
                     </Show>
                 </div>
                 <LangSwitch />
             </header>
             <p class="subtitle">{t.subtitle}</p>
-            <Show when=move || ctx.setup.with(|s| s.demo)>
+            <Show when=move || ctx.demo()>
                 <div class="note demo-note">
                     <p>{t.demo_intro}</p>
                     <button type="button" id="use-real" class="btn" on:click=move |_| ctx.use_real()>

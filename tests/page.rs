@@ -1196,6 +1196,36 @@ async fn a_shared_link_prefills_the_demo_and_use_real_leaves_it() {
 }
 
 #[wasm_bindgen_test]
+async fn a_link_cannot_dress_another_consent_page_as_the_demo() {
+    // demo=1 with someone else's consent page: no demo badge, and the "not Kommo's" warning names the host.
+    let ns = "t-link-evil:";
+    fresh(
+        ns,
+        &format!("#service=custom&consent_base=https%3A%2F%2Fkommo-login.evil&client_id={CLIENT_ID}&demo=1"),
+    );
+    let (api, _) = FakeApi::new(None, ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert!(!m.has("#demo-badge"));
+    assert!(!m.has("#use-real"));
+    let warn = m.text("#consent-section .warn");
+    assert!(warn.contains("not Kommo's (kommo-login.evil)"), "{warn}");
+    drop(m);
+
+    // The real demo link (the double on this machine) still gets the badge and no warning.
+    let ns = "t-link-local:";
+    fresh(
+        ns,
+        &format!("#service=custom&consent_base=http%3A%2F%2Flocalhost%3A8081&client_id={CLIENT_ID}&demo=1"),
+    );
+    let (api, _) = FakeApi::new(None, ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert!(m.has("#demo-badge"));
+    assert!(!m.has("#consent-section .warn"));
+}
+
+#[wasm_bindgen_test]
 async fn language_switch_is_remembered() {
     let ns = "t-lang:";
     fresh(ns, "");

@@ -22,8 +22,7 @@ pub fn ConsentStep() -> AnyView {
     };
     let url = Signal::derive(move || url_for(Way::SameTab).unwrap_or_default());
     let custom_host = move || {
-        ctx.setup
-            .with(|s| s.service == "custom" && !s.demo)
+        (ctx.setup.with(|s| s.service == "custom") && !ctx.demo())
             .then(|| browser::parse_url(&url.get()).map(|(_, h, _)| h))
             .flatten()
     };

@@ -12,7 +12,7 @@ pub fn SetupStep() -> AnyView {
     let ctx = use_ctx();
     let t = ctx.t_now();
     let field = move |f: fn(&Setup) -> String| move || ctx.setup.with(f);
-    let demo = move || ctx.setup.with(|s| s.demo);
+    let demo = move || ctx.demo();
     let custom = move || ctx.setup.with(|s| s.service == "custom");
     let show_secret = RwSignal::new(false);
     // Show "not a UUID" only once something was typed; an empty field just keeps consent closed.

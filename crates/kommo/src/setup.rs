@@ -87,6 +87,23 @@ impl SetupLink {
     }
 }
 
+/// Whether `hostname` (as a URL parser gives it: `localhost`, `127.0.0.1`, `[::1]`) names this machine. A link's
+/// `demo=1` counts only with a consent base on such a host: the demo's consent page is the local Kommo double, and a
+/// link must not be able to hide the "this is not Kommo's consent page" warning in front of someone else's page.
+pub fn is_loopback_host(hostname: &str) -> bool {
+    let h = hostname.trim_end_matches('.');
+    if h.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    if let Some(v6) = h.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return v6
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|a| a.is_loopback());
+    }
+    h.parse::<std::net::Ipv4Addr>()
+        .is_ok_and(|a| a.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +162,33 @@ mod tests {
             SetupLink::from_fragment("client_id=first&client_id=second&prefix=%20P_%20").unwrap();
         assert_eq!(link.client_id.as_deref(), Some("first"));
         assert_eq!(link.prefix.as_deref(), Some("P_"));
+    }
+
+    #[test]
+    fn loopback_hosts_only() {
+        for h in [
+            "localhost",
+            "LOCALHOST",
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "localhost.",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "kommo-login.evil",
+            "localhost.evil",
+            "127.0.0.1.nip.io",
+            "10.0.0.1",
+            "0.0.0.0",
+            "[::]",
+            "[::ffff:127.0.0.1]",
+            "::1",
+            "",
+            "www.kommo.com",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
     }
 }
