@@ -257,6 +257,9 @@ impl Step {
 pub struct Ctx {
     pub lang: RwSignal<Lang>,
     pub setup: RwSignal<Setup>,
+    /// A proxy on another origin that a link named: not applied until the user says so (the secret key and the code
+    /// would go there).
+    pub offered_proxy: RwSignal<Option<String>>,
     /// Never in sessionStorage; in localStorage only while `remember` is on.
     pub secret: RwSignal<String>,
     pub remember: RwSignal<bool>,
@@ -350,7 +353,13 @@ impl Ctx {
         let mut setup: Setup = store
             .get_json(Area::Session, keys::SETUP)
             .unwrap_or_else(|| Setup::defaults(&page_url));
-        if let Some(link) = SetupLink::from_fragment(&browser::hash()) {
+        let mut offered_proxy = None;
+        if let Some(mut link) = SetupLink::from_fragment(&browser::hash()) {
+            // Anyone can send a link: a proxy on another origin would receive the secret key and the code, so it is
+            // offered, not applied.
+            offered_proxy = link.proxy.take_if(|p| {
+                browser::parse_url(p.trim()).is_some_and(|(_, _, o)| o != browser::origin())
+            });
             setup.apply_link(link);
             browser::strip_fragment();
         }
@@ -363,6 +372,7 @@ impl Ctx {
             remember: RwSignal::new(remembered.is_some()),
             secret: RwSignal::new(remembered.unwrap_or_default()),
             setup: RwSignal::new(setup),
+            offered_proxy: RwSignal::new(offered_proxy),
             health: RwSignal::new(ProxyHealth::Checking),
             state: RwSignal::new(store.get(Area::Session, keys::STATE)),
             ret: RwSignal::new(store.get_json(Area::Session, keys::RETURN)),

@@ -1226,6 +1226,47 @@ async fn a_link_cannot_dress_another_consent_page_as_the_demo() {
 }
 
 #[wasm_bindgen_test]
+async fn a_link_offers_a_proxy_on_another_origin_and_applies_only_on_click() {
+    let ns = "t-link-proxy:";
+    fresh(
+        ns,
+        &format!("#client_id={CLIENT_ID}&proxy=https%3A%2F%2Fproxy.evil.example%2Fx"),
+    );
+    let (api, _) = FakeApi::new(None, ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert_eq!(m.input("#client-id").value(), CLIENT_ID);
+    assert_eq!(
+        m.input("#proxy-url").value(),
+        "",
+        "another origin's proxy is not applied from a link"
+    );
+    let offer = m.text("#proxy-offer");
+    assert!(
+        offer.contains("https://proxy.evil.example/x") && offer.contains("not used yet"),
+        "{offer}"
+    );
+    m.click("#proxy-offer-use");
+    until("applied", || {
+        m.input("#proxy-url").value() == "https://proxy.evil.example/x"
+    })
+    .await;
+    assert!(!m.has("#proxy-offer"));
+    drop(m);
+
+    // The page's own origin is applied at once.
+    let ns = "t-link-proxy-own:";
+    let own = format!("{}/proxy", window().location().origin().unwrap());
+    let encoded: String = form_urlencoded::byte_serialize(own.as_bytes()).collect();
+    fresh(ns, &format!("#client_id={CLIENT_ID}&proxy={encoded}"));
+    let (api, _) = FakeApi::new(None, ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert_eq!(m.input("#proxy-url").value(), own);
+    assert!(!m.has("#proxy-offer"));
+}
+
+#[wasm_bindgen_test]
 async fn language_switch_is_remembered() {
     let ns = "t-lang:";
     fresh(ns, "");

@@ -231,6 +231,26 @@ pub fn SetupStep() -> AnyView {
                             {proxy_text}
                         </p>
                         {move || cross_origin_proxy().map(|o| view! { <p class="warn">{fill(t.proxy_cross_origin, &[&o])}</p> })}
+                        {move || ctx.offered_proxy.get().map(|p| {
+                            let take = p.clone();
+                            view! {
+                                <div id="proxy-offer" class="warn" role="status">
+                                    <p>{fill(t.proxy_offered, &[&p])}</p>
+                                    <button
+                                        type="button"
+                                        id="proxy-offer-use"
+                                        class="btn"
+                                        on:click=move |_| {
+                                            let p = take.clone();
+                                            ctx.setup.update(|s| s.proxy = p);
+                                            ctx.offered_proxy.set(None);
+                                        }
+                                    >
+                                        {t.proxy_offered_use}
+                                    </button>
+                                </div>
+                            }
+                        })}
                     </div>
                     <div class="field">
                         <label for="prefix">{t.prefix}</label>
