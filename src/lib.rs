@@ -690,11 +690,17 @@ impl Ctx {
             },
         };
         let secret = self.secret.get_untracked().trim().to_string();
-        if secret.is_empty()
-            && matches!(self.health.get(), ProxyHealth::Found(_))
-            && !self.secret_held()
-        {
-            return block(t.refresh_needs_secret);
+        if secret.is_empty() {
+            if let ProxyHealth::Found(h) = self.health.get() {
+                if !h.signs_refresh_for(&client_id) {
+                    // A proxy that holds the secret may still sign code exchanges only (kommo-proxy's default).
+                    return block(if h.holds_secret && h.signs_refresh == Some(false) {
+                        t.refresh_needs_secret_code_only
+                    } else {
+                        t.refresh_needs_secret
+                    });
+                }
+            }
         }
         let request = TokenRequest::refresh(&client_id, &secret, refresh_token, &redirect_uri);
         self.refresh.set(Refresh {

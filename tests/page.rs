@@ -160,6 +160,7 @@ fn health(holds_secret: bool) -> Health {
         version: "0.1.0".into(),
         holds_secret,
         client_id: holds_secret.then(|| CLIENT_ID.to_string()),
+        signs_refresh: holds_secret.then_some(true),
     }
 }
 
@@ -1972,6 +1973,40 @@ async fn a_refresh_the_proxy_cannot_sign_is_not_sent() {
     until("sent", || calls2.borrow().len() == 1).await;
     assert_eq!(calls2.borrow()[0].request.client_secret, "s3cr3t");
     assert_eq!(calls.borrow().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_proxy_holding_the_secret_for_exchanges_only_gets_no_secretless_refresh() {
+    let ns = "t-refresh-code-only:";
+    let code_only = Health {
+        signs_refresh: Some(false),
+        ..health(true)
+    };
+    let (api, calls, _) = FakeApi::full(
+        Some(code_only),
+        vec![pair(&access_token(), "def50200first"), pair("x.y.z", "r")],
+        kommo_api(200, vec![]),
+    );
+    fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let m = mount(ns, api);
+    ready(&m).await;
+    until("held", || m.text("#secret-help").contains("code exchange")).await;
+    // The exchange goes out without a secret: the proxy fills it in.
+    m.click("#exchange");
+    until("result", || m.has("#result")).await;
+    assert_eq!(calls.borrow()[0].request.client_secret, "");
+    // A refresh without the secret is not sent, and the page says why.
+    m.click("#refresh");
+    until("blocked", || m.has("#refresh-blocked")).await;
+    let text = m.text("#refresh-blocked");
+    assert!(text.contains("code exchanges only"), "{text}");
+    assert_eq!(calls.borrow().len(), 1);
+    m.type_into("#secret", "s3cr3t");
+    m.click("#refresh");
+    until("sent", || calls.borrow().len() == 2).await;
+    assert_eq!(calls.borrow()[1].request.client_secret, "s3cr3t");
 }
 
 #[wasm_bindgen_test]

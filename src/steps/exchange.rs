@@ -284,6 +284,7 @@ pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
                     _ => t.proxy_fix_upstream_html,
                 },
                 ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
+                ProxyErrorCode::SecretRequired => t.proxy_fix_secret_required,
                 ProxyErrorCode::Internal => t.proxy_fix_internal,
             },
         ),

@@ -164,7 +164,11 @@ pub fn SetupStep() -> AnyView {
                         </button>
                     </div>
                     <p id="secret-help" class="help">
-                        {move || if ctx.secret_held() { t.secret_held } else { t.secret_help }}
+                        {move || match ctx.health.get() {
+                            ProxyHealth::Found(h) if ctx.secret_held() && h.signs_refresh == Some(false) => t.secret_held_code_only,
+                            _ if ctx.secret_held() => t.secret_held,
+                            _ => t.secret_help,
+                        }}
                     </p>
                     <label class="check">
                         <input

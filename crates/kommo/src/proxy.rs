@@ -38,6 +38,9 @@ pub enum ProxyErrorCode {
     UpstreamInterrupted,
     /// The request's origin is not allowed.
     OriginNotAllowed,
+    /// A refresh with the secret left out, to a proxy whose held secret signs code exchanges only
+    /// ([`Health::signs_refresh`]): send the secret.
+    SecretRequired,
     /// Any other failure.
     Internal,
 }
@@ -57,6 +60,7 @@ impl ProxyErrorCode {
             ProxyErrorCode::UpstreamNotJson => "upstream_not_json",
             ProxyErrorCode::UpstreamInterrupted => "upstream_interrupted",
             ProxyErrorCode::OriginNotAllowed => "origin_not_allowed",
+            ProxyErrorCode::SecretRequired => "secret_required",
             ProxyErrorCode::Internal => "internal",
         }
     }
@@ -68,7 +72,9 @@ impl ProxyErrorCode {
             | ProxyErrorCode::BadAccountHost
             | ProxyErrorCode::BadRequest => 400,
             ProxyErrorCode::BodyTooLarge => 413,
-            ProxyErrorCode::ClientNotAllowed | ProxyErrorCode::OriginNotAllowed => 403,
+            ProxyErrorCode::ClientNotAllowed
+            | ProxyErrorCode::OriginNotAllowed
+            | ProxyErrorCode::SecretRequired => 403,
             ProxyErrorCode::RateLimited => 429,
             ProxyErrorCode::UpstreamUnreachable
             | ProxyErrorCode::UpstreamNotJson
@@ -150,6 +156,22 @@ pub struct Health {
     /// The integration id the held secret belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// Whether the held secret also signs refreshes (`grant_type=refresh_token`), not only code exchanges. `None`
+    /// from proxies older than this field, which signed both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signs_refresh: Option<bool>,
+}
+
+impl Health {
+    /// A refresh with the secret left out will be signed by the proxy.
+    pub fn signs_refresh_for(&self, client_id: &str) -> bool {
+        self.holds_secret
+            && self.signs_refresh != Some(false)
+            && self
+                .client_id
+                .as_deref()
+                .is_none_or(|held| held.eq_ignore_ascii_case(client_id))
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +197,7 @@ mod tests {
             ProxyErrorCode::UpstreamNotJson,
             ProxyErrorCode::UpstreamInterrupted,
             ProxyErrorCode::OriginNotAllowed,
+            ProxyErrorCode::SecretRequired,
             ProxyErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).unwrap();
@@ -205,6 +228,37 @@ mod tests {
         assert_eq!(
             ProxyError::from_value(&serde_json::json!({"hint": "x"})),
             None
+        );
+    }
+
+    #[test]
+    fn refresh_signing_follows_the_health_answer() {
+        let id = "2f1c0b8e-0000-4000-8000-000000000001";
+        let h = |holds: bool, client: Option<&str>, signs: Option<bool>| Health {
+            status: "ok".into(),
+            version: "1".into(),
+            holds_secret: holds,
+            client_id: client.map(str::to_string),
+            signs_refresh: signs,
+        };
+        assert!(h(true, Some(id), Some(true)).signs_refresh_for(id));
+        assert!(h(true, Some(&id.to_uppercase()), Some(true)).signs_refresh_for(id));
+        assert!(
+            h(true, Some(id), None).signs_refresh_for(id),
+            "older proxies signed refreshes"
+        );
+        assert!(!h(true, Some(id), Some(false)).signs_refresh_for(id));
+        assert!(!h(false, None, None).signs_refresh_for(id));
+        assert!(!h(true, Some("another"), Some(true)).signs_refresh_for(id));
+        let old: Health =
+            serde_json::from_str(r#"{"status":"ok","version":"0.1.0","holds_secret":true}"#)
+                .unwrap();
+        assert_eq!(old.signs_refresh, None);
+        assert_eq!(
+            serde_json::to_string(&h(true, Some(id), Some(false))).unwrap(),
+            format!(
+                r#"{{"status":"ok","version":"1","holds_secret":true,"client_id":"{id}","signs_refresh":false}}"#
+            )
         );
     }
 }

@@ -124,6 +124,8 @@ async fn health(State(st): State<Arc<AppState>>) -> Response {
         version: env!("CARGO_PKG_VERSION").to_string(),
         holds_secret: held.is_some(),
         client_id: held.map(|(id, _)| id.to_string()),
+        // The held secret signs refreshes as well as code exchanges (for now).
+        signs_refresh: held.map(|_| true),
     };
     ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
