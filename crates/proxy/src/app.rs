@@ -158,6 +158,9 @@ async fn token(State(st): State<Arc<AppState>>, req: Request) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    if let Err(e) = refuse_repeated_fields(is_form(content_type.as_deref()), &body) {
+        return error_response(e, Some(&account));
+    }
     let (body, content_type) = match fill_secret(&st.config, content_type, body) {
         Ok(x) => x,
         Err(e) => return error_response(e, Some(&account)),
@@ -459,6 +462,95 @@ fn is_form(content_type: Option<&str>) -> bool {
             .trim()
             .eq_ignore_ascii_case("application/x-www-form-urlencoded")
     })
+}
+
+/// The token request fields a repeat of which is refused (see [`refuse_repeated_fields`]).
+pub const SINGLE_FIELDS: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "grant_type",
+    "code",
+    "refresh_token",
+    "redirect_uri",
+];
+
+/// Refuse a token request body that names one of [`SINGLE_FIELDS`] twice. We would read one copy (the first, for
+/// the held-secret check) and Kommo's PHP another (the last): `client_id=<held>&client_id=<other>&client_secret=`
+/// would get the held secret sent along with another integration's id. A repeat is never a valid request, so it is
+/// refused with or without a held secret. A form field name PHP reads as one of these (`client.id`, `client id`,
+/// `client_id[]`) counts as that field. A body that is neither a form nor a JSON object is left to the rest.
+fn refuse_repeated_fields(form: bool, body: &[u8]) -> Result<(), ProxyError> {
+    let repeated = if form {
+        let mut seen = Vec::new();
+        let mut repeated = None;
+        for (key, _) in form_urlencoded::parse(body) {
+            let name = php_field_name(&key);
+            if let Some(field) = SINGLE_FIELDS.iter().find(|f| **f == name) {
+                if seen.contains(field) {
+                    repeated = Some(*field);
+                    break;
+                }
+                seen.push(*field);
+            }
+        }
+        repeated
+    } else {
+        json_repeated_field(body)
+    };
+    match repeated {
+        Some(field) => Err(err(
+            ProxyErrorCode::BadRequest,
+            format!("the token request names {field} more than once; send each field once"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The name PHP files a form field under: leading spaces dropped, a `[…]` suffix cut off (an array), `.` and ` `
+/// (and a `[` without its `]`) read as `_`.
+fn php_field_name(key: &str) -> String {
+    let key = key.trim_start_matches(' ');
+    let base = match key.find('[') {
+        Some(i) if key[i..].contains(']') => &key[..i],
+        _ => key,
+    };
+    base.replace(['.', ' ', '['], "_")
+}
+
+/// The first of [`SINGLE_FIELDS`] a JSON object body names twice at its top level (serde_json's own map keeps the
+/// last copy silently); `None` for a body that repeats none or is not a JSON object.
+fn json_repeated_field(body: &[u8]) -> Option<&'static str> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+
+    struct Repeats;
+    impl<'de> Visitor<'de> for Repeats {
+        type Value = Option<&'static str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = Vec::new();
+            let mut repeated = None;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if repeated.is_some() {
+                    continue;
+                }
+                if let Some(field) = SINGLE_FIELDS.iter().find(|f| **f == key) {
+                    if seen.contains(field) {
+                        repeated = Some(*field);
+                    }
+                    seen.push(*field);
+                }
+            }
+            Ok(repeated)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let repeated = de.deserialize_map(Repeats).ok()?;
+    de.end().ok()?;
+    repeated
 }
 
 /// With held credentials: fill the secret into a request for the held integration that came with an empty one,

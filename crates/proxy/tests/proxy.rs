@@ -769,6 +769,95 @@ async fn other_integrations_are_refused_unless_passed_through() {
 }
 
 #[tokio::test]
+async fn repeated_token_fields_are_refused_with_or_without_a_held_secret() {
+    let up = ok_stub().await;
+    let holding = spawn_proxy(held(up.addr)).await;
+    let plain = spawn_proxy(config_for(up.addr)).await;
+    let form_post = |proxy: SocketAddr, body: &str| {
+        client()
+            .post(format!("http://{proxy}/oauth2/access_token"))
+            .header("x-kommo-account", "kwid.kommo.com")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_string())
+    };
+    // Kommo (PHP) reads the last copy: the first must not pass the held-secret check for another integration.
+    let forms = [
+        ("client_id", "client_id=cid&client_id=other&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("client_id", "client_id=cid&client.id=other&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("client_id", "client_id=cid&client%20id=other&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("client_id", "client_id=cid&client_id%5B%5D=other&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("client_secret", "client_id=cid&client_secret=&client_secret=x&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("grant_type", "client_id=cid&client_secret=&grant_type=authorization_code&grant_type=refresh_token&code=c&redirect_uri=r"),
+        ("code", "client_id=cid&client_secret=&grant_type=authorization_code&code=c&code=d&redirect_uri=r"),
+        ("refresh_token", "client_id=cid&client_secret=&grant_type=refresh_token&refresh_token=a&refresh_token=b&redirect_uri=r"),
+        ("redirect_uri", "client_id=cid&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r&redirect_uri=s"),
+    ];
+    let jsons = [
+        (
+            "client_id",
+            r#"{"client_id":"cid","client_id":"other","client_secret":"","grant_type":"authorization_code","code":"c","redirect_uri":"r"}"#,
+        ),
+        (
+            "client_id",
+            r#"{"client_id":"cid","client\u005fid":"other","client_secret":"","grant_type":"authorization_code","code":"c","redirect_uri":"r"}"#,
+        ),
+        (
+            "client_secret",
+            r#"{"client_id":"cid","client_secret":"","client_secret":null,"grant_type":"authorization_code","code":"c","redirect_uri":"r"}"#,
+        ),
+        (
+            "grant_type",
+            r#"{"client_id":"cid","client_secret":"","grant_type":"a","grant_type":"b","code":"c","redirect_uri":"r"}"#,
+        ),
+        (
+            "code",
+            r#"{"client_id":"cid","client_secret":"","grant_type":"authorization_code","code":"c","code":{"x":1},"redirect_uri":"r"}"#,
+        ),
+        (
+            "refresh_token",
+            r#"{"client_id":"cid","client_secret":"","grant_type":"refresh_token","refresh_token":"a","refresh_token":"b","redirect_uri":"r"}"#,
+        ),
+        (
+            "redirect_uri",
+            r#"{"client_id":"cid","client_secret":"","grant_type":"authorization_code","code":"c","redirect_uri":"r","redirect_uri":"s"}"#,
+        ),
+    ];
+    for proxy in [holding, plain] {
+        for (field, body) in forms {
+            let a = answer(form_post(proxy, body)).await;
+            let err = a.proxy_error();
+            assert_eq!(err.proxy_error, ProxyErrorCode::BadRequest, "{body}");
+            assert_eq!(a.status, 400);
+            assert!(err.message.contains(field), "{body}: {}", err.message);
+            assert!(!a.body.contains("HELD-SECRET-1"));
+        }
+        for (field, body) in jsons {
+            let a = answer(token_post(proxy, "kwid.kommo.com", body)).await;
+            let err = a.proxy_error();
+            assert_eq!(err.proxy_error, ProxyErrorCode::BadRequest, "{body}");
+            assert!(err.message.contains(field), "{body}: {}", err.message);
+        }
+    }
+    assert_eq!(
+        up.count(),
+        0,
+        "nothing with a repeated field left the proxy"
+    );
+
+    // The same names one level down, or other fields repeated, are not the token request's fields.
+    let nested = r#"{"client_id":"cid","client_secret":"","grant_type":"authorization_code","code":"c","redirect_uri":"r","extra":{"client_id":"x","code":"y"},"scope":1,"scope":2}"#;
+    let a = answer(token_post(holding, "kwid.kommo.com", nested)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(up.last().json()["client_secret"], "HELD-SECRET-1");
+    let a = answer(form_post(
+        plain,
+        "client_id=cid&client_secret=s&grant_type=authorization_code&code=c&redirect_uri=r&state=1&state=2",
+    ))
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
+#[tokio::test]
 async fn health_says_whether_a_secret_is_held_never_the_secret() {
     let up = ok_stub().await;
     let plain = spawn_proxy(config_for(up.addr)).await;
