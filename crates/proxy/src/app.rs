@@ -336,29 +336,40 @@ fn account_host(st: &AppState, headers: &HeaderMap) -> Result<AccountHost, Proxy
         .map_err(|e| err(ProxyErrorCode::BadAccountHost, e.to_string()))
 }
 
-fn client_ip(st: &AppState, parts: &axum::http::request::Parts) -> Option<IpAddr> {
-    if st.config.trust_forwarded_for {
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-            .or_else(|| {
-                parts
-                    .headers
-                    .get("x-real-ip")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse().ok())
-            });
-        if forwarded.is_some() {
-            return forwarded;
-        }
+/// The client IP for the rate limits. With `--trust-forwarded-for` the front proxy must be the last hop: the
+/// rightmost entry of the last `X-Forwarded-For` header is the address that proxy saw (entries to its left came from
+/// the client and prove nothing); `X-Real-IP` only when there is no `X-Forwarded-For` at all. Anything unparsable
+/// falls back to the socket's peer address.
+fn client_ip(trust_forwarded_for: bool, parts: &axum::http::request::Parts) -> Option<IpAddr> {
+    let socket = || {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    };
+    if !trust_forwarded_for {
+        return socket();
     }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+    let forwarded = match parts.headers.get_all("x-forwarded-for").iter().last() {
+        Some(last) => last
+            .to_str()
+            .ok()
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| parse_ip(v.trim())),
+        None => parts
+            .headers
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_ip(v.trim())),
+    };
+    forwarded.or_else(socket)
+}
+
+/// An IP address, also with a port (`203.0.113.7:4711`, `[2001:db8::1]:4711`) as some proxies write it.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
 fn rate_limit(
@@ -366,7 +377,10 @@ fn rate_limit(
     parts: &axum::http::request::Parts,
     account: &AccountHost,
 ) -> Option<Response> {
-    let key = (client_ip(st, parts), account.as_str().to_string());
+    let key = (
+        client_ip(st.config.trust_forwarded_for, parts),
+        account.as_str().to_string(),
+    );
     st.limiter.check(&key).err().map(|wait| {
         let secs = retry_after_secs(wait);
         let mut resp = error_response(
@@ -862,4 +876,93 @@ async fn access_log(req: Request, next: Next) -> Response {
         "request"
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(trust: bool, headers: &[(&str, &str)]) -> Option<IpAddr> {
+        let mut req = Request::builder();
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let (mut parts, _) = req.body(()).unwrap().into_parts();
+        parts
+            .extensions
+            .insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 1], 5555))));
+        client_ip(trust, &parts)
+    }
+
+    fn addr(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn the_client_ip_is_the_entry_the_trusted_front_proxy_added() {
+        let socket = addr("192.0.2.1");
+        // Not trusted: the socket, whatever the headers say.
+        assert_eq!(ip(false, &[("x-forwarded-for", "203.0.113.1")]), socket);
+        assert_eq!(ip(false, &[("x-real-ip", "203.0.113.1")]), socket);
+        // Trusted: the rightmost entry of the last header; what the client wrote to its left does not count.
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", "203.0.113.1")]),
+            addr("203.0.113.1")
+        );
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", "198.51.100.9, 203.0.113.1")]),
+            addr("203.0.113.1")
+        );
+        assert_eq!(
+            ip(
+                true,
+                &[
+                    ("x-forwarded-for", "198.51.100.9"),
+                    ("x-forwarded-for", "10.0.0.1, 203.0.113.2")
+                ]
+            ),
+            addr("203.0.113.2")
+        );
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", "203.0.113.3:4711")]),
+            addr("203.0.113.3")
+        );
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", "[2001:db8::1]:4711")]),
+            addr("2001:db8::1")
+        );
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", " 2001:db8::2 ")]),
+            addr("2001:db8::2")
+        );
+        // X-Real-IP only without any X-Forwarded-For.
+        assert_eq!(
+            ip(true, &[("x-real-ip", "203.0.113.4")]),
+            addr("203.0.113.4")
+        );
+        assert_eq!(
+            ip(
+                true,
+                &[
+                    ("x-forwarded-for", "203.0.113.5"),
+                    ("x-real-ip", "203.0.113.4")
+                ]
+            ),
+            addr("203.0.113.5")
+        );
+        // Unparsable: the socket, never a client-chosen fallback.
+        for junk in ["junk", "203.0.113.1, junk", "203.0.113.1,", "", "unknown"] {
+            assert_eq!(
+                ip(
+                    true,
+                    &[("x-forwarded-for", junk), ("x-real-ip", "203.0.113.4")]
+                ),
+                socket,
+                "{junk:?}"
+            );
+        }
+        assert_eq!(ip(true, &[("x-real-ip", "203.0.113.4, 1.2.3.4")]), socket);
+        assert_eq!(ip(true, &[("x-real-ip", "nope")]), socket);
+        assert_eq!(ip(true, &[]), socket);
+    }
 }

@@ -43,7 +43,9 @@ pub struct Config {
     pub timeout: Duration,
     /// Requests per second per (client IP, account host); 0 turns the limit off.
     pub rate_limit_per_second: u32,
-    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it, such as Vercel).
+    /// Take the client IP from the rightmost entry of the last `X-Forwarded-For` header (`X-Real-IP` when there is
+    /// none). Only behind a front proxy that is the last hop and appends or overwrites it (nginx
+    /// `$proxy_add_x_forwarded_for`, Vercel); anything to the left of that entry was written by the client.
     pub trust_forwarded_for: bool,
     /// Headers added to every answer (unless the handler already set them): security headers such as
     /// `Referrer-Policy`, `X-Content-Type-Options`. A `content-security-policy` entry here replaces the page's own
@@ -300,7 +302,9 @@ pub struct Cli {
     #[arg(long, env = "KOMMO_PROXY_RATE_LIMIT", default_value_t = kommo::RATE_LIMIT_PER_SECOND)]
     pub rate_limit: u32,
 
-    /// Take the client IP for the rate limit from X-Forwarded-For. Only behind a proxy that sets it (Vercel does).
+    /// Take the client IP for the rate limits from the rightmost entry of the last X-Forwarded-For header (X-Real-IP
+    /// only when there is no X-Forwarded-For; unparsable: the socket address). Only when a front proxy is the last
+    /// hop and appends the address it saw (nginx $proxy_add_x_forwarded_for) or overwrites the header (Vercel).
     #[arg(long, env = "KOMMO_PROXY_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 

@@ -1104,45 +1104,69 @@ async fn bursts_are_rate_limited_per_client_and_account() {
 #[tokio::test]
 async fn forwarded_for_is_used_only_when_trusted() {
     let up = ok_stub().await;
-    // One request per second: the second request, from "another client", shows which key was used.
-    let pair = |proxy| async move {
-        let started = Instant::now();
-        let first = answer(
-            api_get(proxy, "kwid.kommo.com", "account").header("x-forwarded-for", "203.0.113.1"),
-        )
-        .await;
-        let second = answer(
-            api_get(proxy, "kwid.kommo.com", "account")
-                .header("x-forwarded-for", "203.0.113.2, 10.0.0.1"),
-        )
-        .await;
-        (first.status, second.status, started.elapsed())
+    let get = |proxy, headers: &[(&'static str, &'static str)]| {
+        let mut req = api_get(proxy, "kwid.kommo.com", "account");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        answer(req)
     };
+    // One request per second: a later request shows whether it got its own window or an used one. The 429 checks
+    // only hold while all of it happens within that second.
     let mut c = config_for(up.addr);
     c.rate_limit_per_second = 1;
     let untrusted = spawn_proxy(c.clone()).await;
-    let (first, second, took) = pair(untrusted).await;
-    assert_eq!(first, 200);
-    if took < Duration::from_secs(1) {
+    let started = Instant::now();
+    let first = get(untrusted, &[("x-forwarded-for", "203.0.113.1")]).await;
+    let second = get(untrusted, &[("x-forwarded-for", "203.0.113.2, 10.0.0.1")]).await;
+    assert_eq!(first.status, 200);
+    if started.elapsed() < Duration::from_secs(1) {
         assert_eq!(
-            second, 429,
+            second.status, 429,
             "a spoofed X-Forwarded-For does not open a new window"
         );
     }
 
     c.trust_forwarded_for = true;
     let trusted = spawn_proxy(c).await;
-    let (first, second, _) = pair(trusted).await;
-    assert_eq!(
-        (first, second),
-        (200, 200),
-        "behind a trusted proxy each client has its own window"
-    );
-    let third = answer(
-        api_get(trusted, "kwid.kommo.com", "account").header("x-forwarded-for", "203.0.113.2"),
+    let started = Instant::now();
+    // The front proxy appends the address it saw: the rightmost entry is the client.
+    let a = get(trusted, &[("x-forwarded-for", "203.0.113.1")]).await;
+    let b = get(trusted, &[("x-forwarded-for", "198.51.100.9, 203.0.113.2")]).await;
+    // The same client writing a fresh address to the left of what the front proxy appended.
+    let spoofed = get(
+        trusted,
+        &[("x-forwarded-for", "198.51.100.10, 203.0.113.2")],
     )
     .await;
-    assert_eq!(third.status, 429, "and that window is kept per client");
+    // The socket (127.0.0.1) uses its window; junk X-Forwarded-For with a fresh X-Real-IP then gets the socket's.
+    let bare = get(trusted, &[]).await;
+    let junk = get(
+        trusted,
+        &[
+            ("x-forwarded-for", "not-an-ip"),
+            ("x-real-ip", "198.51.100.11"),
+        ],
+    )
+    .await;
+    // X-Real-IP alone is used (a front proxy that sets only that).
+    let real = get(trusted, &[("x-real-ip", "198.51.100.12")]).await;
+    let took = started.elapsed();
+    assert_eq!(
+        (a.status, b.status, bare.status, real.status),
+        (200, 200, 200, 200),
+        "behind a trusted proxy each client has its own window"
+    );
+    if took < Duration::from_secs(1) {
+        assert_eq!(
+            spoofed.status, 429,
+            "a client-written leftmost entry gets no fresh window"
+        );
+        assert_eq!(
+            junk.status, 429,
+            "unparsable X-Forwarded-For falls back to the socket, not to X-Real-IP"
+        );
+    }
 }
 
 // ---- static page ---------------------------------------------------------------------------------------------
