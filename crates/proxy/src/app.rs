@@ -42,6 +42,7 @@ struct AppState {
     client: reqwest::Client,
     suffixes: Vec<String>,
     limiter: SlidingWindow<(Option<IpAddr>, String)>,
+    client_limiter: SlidingWindow<Option<IpAddr>>,
 }
 
 /// What the access log reports about a request, set by the handlers as a response extension.
@@ -68,11 +69,13 @@ pub fn router(config: Config) -> Router {
         .chain(config.extra_suffixes.iter().cloned())
         .collect();
     let limiter = SlidingWindow::new(config.rate_limit_per_second);
+    let client_limiter = SlidingWindow::new(config.client_rate_limit_per_second);
     let state = Arc::new(AppState {
         config,
         client,
         suffixes,
         limiter,
+        client_limiter,
     });
 
     Router::new()
@@ -372,30 +375,46 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
         .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
+/// The per-account limit first (the one a well-behaved page meets), then the per-client limit across accounts. A
+/// request the first refuses is not counted by the second; one the second refuses has used its account's slot.
 fn rate_limit(
     st: &AppState,
     parts: &axum::http::request::Parts,
     account: &AccountHost,
 ) -> Option<Response> {
-    let key = (
-        client_ip(st.config.trust_forwarded_for, parts),
-        account.as_str().to_string(),
-    );
-    st.limiter.check(&key).err().map(|wait| {
+    let ip = client_ip(st.config.trust_forwarded_for, parts);
+    let refused = |wait, message: String| {
         let secs = retry_after_secs(wait);
         let mut resp = error_response(
             err(
                 ProxyErrorCode::RateLimited,
-                format!(
-                    "more than {} requests per second for {account}; Kommo blocks clients that keep going — retry after {secs} s",
-                    st.config.rate_limit_per_second
-                ),
+                format!("{message}; Kommo blocks clients that keep going — retry after {secs} s"),
             ),
             Some(account),
         );
-        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         resp
-    })
+    };
+    if let Err(wait) = st.limiter.check(&(ip, account.as_str().to_string())) {
+        return Some(refused(
+            wait,
+            format!(
+                "more than {} requests per second for {account}",
+                st.config.rate_limit_per_second
+            ),
+        ));
+    }
+    if let Err(wait) = st.client_limiter.check(&ip) {
+        return Some(refused(
+            wait,
+            format!(
+                "more than {} requests per second from this client across all accounts (the per-client limit of this proxy)",
+                st.config.client_rate_limit_per_second
+            ),
+        ));
+    }
+    None
 }
 
 async fn read_body(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, ProxyError> {

@@ -12,6 +12,8 @@ use clap::Parser;
 pub const DEV_ORIGINS: &[&str] = &["http://127.0.0.1:8080", "http://localhost:8080"];
 /// The default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The default per-client limit across accounts: two accounts at Kommo's full rate.
+pub const DEFAULT_CLIENT_RATE_LIMIT: u32 = 2 * kommo::RATE_LIMIT_PER_SECOND;
 
 /// Everything the proxy needs to run. `Config::default()` is a safe local setup: no held secret, the default
 /// Kommo/amoCRM suffixes, the `trunk serve` origins, Kommo's 7 requests/second.
@@ -43,6 +45,9 @@ pub struct Config {
     pub timeout: Duration,
     /// Requests per second per (client IP, account host); 0 turns the limit off.
     pub rate_limit_per_second: u32,
+    /// Requests per second per client IP across all account hosts, so one client rotating account hosts cannot
+    /// send Kommo a flood from the proxy's address; 0 turns the limit off.
+    pub client_rate_limit_per_second: u32,
     /// Take the client IP from the rightmost entry of the last `X-Forwarded-For` header (`X-Real-IP` when there is
     /// none). Only behind a front proxy that is the last hop and appends or overwrites it (nginx
     /// `$proxy_add_x_forwarded_for`, Vercel); anything to the left of that entry was written by the client.
@@ -71,6 +76,7 @@ impl Default for Config {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(20),
             rate_limit_per_second: kommo::RATE_LIMIT_PER_SECOND,
+            client_rate_limit_per_second: DEFAULT_CLIENT_RATE_LIMIT,
             trust_forwarded_for: false,
             response_headers: default_response_headers(),
             connect_src: Vec::new(),
@@ -107,6 +113,10 @@ impl fmt::Debug for Config {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("rate_limit_per_second", &self.rate_limit_per_second)
+            .field(
+                "client_rate_limit_per_second",
+                &self.client_rate_limit_per_second,
+            )
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("response_headers", &self.response_headers)
             .field("connect_src", &self.connect_src)
@@ -302,6 +312,11 @@ pub struct Cli {
     #[arg(long, env = "KOMMO_PROXY_RATE_LIMIT", default_value_t = kommo::RATE_LIMIT_PER_SECOND)]
     pub rate_limit: u32,
 
+    /// Requests per second allowed per client IP across all account hosts (one client rotating accounts would
+    /// otherwise multiply --rate-limit, and Kommo may block the proxy's address for every user); 0 turns it off.
+    #[arg(long, env = "KOMMO_PROXY_CLIENT_RATE_LIMIT", default_value_t = DEFAULT_CLIENT_RATE_LIMIT)]
+    pub client_rate_limit: u32,
+
     /// Take the client IP for the rate limits from the rightmost entry of the last X-Forwarded-For header (X-Real-IP
     /// only when there is no X-Forwarded-For; unparsable: the socket address). Only when a front proxy is the last
     /// hop and appends the address it saw (nginx $proxy_add_x_forwarded_for) or overwrites the header (Vercel).
@@ -350,6 +365,7 @@ impl Cli {
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
             timeout: Duration::from_millis(self.timeout_ms),
             rate_limit_per_second: self.rate_limit,
+            client_rate_limit_per_second: self.client_rate_limit,
             trust_forwarded_for: self.trust_forwarded_for,
             response_headers: default_response_headers(),
             connect_src: Vec::new(),

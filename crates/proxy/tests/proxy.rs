@@ -1102,6 +1102,75 @@ async fn bursts_are_rate_limited_per_client_and_account() {
 }
 
 #[tokio::test]
+async fn one_client_rotating_accounts_meets_the_per_client_limit() {
+    assert_eq!(
+        Config::default().client_rate_limit_per_second,
+        2 * kommo::RATE_LIMIT_PER_SECOND,
+        "on by default"
+    );
+    let up = ok_stub().await;
+    let mut c = config_for(up.addr);
+    c.rate_limit_per_second = 3;
+    c.client_rate_limit_per_second = 8;
+    let proxy = spawn_proxy(c.clone()).await;
+
+    // 20 different accounts at once from one client: each account is far under its own limit.
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let account = format!("a{i}.kommo.com");
+            tokio::spawn(async move { answer(api_get(proxy, &account, "account")).await })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut limited = 0;
+    for t in tasks {
+        let a = t.await.unwrap();
+        match a.status {
+            200 => ok += 1,
+            429 => {
+                limited += 1;
+                let err = a.proxy_error();
+                assert_eq!(err.proxy_error, ProxyErrorCode::RateLimited);
+                assert!(err.message.contains("per-client"), "{}", err.message);
+                assert!(err.message.contains("8 requests"), "{}", err.message);
+                assert_eq!(a.header("retry-after").as_deref(), Some("1"));
+            }
+            s => panic!("unexpected {s}: {}", a.body),
+        }
+    }
+    assert!(
+        limited >= 1,
+        "20 accounts from one client, none limited ({ok} passed in {:?})",
+        started.elapsed()
+    );
+    if started.elapsed() < Duration::from_secs(1) {
+        assert_eq!(ok, 8, "the per-client limit lets exactly its share through");
+    }
+    assert_eq!(up.count(), ok, "limited requests never reach upstream");
+
+    // One account alone meets its own, lower limit first, and is told so.
+    let proxy = spawn_proxy(c).await;
+    let started = Instant::now();
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        answers.push(answer(api_get(proxy, "kwid.kommo.com", "account")).await);
+    }
+    if started.elapsed() < Duration::from_secs(1) {
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+        assert_eq!(statuses, [200, 200, 200, 429, 429]);
+        for a in &answers[3..] {
+            let err = a.proxy_error();
+            assert!(
+                err.message.contains("for kwid.kommo.com") && !err.message.contains("per-client"),
+                "{}",
+                err.message
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn forwarded_for_is_used_only_when_trusted() {
     let up = ok_stub().await;
     let get = |proxy, headers: &[(&'static str, &'static str)]| {
