@@ -11,11 +11,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use http_body_util::BodyExt;
 use kommo::proxy::{
     ProxyError, ProxyErrorCode, ACCOUNT_HEADER, FORWARDED_HOST_HEADER, HEALTH_PATH,
 };
 use kommo::token::TOKEN_PATH;
 use kommo::{AccountHost, Health};
+use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use tower_http::compression::{Compression, CompressionLevel};
 use tower_http::services::{ServeDir, ServeFile};
@@ -43,6 +45,8 @@ struct AppState {
     suffixes: Vec<String>,
     limiter: SlidingWindow<(Option<IpAddr>, String)>,
     client_limiter: SlidingWindow<Option<IpAddr>>,
+    /// Turns for token and API requests (`Config::max_in_flight`); `None` without a cap.
+    in_flight: Option<Arc<Semaphore>>,
 }
 
 /// What the access log reports about a request, set by the handlers as a response extension.
@@ -70,17 +74,24 @@ pub fn router(config: Config) -> Router {
         .collect();
     let limiter = SlidingWindow::new(config.rate_limit_per_second);
     let client_limiter = SlidingWindow::new(config.client_rate_limit_per_second);
+    let in_flight = (config.max_in_flight > 0).then(|| {
+        Arc::new(Semaphore::new(
+            config.max_in_flight.min(Semaphore::MAX_PERMITS),
+        ))
+    });
     let state = Arc::new(AppState {
         config,
         client,
         suffixes,
         limiter,
         client_limiter,
+        in_flight,
     });
 
     Router::new()
         .route(TOKEN_PATH, post(token).fallback(wrong_method))
         .route("/api/v4/{*rest}", get(api).fallback(wrong_method))
+        .route_layer(middleware::from_fn_with_state(state.clone(), take_a_turn))
         .route(HEALTH_PATH, get(health).fallback(wrong_method))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), cors))
@@ -850,6 +861,25 @@ async fn cors(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Resp
     }
     h.append(header::VARY, HeaderValue::from_static("origin"));
     resp
+}
+
+/// At most `max_in_flight` token and API requests at once; the rest wait for a turn. The turn is kept until the
+/// answer has been sent (or dropped): the buffered upstream answer lives in its body, and a slow reader would
+/// otherwise hold that memory outside the cap.
+async fn take_a_turn(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let Some(turns) = st.in_flight.clone() else {
+        return next.run(req).await;
+    };
+    let Ok(turn) = turns.acquire_owned().await else {
+        // Never closed.
+        return next.run(req).await;
+    };
+    next.run(req).await.map(|body| {
+        Body::new(body.map_frame(move |frame| {
+            let _kept = &turn;
+            frame
+        }))
+    })
 }
 
 /// Configured headers (security headers) on every answer, unless the handler set them.

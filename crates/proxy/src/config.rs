@@ -14,6 +14,8 @@ pub const DEV_ORIGINS: &[&str] = &["http://127.0.0.1:8080", "http://localhost:80
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// The default per-client limit across accounts: two accounts at Kommo's full rate.
 pub const DEFAULT_CLIENT_RATE_LIMIT: u32 = 2 * kommo::RATE_LIMIT_PER_SECOND;
+/// The default cap on token and API requests handled at once (with 8 MiB answers, at most 2 GiB buffered).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
 /// Everything the proxy needs to run. `Config::default()` is a safe local setup: no held secret, the default
 /// Kommo/amoCRM suffixes, the `trunk serve` origins, Kommo's 7 requests/second.
@@ -39,6 +41,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Upstream answer cap in bytes.
     pub max_upstream_body_bytes: usize,
+    /// Token and API requests handled at once; more wait for a turn. Each may hold a request body and an upstream
+    /// answer (up to `max_upstream_body_bytes`) in memory until the answer is sent, so this bounds that memory.
+    /// 0: no cap.
+    pub max_in_flight: usize,
     /// Upstream connect timeout.
     pub connect_timeout: Duration,
     /// Upstream total timeout (connect, send, answer).
@@ -73,6 +79,7 @@ impl Default for Config {
             static_dir: None,
             max_body_bytes: 16 * 1024,
             max_upstream_body_bytes: 8 * 1024 * 1024,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(20),
             rate_limit_per_second: kommo::RATE_LIMIT_PER_SECOND,
@@ -110,6 +117,7 @@ impl fmt::Debug for Config {
             .field("static_dir", &self.static_dir)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_upstream_body_bytes", &self.max_upstream_body_bytes)
+            .field("max_in_flight", &self.max_in_flight)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("rate_limit_per_second", &self.rate_limit_per_second)
@@ -300,6 +308,10 @@ pub struct Cli {
     #[arg(long, env = "KOMMO_PROXY_MAX_UPSTREAM_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_upstream_body_bytes: usize,
 
+    /// Token and API requests handled at once (each may buffer an upstream answer); more wait for a turn. 0: no cap.
+    #[arg(long, env = "KOMMO_PROXY_MAX_IN_FLIGHT", default_value_t = DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
+
     /// Upstream connect timeout in milliseconds.
     #[arg(long, env = "KOMMO_PROXY_CONNECT_TIMEOUT_MS", default_value_t = 5_000)]
     pub connect_timeout_ms: u64,
@@ -362,6 +374,7 @@ impl Cli {
             static_dir: self.static_dir,
             max_body_bytes: self.max_body_bytes,
             max_upstream_body_bytes: self.max_upstream_body_bytes,
+            max_in_flight: self.max_in_flight,
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
             timeout: Duration::from_millis(self.timeout_ms),
             rate_limit_per_second: self.rate_limit,

@@ -112,6 +112,8 @@ fn options_build_the_config() {
         "3",
         "--client-rate-limit",
         "9",
+        "--max-in-flight",
+        "12",
         "--header",
         "Content-Security-Policy: default-src 'self'",
         "--timeout-ms",
@@ -134,6 +136,7 @@ fn options_build_the_config() {
     assert_eq!(c.upstream_base.as_deref(), Some("http://127.0.0.1:7000"));
     assert_eq!(c.rate_limit_per_second, 3);
     assert_eq!(c.client_rate_limit_per_second, 9);
+    assert_eq!(c.max_in_flight, 12);
     assert_eq!(c.timeout, std::time::Duration::from_millis(1500));
     assert!(c
         .response_headers

@@ -1171,6 +1171,70 @@ async fn one_client_rotating_accounts_meets_the_per_client_limit() {
 }
 
 #[tokio::test]
+async fn requests_in_flight_are_capped() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    assert_eq!(Config::default().max_in_flight, 256, "on by default");
+    // An upstream that holds each request until three are in at once (or 300 ms pass) and records the most it saw.
+    #[derive(Default)]
+    struct Seen {
+        now: AtomicUsize,
+        most: AtomicUsize,
+        total: AtomicUsize,
+    }
+    let seen = Arc::new(Seen::default());
+    let (more, _) = tokio::sync::watch::channel(0usize);
+    let more = Arc::new(more);
+    let app = {
+        let seen = seen.clone();
+        axum::Router::new().fallback(move || {
+            let seen = seen.clone();
+            let more = more.clone();
+            async move {
+                let now = seen.now.fetch_add(1, Ordering::SeqCst) + 1;
+                seen.most.fetch_max(now, Ordering::SeqCst);
+                seen.total.fetch_add(1, Ordering::SeqCst);
+                more.send_replace(now);
+                let mut rx = more.subscribe();
+                let _ = tokio::time::timeout(Duration::from_millis(300), rx.wait_for(|n| *n >= 3))
+                    .await;
+                seen.now.fetch_sub(1, Ordering::SeqCst);
+                json_response(200, r#"{"ok":true}"#)
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let up = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut c = config_for(up);
+    c.max_in_flight = 2;
+    let proxy = spawn_proxy(c).await;
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    answer(api_get(proxy, "kwid.kommo.com", "account")).await
+                } else {
+                    answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().status, 200, "the others wait for a turn");
+    }
+    assert_eq!(seen.total.load(Ordering::SeqCst), 4);
+    assert_eq!(
+        seen.most.load(Ordering::SeqCst),
+        2,
+        "never more than the cap at once, and the cap is used"
+    );
+}
+
+#[tokio::test]
 async fn forwarded_for_is_used_only_when_trusted() {
     let up = ok_stub().await;
     let get = |proxy, headers: &[(&'static str, &'static str)]| {
