@@ -458,17 +458,23 @@ async fn read_body(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Byt
     })
 }
 
-/// The API path must stay under `/api/v4/`: no dot segments, no encoded slashes or backslashes.
+/// The API path must stay under `/api/v4/`: no dot segments, no encoded slashes or backslashes, no `;` path
+/// parameters (`..;/` climbs out on Java servers), no segment starting with `..`. Kommo's API paths have none.
 fn check_api_path(path: &str) -> Result<(), ProxyError> {
     let rest = path.strip_prefix(API_PREFIX).unwrap_or("");
     let bad = rest.is_empty()
         || rest.contains('\\')
         || rest.split('/').any(|seg| {
             let s = seg.to_ascii_lowercase();
-            s.contains("%2f") || s.contains("%5c") || s.contains("%00") || {
-                let d = s.replace("%2e", ".");
-                d == "." || d == ".."
-            }
+            s.contains("%2f")
+                || s.contains("%5c")
+                || s.contains("%00")
+                || s.contains(';')
+                || s.contains("%3b")
+                || {
+                    let d = s.replace("%2e", ".");
+                    d == "." || d.starts_with("..")
+                }
         });
     if bad {
         return Err(err(

@@ -371,6 +371,15 @@ async fn api_paths_cannot_leave_api_v4() {
         "a%5cb",
         "a\\b",
         "a%00b",
+        "a/..;/x",
+        "..;/oauth2/access_token",
+        "leads;jsessionid=1",
+        "leads/%2e%2e;x/y",
+        "a%3bb",
+        "a%3Bb/..%3B/x",
+        "...",
+        "leads/..x",
+        "%2e%2E%2e",
     ] {
         let (status, body) = raw_request(
             proxy,
