@@ -151,8 +151,10 @@ fn options_build_the_config() {
         "Debug hides the secret: {c:?}"
     );
 
-    let mut by_hand = kommo_proxy::Config::default();
-    by_hand.allow_origins = vec!["HTTP://Example.ORG:9080/".to_string()];
+    let by_hand = kommo_proxy::Config {
+        allow_origins: vec!["HTTP://Example.ORG:9080/".to_string()],
+        ..Default::default()
+    };
     assert!(
         by_hand.origin_allowed("http://example.org:9080"),
         "hand-written entries are normalised too"
