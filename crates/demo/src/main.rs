@@ -38,6 +38,12 @@ async fn main() -> ExitCode {
         .with_target(false)
         .init();
     let cli = Cli::parse();
+    if !cli.no_double {
+        let double = std::net::SocketAddr::new(cli.ip, cli.double_port);
+        if let Some(warning) = kommo_double::exposed_warning(double) {
+            tracing::warn!("{warning}");
+        }
+    }
     let opts = DemoOptions {
         ip: cli.ip,
         port: cli.port,

@@ -72,7 +72,7 @@ pub mod keys;
 mod pages;
 mod store;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -83,6 +83,25 @@ pub use config::{
 };
 pub use keys::fingerprint;
 pub use store::{IssuedPair, LogEntry};
+
+/// Whether `ip` only accepts connections from this machine: `127.0.0.0/8`, `::1`, or `::ffff:127.x.x.x`.
+/// `0.0.0.0` and `::` listen on every interface, so they are not.
+pub fn is_loopback(ip: IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
+}
+
+/// What the `kommo-double` and `kommo-demo` binaries print when the double is to listen on `addr` and that is not
+/// a loopback address; `None` on loopback.
+pub fn exposed_warning(addr: SocketAddr) -> Option<String> {
+    if is_loopback(addr.ip()) {
+        return None;
+    }
+    Some(format!(
+        "the Kommo double listens on {addr}, which is not a loopback address: anyone who can reach it gets a TEST \
+         DOUBLE with fake data and fake secrets, whose /_double/* control endpoints (clock, token issuing, request \
+         log) need no authentication and which trusts X-Forwarded-Host. Bind 127.0.0.1 unless that is what you want."
+    ))
+}
 
 /// Longest long-lived token Kommo offers: 5 years.
 pub const MAX_LONG_LIVED_DAYS: u64 = 5 * 366;
@@ -243,5 +262,42 @@ impl Double {
     /// The public key (SPKI PEM) that verifies every access token's RS256 signature.
     pub fn public_key_pem(&self) -> String {
         keys::public_key_pem()
+    }
+}
+
+#[cfg(test)]
+mod exposure_tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_binds_go_without_a_warning() {
+        for ip in ["127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(is_loopback(ip), "{ip}");
+            assert_eq!(exposed_warning(SocketAddr::new(ip, 8081)), None, "{ip}");
+        }
+        for ip in [
+            "0.0.0.0",
+            "::",
+            "192.168.1.10",
+            "10.0.0.1",
+            "203.0.113.5",
+            "2001:db8::1",
+            "::ffff:10.0.0.1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(!is_loopback(ip), "{ip}");
+            let warning = exposed_warning(SocketAddr::new(ip, 8081)).expect("a warning");
+            for needed in [
+                "not a loopback",
+                "TEST",
+                "fake data",
+                "/_double/",
+                "X-Forwarded-Host",
+                "127.0.0.1",
+            ] {
+                assert!(warning.contains(needed), "{needed}: {warning}");
+            }
+        }
     }
 }

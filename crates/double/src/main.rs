@@ -50,6 +50,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => (DoubleConfig::demo(&args.redirect_uri), true),
     };
     let double = Double::try_new(config.clone())?;
+    if let Some(warning) = kommo_double::exposed_warning(args.bind) {
+        tracing::warn!("{warning}");
+    }
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     let addr = listener.local_addr()?;
     println!("Kommo double listening on http://{addr} (consent page: http://{addr}/oauth)");

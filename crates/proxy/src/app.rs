@@ -11,11 +11,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use http_body_util::BodyExt;
 use kommo::proxy::{
     ProxyError, ProxyErrorCode, ACCOUNT_HEADER, FORWARDED_HOST_HEADER, HEALTH_PATH,
 };
 use kommo::token::TOKEN_PATH;
 use kommo::{AccountHost, Health};
+use tokio::sync::Semaphore;
 use tower::ServiceExt;
 use tower_http::compression::{Compression, CompressionLevel};
 use tower_http::services::{ServeDir, ServeFile};
@@ -42,6 +44,9 @@ struct AppState {
     client: reqwest::Client,
     suffixes: Vec<String>,
     limiter: SlidingWindow<(Option<IpAddr>, String)>,
+    client_limiter: SlidingWindow<Option<IpAddr>>,
+    /// Turns for token and API requests (`Config::max_in_flight`); `None` without a cap.
+    in_flight: Option<Arc<Semaphore>>,
 }
 
 /// What the access log reports about a request, set by the handlers as a response extension.
@@ -68,16 +73,25 @@ pub fn router(config: Config) -> Router {
         .chain(config.extra_suffixes.iter().cloned())
         .collect();
     let limiter = SlidingWindow::new(config.rate_limit_per_second);
+    let client_limiter = SlidingWindow::new(config.client_rate_limit_per_second);
+    let in_flight = (config.max_in_flight > 0).then(|| {
+        Arc::new(Semaphore::new(
+            config.max_in_flight.min(Semaphore::MAX_PERMITS),
+        ))
+    });
     let state = Arc::new(AppState {
         config,
         client,
         suffixes,
         limiter,
+        client_limiter,
+        in_flight,
     });
 
     Router::new()
         .route(TOKEN_PATH, post(token).fallback(wrong_method))
         .route("/api/v4/{*rest}", get(api).fallback(wrong_method))
+        .route_layer(middleware::from_fn_with_state(state.clone(), take_a_turn))
         .route(HEALTH_PATH, get(health).fallback(wrong_method))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(state.clone(), cors))
@@ -160,6 +174,9 @@ async fn token(State(st): State<Arc<AppState>>, req: Request) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    if let Err(e) = refuse_repeated_fields(is_form(content_type.as_deref()), &body) {
+        return error_response(e, Some(&account));
+    }
     let (body, content_type) = match fill_secret(&st.config, content_type, body) {
         Ok(x) => x,
         Err(e) => return error_response(e, Some(&account)),
@@ -303,6 +320,8 @@ async fn fallback(State(st): State<Arc<AppState>>, req: Request) -> Response {
 
 /// Exactly one `X-Kommo-Account` header, valid UTF-8, an allowed account host.
 /// What every forwarded request passes first: a valid account host, then the rate limit for it.
+// The refusal is the finished answer the handler returns at once; boxing it would only add an allocation.
+#[allow(clippy::result_large_err)]
 fn admit(st: &AppState, parts: &axum::http::request::Parts) -> Result<AccountHost, Response> {
     let account = account_host(st, &parts.headers).map_err(|e| error_response(e, None))?;
     match rate_limit(st, parts, &account) {
@@ -335,52 +354,82 @@ fn account_host(st: &AppState, headers: &HeaderMap) -> Result<AccountHost, Proxy
         .map_err(|e| err(ProxyErrorCode::BadAccountHost, e.to_string()))
 }
 
-fn client_ip(st: &AppState, parts: &axum::http::request::Parts) -> Option<IpAddr> {
-    if st.config.trust_forwarded_for {
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-            .or_else(|| {
-                parts
-                    .headers
-                    .get("x-real-ip")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse().ok())
-            });
-        if forwarded.is_some() {
-            return forwarded;
-        }
+/// The client IP for the rate limits. With `--trust-forwarded-for` the front proxy must be the last hop: the
+/// rightmost entry of the last `X-Forwarded-For` header is the address that proxy saw (entries to its left came from
+/// the client and prove nothing); `X-Real-IP` only when there is no `X-Forwarded-For` at all. Anything unparsable
+/// falls back to the socket's peer address.
+fn client_ip(trust_forwarded_for: bool, parts: &axum::http::request::Parts) -> Option<IpAddr> {
+    let socket = || {
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    };
+    if !trust_forwarded_for {
+        return socket();
     }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+    let forwarded = match parts.headers.get_all("x-forwarded-for").iter().next_back() {
+        Some(last) => last
+            .to_str()
+            .ok()
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| parse_ip(v.trim())),
+        None => parts
+            .headers
+            .get("x-real-ip")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_ip(v.trim())),
+    };
+    forwarded.or_else(socket)
 }
 
+/// An IP address, also with a port (`203.0.113.7:4711`, `[2001:db8::1]:4711`) as some proxies write it.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
+}
+
+/// The per-account limit first (the one a well-behaved page meets), then the per-client limit across accounts. A
+/// request the first refuses is not counted by the second; one the second refuses has used its account's slot.
 fn rate_limit(
     st: &AppState,
     parts: &axum::http::request::Parts,
     account: &AccountHost,
 ) -> Option<Response> {
-    let key = (client_ip(st, parts), account.as_str().to_string());
-    st.limiter.check(&key).err().map(|wait| {
+    let ip = client_ip(st.config.trust_forwarded_for, parts);
+    let refused = |wait, message: String| {
         let secs = retry_after_secs(wait);
         let mut resp = error_response(
             err(
                 ProxyErrorCode::RateLimited,
-                format!(
-                    "more than {} requests per second for {account}; Kommo blocks clients that keep going — retry after {secs} s",
-                    st.config.rate_limit_per_second
-                ),
+                format!("{message}; Kommo blocks clients that keep going — retry after {secs} s"),
             ),
             Some(account),
         );
-        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         resp
-    })
+    };
+    if let Err(wait) = st.limiter.check(&(ip, account.as_str().to_string())) {
+        return Some(refused(
+            wait,
+            format!(
+                "more than {} requests per second for {account}",
+                st.config.rate_limit_per_second
+            ),
+        ));
+    }
+    if let Err(wait) = st.client_limiter.check(&ip) {
+        return Some(refused(
+            wait,
+            format!(
+                "more than {} requests per second from this client across all accounts (the per-client limit of this proxy)",
+                st.config.client_rate_limit_per_second
+            ),
+        ));
+    }
+    None
 }
 
 async fn read_body(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, ProxyError> {
@@ -413,17 +462,23 @@ async fn read_body(st: &AppState, headers: &HeaderMap, body: Body) -> Result<Byt
     })
 }
 
-/// The API path must stay under `/api/v4/`: no dot segments, no encoded slashes or backslashes.
+/// The API path must stay under `/api/v4/`: no dot segments, no encoded slashes or backslashes, no `;` path
+/// parameters (`..;/` climbs out on Java servers), no segment starting with `..`. Kommo's API paths have none.
 fn check_api_path(path: &str) -> Result<(), ProxyError> {
     let rest = path.strip_prefix(API_PREFIX).unwrap_or("");
     let bad = rest.is_empty()
         || rest.contains('\\')
         || rest.split('/').any(|seg| {
             let s = seg.to_ascii_lowercase();
-            s.contains("%2f") || s.contains("%5c") || s.contains("%00") || {
-                let d = s.replace("%2e", ".");
-                d == "." || d == ".."
-            }
+            s.contains("%2f")
+                || s.contains("%5c")
+                || s.contains("%00")
+                || s.contains(';')
+                || s.contains("%3b")
+                || {
+                    let d = s.replace("%2e", ".");
+                    d == "." || d.starts_with("..")
+                }
         });
     if bad {
         return Err(err(
@@ -461,6 +516,95 @@ fn is_form(content_type: Option<&str>) -> bool {
             .trim()
             .eq_ignore_ascii_case("application/x-www-form-urlencoded")
     })
+}
+
+/// The token request fields a repeat of which is refused (see [`refuse_repeated_fields`]).
+pub const SINGLE_FIELDS: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "grant_type",
+    "code",
+    "refresh_token",
+    "redirect_uri",
+];
+
+/// Refuse a token request body that names one of [`SINGLE_FIELDS`] twice. We would read one copy (the first, for
+/// the held-secret check) and Kommo's PHP another (the last): `client_id=<held>&client_id=<other>&client_secret=`
+/// would get the held secret sent along with another integration's id. A repeat is never a valid request, so it is
+/// refused with or without a held secret. A form field name PHP reads as one of these (`client.id`, `client id`,
+/// `client_id[]`) counts as that field. A body that is neither a form nor a JSON object is left to the rest.
+fn refuse_repeated_fields(form: bool, body: &[u8]) -> Result<(), ProxyError> {
+    let repeated = if form {
+        let mut seen = Vec::new();
+        let mut repeated = None;
+        for (key, _) in form_urlencoded::parse(body) {
+            let name = php_field_name(&key);
+            if let Some(field) = SINGLE_FIELDS.iter().find(|f| **f == name) {
+                if seen.contains(field) {
+                    repeated = Some(*field);
+                    break;
+                }
+                seen.push(*field);
+            }
+        }
+        repeated
+    } else {
+        json_repeated_field(body)
+    };
+    match repeated {
+        Some(field) => Err(err(
+            ProxyErrorCode::BadRequest,
+            format!("the token request names {field} more than once; send each field once"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The name PHP files a form field under: leading spaces dropped, a `[…]` suffix cut off (an array), `.` and ` `
+/// (and a `[` without its `]`) read as `_`.
+fn php_field_name(key: &str) -> String {
+    let key = key.trim_start_matches(' ');
+    let base = match key.find('[') {
+        Some(i) if key[i..].contains(']') => &key[..i],
+        _ => key,
+    };
+    base.replace(['.', ' ', '['], "_")
+}
+
+/// The first of [`SINGLE_FIELDS`] a JSON object body names twice at its top level (serde_json's own map keeps the
+/// last copy silently); `None` for a body that repeats none or is not a JSON object.
+fn json_repeated_field(body: &[u8]) -> Option<&'static str> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+
+    struct Repeats;
+    impl<'de> Visitor<'de> for Repeats {
+        type Value = Option<&'static str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = Vec::new();
+            let mut repeated = None;
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if repeated.is_some() {
+                    continue;
+                }
+                if let Some(field) = SINGLE_FIELDS.iter().find(|f| **f == key) {
+                    if seen.contains(field) {
+                        repeated = Some(*field);
+                    }
+                    seen.push(*field);
+                }
+            }
+            Ok(repeated)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let repeated = de.deserialize_map(Repeats).ok()?;
+    de.end().ok()?;
+    repeated
 }
 
 /// With held credentials: fill the secret into a request for the held integration that came with an empty one,
@@ -729,6 +873,25 @@ async fn cors(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Resp
     resp
 }
 
+/// At most `max_in_flight` token and API requests at once; the rest wait for a turn. The turn is kept until the
+/// answer has been sent (or dropped): the buffered upstream answer lives in its body, and a slow reader would
+/// otherwise hold that memory outside the cap.
+async fn take_a_turn(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let Some(turns) = st.in_flight.clone() else {
+        return next.run(req).await;
+    };
+    let Ok(turn) = turns.acquire_owned().await else {
+        // Never closed.
+        return next.run(req).await;
+    };
+    next.run(req).await.map(|body| {
+        Body::new(body.map_frame(move |frame| {
+            let _kept = &turn;
+            frame
+        }))
+    })
+}
+
 /// Configured headers (security headers) on every answer, unless the handler set them.
 async fn response_headers(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
@@ -772,4 +935,93 @@ async fn access_log(req: Request, next: Next) -> Response {
         "request"
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(trust: bool, headers: &[(&str, &str)]) -> Option<IpAddr> {
+        let mut req = Request::builder();
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let (mut parts, _) = req.body(()).unwrap().into_parts();
+        parts
+            .extensions
+            .insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 1], 5555))));
+        client_ip(trust, &parts)
+    }
+
+    fn addr(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn the_client_ip_is_the_entry_the_trusted_front_proxy_added() {
+        let socket = addr("192.0.2.1");
+        // Not trusted: the socket, whatever the headers say.
+        assert_eq!(ip(false, &[("x-forwarded-for", "203.0.113.1")]), socket);
+        assert_eq!(ip(false, &[("x-real-ip", "203.0.113.1")]), socket);
+        // Trusted: the rightmost entry of the last header; what the client wrote to its left does not count.
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", "203.0.113.1")]),
+            addr("203.0.113.1")
+        );
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", "198.51.100.9, 203.0.113.1")]),
+            addr("203.0.113.1")
+        );
+        assert_eq!(
+            ip(
+                true,
+                &[
+                    ("x-forwarded-for", "198.51.100.9"),
+                    ("x-forwarded-for", "10.0.0.1, 203.0.113.2")
+                ]
+            ),
+            addr("203.0.113.2")
+        );
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", "203.0.113.3:4711")]),
+            addr("203.0.113.3")
+        );
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", "[2001:db8::1]:4711")]),
+            addr("2001:db8::1")
+        );
+        assert_eq!(
+            ip(true, &[("x-forwarded-for", " 2001:db8::2 ")]),
+            addr("2001:db8::2")
+        );
+        // X-Real-IP only without any X-Forwarded-For.
+        assert_eq!(
+            ip(true, &[("x-real-ip", "203.0.113.4")]),
+            addr("203.0.113.4")
+        );
+        assert_eq!(
+            ip(
+                true,
+                &[
+                    ("x-forwarded-for", "203.0.113.5"),
+                    ("x-real-ip", "203.0.113.4")
+                ]
+            ),
+            addr("203.0.113.5")
+        );
+        // Unparsable: the socket, never a client-chosen fallback.
+        for junk in ["junk", "203.0.113.1, junk", "203.0.113.1,", "", "unknown"] {
+            assert_eq!(
+                ip(
+                    true,
+                    &[("x-forwarded-for", junk), ("x-real-ip", "203.0.113.4")]
+                ),
+                socket,
+                "{junk:?}"
+            );
+        }
+        assert_eq!(ip(true, &[("x-real-ip", "203.0.113.4, 1.2.3.4")]), socket);
+        assert_eq!(ip(true, &[("x-real-ip", "nope")]), socket);
+        assert_eq!(ip(true, &[]), socket);
+    }
 }

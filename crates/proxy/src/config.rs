@@ -12,6 +12,10 @@ use clap::Parser;
 pub const DEV_ORIGINS: &[&str] = &["http://127.0.0.1:8080", "http://localhost:8080"];
 /// The default listen address.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The default per-client limit across accounts: two accounts at Kommo's full rate.
+pub const DEFAULT_CLIENT_RATE_LIMIT: u32 = 2 * kommo::RATE_LIMIT_PER_SECOND;
+/// The default cap on token and API requests handled at once (with 8 MiB answers, at most 2 GiB buffered).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
 /// Everything the proxy needs to run. `Config::default()` is a safe local setup: no held secret, the default
 /// Kommo/amoCRM suffixes, the `trunk serve` origins, Kommo's 7 requests/second.
@@ -37,13 +41,22 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Upstream answer cap in bytes.
     pub max_upstream_body_bytes: usize,
+    /// Token and API requests handled at once; more wait for a turn. Each may hold a request body and an upstream
+    /// answer (up to `max_upstream_body_bytes`) in memory until the answer is sent, so this bounds that memory.
+    /// 0: no cap.
+    pub max_in_flight: usize,
     /// Upstream connect timeout.
     pub connect_timeout: Duration,
     /// Upstream total timeout (connect, send, answer).
     pub timeout: Duration,
     /// Requests per second per (client IP, account host); 0 turns the limit off.
     pub rate_limit_per_second: u32,
-    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it, such as Vercel).
+    /// Requests per second per client IP across all account hosts, so one client rotating account hosts cannot
+    /// send Kommo a flood from the proxy's address; 0 turns the limit off.
+    pub client_rate_limit_per_second: u32,
+    /// Take the client IP from the rightmost entry of the last `X-Forwarded-For` header (`X-Real-IP` when there is
+    /// none). Only behind a front proxy that is the last hop and appends or overwrites it (nginx
+    /// `$proxy_add_x_forwarded_for`, Vercel); anything to the left of that entry was written by the client.
     pub trust_forwarded_for: bool,
     /// Headers added to every answer (unless the handler already set them): security headers such as
     /// `Referrer-Policy`, `X-Content-Type-Options`. A `content-security-policy` entry here replaces the page's own
@@ -66,9 +79,11 @@ impl Default for Config {
             static_dir: None,
             max_body_bytes: 16 * 1024,
             max_upstream_body_bytes: 8 * 1024 * 1024,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(20),
             rate_limit_per_second: kommo::RATE_LIMIT_PER_SECOND,
+            client_rate_limit_per_second: DEFAULT_CLIENT_RATE_LIMIT,
             trust_forwarded_for: false,
             response_headers: default_response_headers(),
             connect_src: Vec::new(),
@@ -102,9 +117,14 @@ impl fmt::Debug for Config {
             .field("static_dir", &self.static_dir)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_upstream_body_bytes", &self.max_upstream_body_bytes)
+            .field("max_in_flight", &self.max_in_flight)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("rate_limit_per_second", &self.rate_limit_per_second)
+            .field(
+                "client_rate_limit_per_second",
+                &self.client_rate_limit_per_second,
+            )
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("response_headers", &self.response_headers)
             .field("connect_src", &self.connect_src)
@@ -288,6 +308,10 @@ pub struct Cli {
     #[arg(long, env = "KOMMO_PROXY_MAX_UPSTREAM_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_upstream_body_bytes: usize,
 
+    /// Token and API requests handled at once (each may buffer an upstream answer); more wait for a turn. 0: no cap.
+    #[arg(long, env = "KOMMO_PROXY_MAX_IN_FLIGHT", default_value_t = DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
+
     /// Upstream connect timeout in milliseconds.
     #[arg(long, env = "KOMMO_PROXY_CONNECT_TIMEOUT_MS", default_value_t = 5_000)]
     pub connect_timeout_ms: u64,
@@ -300,7 +324,14 @@ pub struct Cli {
     #[arg(long, env = "KOMMO_PROXY_RATE_LIMIT", default_value_t = kommo::RATE_LIMIT_PER_SECOND)]
     pub rate_limit: u32,
 
-    /// Take the client IP for the rate limit from X-Forwarded-For. Only behind a proxy that sets it (Vercel does).
+    /// Requests per second allowed per client IP across all account hosts (one client rotating accounts would
+    /// otherwise multiply --rate-limit, and Kommo may block the proxy's address for every user); 0 turns it off.
+    #[arg(long, env = "KOMMO_PROXY_CLIENT_RATE_LIMIT", default_value_t = DEFAULT_CLIENT_RATE_LIMIT)]
+    pub client_rate_limit: u32,
+
+    /// Take the client IP for the rate limits from the rightmost entry of the last X-Forwarded-For header (X-Real-IP
+    /// only when there is no X-Forwarded-For; unparsable: the socket address). Only when a front proxy is the last
+    /// hop and appends the address it saw (nginx $proxy_add_x_forwarded_for) or overwrites the header (Vercel).
     #[arg(long, env = "KOMMO_PROXY_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
 
@@ -343,9 +374,11 @@ impl Cli {
             static_dir: self.static_dir,
             max_body_bytes: self.max_body_bytes,
             max_upstream_body_bytes: self.max_upstream_body_bytes,
+            max_in_flight: self.max_in_flight,
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
             timeout: Duration::from_millis(self.timeout_ms),
             rate_limit_per_second: self.rate_limit,
+            client_rate_limit_per_second: self.client_rate_limit,
             trust_forwarded_for: self.trust_forwarded_for,
             response_headers: default_response_headers(),
             connect_src: Vec::new(),

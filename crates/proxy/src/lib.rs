@@ -59,7 +59,7 @@ pub fn init_tracing(json: bool) {
 }
 
 /// The router the Vercel function runs: configuration from the environment (same variables as the binary), the
-/// client IP from `X-Forwarded-For` (Vercel sets it), and the deployment's own URLs (`VERCEL_URL`,
+/// client IP from `X-Forwarded-For` (Vercel overwrites it with the client's address), and the deployment's own URLs (`VERCEL_URL`,
 /// `VERCEL_BRANCH_URL`, `VERCEL_PROJECT_PRODUCTION_URL`) allowed as origins.
 pub fn vercel_router_from_env() -> Result<axum::Router, String> {
     vercel_config(std::env::vars()).map(vercel_router)

@@ -110,6 +110,10 @@ fn options_build_the_config() {
         "http://127.0.0.1:7000/",
         "--rate-limit",
         "3",
+        "--client-rate-limit",
+        "9",
+        "--max-in-flight",
+        "12",
         "--header",
         "Content-Security-Policy: default-src 'self'",
         "--timeout-ms",
@@ -131,6 +135,8 @@ fn options_build_the_config() {
     assert_eq!(c.held(), Some(("cid", "sec")));
     assert_eq!(c.upstream_base.as_deref(), Some("http://127.0.0.1:7000"));
     assert_eq!(c.rate_limit_per_second, 3);
+    assert_eq!(c.client_rate_limit_per_second, 9);
+    assert_eq!(c.max_in_flight, 12);
     assert_eq!(c.timeout, std::time::Duration::from_millis(1500));
     assert!(c
         .response_headers
@@ -145,8 +151,10 @@ fn options_build_the_config() {
         "Debug hides the secret: {c:?}"
     );
 
-    let mut by_hand = kommo_proxy::Config::default();
-    by_hand.allow_origins = vec!["HTTP://Example.ORG:9080/".to_string()];
+    let by_hand = kommo_proxy::Config {
+        allow_origins: vec!["HTTP://Example.ORG:9080/".to_string()],
+        ..Default::default()
+    };
     assert!(
         by_hand.origin_allowed("http://example.org:9080"),
         "hand-written entries are normalised too"

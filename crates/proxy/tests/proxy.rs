@@ -371,6 +371,15 @@ async fn api_paths_cannot_leave_api_v4() {
         "a%5cb",
         "a\\b",
         "a%00b",
+        "a/..;/x",
+        "..;/oauth2/access_token",
+        "leads;jsessionid=1",
+        "leads/%2e%2e;x/y",
+        "a%3bb",
+        "a%3Bb/..%3B/x",
+        "...",
+        "leads/..x",
+        "%2e%2E%2e",
     ] {
         let (status, body) = raw_request(
             proxy,
@@ -769,6 +778,95 @@ async fn other_integrations_are_refused_unless_passed_through() {
 }
 
 #[tokio::test]
+async fn repeated_token_fields_are_refused_with_or_without_a_held_secret() {
+    let up = ok_stub().await;
+    let holding = spawn_proxy(held(up.addr)).await;
+    let plain = spawn_proxy(config_for(up.addr)).await;
+    let form_post = |proxy: SocketAddr, body: &str| {
+        client()
+            .post(format!("http://{proxy}/oauth2/access_token"))
+            .header("x-kommo-account", "kwid.kommo.com")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_string())
+    };
+    // Kommo (PHP) reads the last copy: the first must not pass the held-secret check for another integration.
+    let forms = [
+        ("client_id", "client_id=cid&client_id=other&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("client_id", "client_id=cid&client.id=other&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("client_id", "client_id=cid&client%20id=other&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("client_id", "client_id=cid&client_id%5B%5D=other&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("client_secret", "client_id=cid&client_secret=&client_secret=x&grant_type=authorization_code&code=c&redirect_uri=r"),
+        ("grant_type", "client_id=cid&client_secret=&grant_type=authorization_code&grant_type=refresh_token&code=c&redirect_uri=r"),
+        ("code", "client_id=cid&client_secret=&grant_type=authorization_code&code=c&code=d&redirect_uri=r"),
+        ("refresh_token", "client_id=cid&client_secret=&grant_type=refresh_token&refresh_token=a&refresh_token=b&redirect_uri=r"),
+        ("redirect_uri", "client_id=cid&client_secret=&grant_type=authorization_code&code=c&redirect_uri=r&redirect_uri=s"),
+    ];
+    let jsons = [
+        (
+            "client_id",
+            r#"{"client_id":"cid","client_id":"other","client_secret":"","grant_type":"authorization_code","code":"c","redirect_uri":"r"}"#,
+        ),
+        (
+            "client_id",
+            r#"{"client_id":"cid","client\u005fid":"other","client_secret":"","grant_type":"authorization_code","code":"c","redirect_uri":"r"}"#,
+        ),
+        (
+            "client_secret",
+            r#"{"client_id":"cid","client_secret":"","client_secret":null,"grant_type":"authorization_code","code":"c","redirect_uri":"r"}"#,
+        ),
+        (
+            "grant_type",
+            r#"{"client_id":"cid","client_secret":"","grant_type":"a","grant_type":"b","code":"c","redirect_uri":"r"}"#,
+        ),
+        (
+            "code",
+            r#"{"client_id":"cid","client_secret":"","grant_type":"authorization_code","code":"c","code":{"x":1},"redirect_uri":"r"}"#,
+        ),
+        (
+            "refresh_token",
+            r#"{"client_id":"cid","client_secret":"","grant_type":"refresh_token","refresh_token":"a","refresh_token":"b","redirect_uri":"r"}"#,
+        ),
+        (
+            "redirect_uri",
+            r#"{"client_id":"cid","client_secret":"","grant_type":"authorization_code","code":"c","redirect_uri":"r","redirect_uri":"s"}"#,
+        ),
+    ];
+    for proxy in [holding, plain] {
+        for (field, body) in forms {
+            let a = answer(form_post(proxy, body)).await;
+            let err = a.proxy_error();
+            assert_eq!(err.proxy_error, ProxyErrorCode::BadRequest, "{body}");
+            assert_eq!(a.status, 400);
+            assert!(err.message.contains(field), "{body}: {}", err.message);
+            assert!(!a.body.contains("HELD-SECRET-1"));
+        }
+        for (field, body) in jsons {
+            let a = answer(token_post(proxy, "kwid.kommo.com", body)).await;
+            let err = a.proxy_error();
+            assert_eq!(err.proxy_error, ProxyErrorCode::BadRequest, "{body}");
+            assert!(err.message.contains(field), "{body}: {}", err.message);
+        }
+    }
+    assert_eq!(
+        up.count(),
+        0,
+        "nothing with a repeated field left the proxy"
+    );
+
+    // The same names one level down, or other fields repeated, are not the token request's fields.
+    let nested = r#"{"client_id":"cid","client_secret":"","grant_type":"authorization_code","code":"c","redirect_uri":"r","extra":{"client_id":"x","code":"y"},"scope":1,"scope":2}"#;
+    let a = answer(token_post(holding, "kwid.kommo.com", nested)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(up.last().json()["client_secret"], "HELD-SECRET-1");
+    let a = answer(form_post(
+        plain,
+        "client_id=cid&client_secret=s&grant_type=authorization_code&code=c&redirect_uri=r&state=1&state=2",
+    ))
+    .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
+#[tokio::test]
 async fn health_says_whether_a_secret_is_held_never_the_secret() {
     let up = ok_stub().await;
     let plain = spawn_proxy(config_for(up.addr)).await;
@@ -1013,47 +1111,204 @@ async fn bursts_are_rate_limited_per_client_and_account() {
 }
 
 #[tokio::test]
+async fn one_client_rotating_accounts_meets_the_per_client_limit() {
+    assert_eq!(
+        Config::default().client_rate_limit_per_second,
+        2 * kommo::RATE_LIMIT_PER_SECOND,
+        "on by default"
+    );
+    let up = ok_stub().await;
+    let mut c = config_for(up.addr);
+    c.rate_limit_per_second = 3;
+    c.client_rate_limit_per_second = 8;
+    let proxy = spawn_proxy(c.clone()).await;
+
+    // 20 different accounts at once from one client: each account is far under its own limit.
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let account = format!("a{i}.kommo.com");
+            tokio::spawn(async move { answer(api_get(proxy, &account, "account")).await })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut limited = 0;
+    for t in tasks {
+        let a = t.await.unwrap();
+        match a.status {
+            200 => ok += 1,
+            429 => {
+                limited += 1;
+                let err = a.proxy_error();
+                assert_eq!(err.proxy_error, ProxyErrorCode::RateLimited);
+                assert!(err.message.contains("per-client"), "{}", err.message);
+                assert!(err.message.contains("8 requests"), "{}", err.message);
+                assert_eq!(a.header("retry-after").as_deref(), Some("1"));
+            }
+            s => panic!("unexpected {s}: {}", a.body),
+        }
+    }
+    assert!(
+        limited >= 1,
+        "20 accounts from one client, none limited ({ok} passed in {:?})",
+        started.elapsed()
+    );
+    if started.elapsed() < Duration::from_secs(1) {
+        assert_eq!(ok, 8, "the per-client limit lets exactly its share through");
+    }
+    assert_eq!(up.count(), ok, "limited requests never reach upstream");
+
+    // One account alone meets its own, lower limit first, and is told so.
+    let proxy = spawn_proxy(c).await;
+    let started = Instant::now();
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        answers.push(answer(api_get(proxy, "kwid.kommo.com", "account")).await);
+    }
+    if started.elapsed() < Duration::from_secs(1) {
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+        assert_eq!(statuses, [200, 200, 200, 429, 429]);
+        for a in &answers[3..] {
+            let err = a.proxy_error();
+            assert!(
+                err.message.contains("for kwid.kommo.com") && !err.message.contains("per-client"),
+                "{}",
+                err.message
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn requests_in_flight_are_capped() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    assert_eq!(Config::default().max_in_flight, 256, "on by default");
+    // An upstream that holds each request until three are in at once (or 300 ms pass) and records the most it saw.
+    #[derive(Default)]
+    struct Seen {
+        now: AtomicUsize,
+        most: AtomicUsize,
+        total: AtomicUsize,
+    }
+    let seen = Arc::new(Seen::default());
+    let (more, _) = tokio::sync::watch::channel(0usize);
+    let more = Arc::new(more);
+    let app = {
+        let seen = seen.clone();
+        axum::Router::new().fallback(move || {
+            let seen = seen.clone();
+            let more = more.clone();
+            async move {
+                let now = seen.now.fetch_add(1, Ordering::SeqCst) + 1;
+                seen.most.fetch_max(now, Ordering::SeqCst);
+                seen.total.fetch_add(1, Ordering::SeqCst);
+                more.send_replace(now);
+                let mut rx = more.subscribe();
+                let _ = tokio::time::timeout(Duration::from_millis(300), rx.wait_for(|n| *n >= 3))
+                    .await;
+                seen.now.fetch_sub(1, Ordering::SeqCst);
+                json_response(200, r#"{"ok":true}"#)
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let up = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut c = config_for(up);
+    c.max_in_flight = 2;
+    let proxy = spawn_proxy(c).await;
+    let tasks: Vec<_> = (0..4)
+        .map(|i| {
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    answer(api_get(proxy, "kwid.kommo.com", "account")).await
+                } else {
+                    answer(token_post(proxy, "kwid.kommo.com", TOKEN_BODY)).await
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().status, 200, "the others wait for a turn");
+    }
+    assert_eq!(seen.total.load(Ordering::SeqCst), 4);
+    assert_eq!(
+        seen.most.load(Ordering::SeqCst),
+        2,
+        "never more than the cap at once, and the cap is used"
+    );
+}
+
+#[tokio::test]
 async fn forwarded_for_is_used_only_when_trusted() {
     let up = ok_stub().await;
-    // One request per second: the second request, from "another client", shows which key was used.
-    let pair = |proxy| async move {
-        let started = Instant::now();
-        let first = answer(
-            api_get(proxy, "kwid.kommo.com", "account").header("x-forwarded-for", "203.0.113.1"),
-        )
-        .await;
-        let second = answer(
-            api_get(proxy, "kwid.kommo.com", "account")
-                .header("x-forwarded-for", "203.0.113.2, 10.0.0.1"),
-        )
-        .await;
-        (first.status, second.status, started.elapsed())
+    let get = |proxy, headers: &[(&'static str, &'static str)]| {
+        let mut req = api_get(proxy, "kwid.kommo.com", "account");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        answer(req)
     };
+    // One request per second: a later request shows whether it got its own window or an used one. The 429 checks
+    // only hold while all of it happens within that second.
     let mut c = config_for(up.addr);
     c.rate_limit_per_second = 1;
     let untrusted = spawn_proxy(c.clone()).await;
-    let (first, second, took) = pair(untrusted).await;
-    assert_eq!(first, 200);
-    if took < Duration::from_secs(1) {
+    let started = Instant::now();
+    let first = get(untrusted, &[("x-forwarded-for", "203.0.113.1")]).await;
+    let second = get(untrusted, &[("x-forwarded-for", "203.0.113.2, 10.0.0.1")]).await;
+    assert_eq!(first.status, 200);
+    if started.elapsed() < Duration::from_secs(1) {
         assert_eq!(
-            second, 429,
+            second.status, 429,
             "a spoofed X-Forwarded-For does not open a new window"
         );
     }
 
     c.trust_forwarded_for = true;
     let trusted = spawn_proxy(c).await;
-    let (first, second, _) = pair(trusted).await;
-    assert_eq!(
-        (first, second),
-        (200, 200),
-        "behind a trusted proxy each client has its own window"
-    );
-    let third = answer(
-        api_get(trusted, "kwid.kommo.com", "account").header("x-forwarded-for", "203.0.113.2"),
+    let started = Instant::now();
+    // The front proxy appends the address it saw: the rightmost entry is the client.
+    let a = get(trusted, &[("x-forwarded-for", "203.0.113.1")]).await;
+    let b = get(trusted, &[("x-forwarded-for", "198.51.100.9, 203.0.113.2")]).await;
+    // The same client writing a fresh address to the left of what the front proxy appended.
+    let spoofed = get(
+        trusted,
+        &[("x-forwarded-for", "198.51.100.10, 203.0.113.2")],
     )
     .await;
-    assert_eq!(third.status, 429, "and that window is kept per client");
+    // The socket (127.0.0.1) uses its window; junk X-Forwarded-For with a fresh X-Real-IP then gets the socket's.
+    let bare = get(trusted, &[]).await;
+    let junk = get(
+        trusted,
+        &[
+            ("x-forwarded-for", "not-an-ip"),
+            ("x-real-ip", "198.51.100.11"),
+        ],
+    )
+    .await;
+    // X-Real-IP alone is used (a front proxy that sets only that).
+    let real = get(trusted, &[("x-real-ip", "198.51.100.12")]).await;
+    let took = started.elapsed();
+    assert_eq!(
+        (a.status, b.status, bare.status, real.status),
+        (200, 200, 200, 200),
+        "behind a trusted proxy each client has its own window"
+    );
+    if took < Duration::from_secs(1) {
+        assert_eq!(
+            spoofed.status, 429,
+            "a client-written leftmost entry gets no fresh window"
+        );
+        assert_eq!(
+            junk.status, 429,
+            "unparsable X-Forwarded-For falls back to the socket, not to X-Real-IP"
+        );
+    }
 }
 
 // ---- static page ---------------------------------------------------------------------------------------------

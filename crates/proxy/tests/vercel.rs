@@ -36,6 +36,7 @@ fn configuration_comes_from_environment_variables() {
         ("KOMMO_PROXY_ALLOW_SUFFIX", "example.test"),
         ("KOMMO_PROXY_PASS_THROUGH_OTHER_CLIENTS", "true"),
         ("KOMMO_PROXY_RATE_LIMIT", "5"),
+        ("KOMMO_PROXY_CLIENT_RATE_LIMIT", "11"),
         ("VERCEL_URL", "helper-abc123.vercel.app"),
         ("VERCEL_PROJECT_PRODUCTION_URL", "helper.vercel.app"),
         ("UNRELATED", "x"),
@@ -45,6 +46,7 @@ fn configuration_comes_from_environment_variables() {
     assert!(c.pass_through_other_clients);
     assert!(c.trust_forwarded_for, "Vercel sets X-Forwarded-For");
     assert_eq!(c.rate_limit_per_second, 5);
+    assert_eq!(c.client_rate_limit_per_second, 11);
     assert_eq!(c.extra_suffixes, ["example.test"]);
     for o in [
         "https://a.example",

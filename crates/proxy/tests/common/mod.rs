@@ -23,10 +23,11 @@ pub async fn spawn_proxy(config: Config) -> SocketAddr {
     addr
 }
 
-/// A config that sends everything to `upstream`, with no rate limit unless a test sets one.
+/// A config that sends everything to `upstream`, with no rate limits unless a test sets them.
 pub fn config_for(upstream: SocketAddr) -> Config {
     let mut c = Config::default().with_upstream_base(format!("http://{upstream}"));
     c.rate_limit_per_second = 0;
+    c.client_rate_limit_per_second = 0;
     c
 }
 
