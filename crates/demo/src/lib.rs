@@ -147,9 +147,11 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
     let origin = format!("http://{proxy_addr}");
     let redirect_uri = format!("{origin}/");
 
-    let mut config = kommo_proxy::Config::default();
-    config.static_dir = opts.static_dir.clone();
-    config.allow_origins = vec![origin.clone()];
+    let mut config = kommo_proxy::Config {
+        static_dir: opts.static_dir.clone(),
+        allow_origins: vec![origin.clone()],
+        ..kommo_proxy::Config::default()
+    };
 
     let (double, double_addr, double_task) = if opts.with_double {
         let listener = bind(
@@ -178,6 +180,8 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
         if opts.proxy_holds_secret {
             config.client_id = Some(DEMO_CLIENT_ID.to_string());
             config.client_secret = Some(DEMO_SECRET.to_string());
+            // Local and with fake tokens: the demo's page refreshes without the secret too.
+            config.held_secret_signs_refresh = true;
         }
         (Some(double), Some(addr), Some(task))
     } else {

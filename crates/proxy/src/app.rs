@@ -138,8 +138,7 @@ async fn health(State(st): State<Arc<AppState>>) -> Response {
         version: env!("CARGO_PKG_VERSION").to_string(),
         holds_secret: held.is_some(),
         client_id: held.map(|(id, _)| id.to_string()),
-        // The held secret signs refreshes as well as code exchanges (for now).
-        signs_refresh: held.map(|_| true),
+        signs_refresh: held.map(|_| st.config.held_secret_signs_refresh),
     };
     ([(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
@@ -652,6 +651,11 @@ fn fill_secret(
         if !secret_empty {
             return Ok((body, content_type));
         }
+        let grant = pairs
+            .iter()
+            .find(|(k, _)| k == "grant_type")
+            .map(|(_, v)| v.as_str());
+        may_sign(config, grant)?;
         let mut out = form_urlencoded::Serializer::new(String::new());
         for (k, v) in pairs.iter().filter(|(k, _)| k != "client_secret") {
             out.append_pair(k, v);
@@ -680,12 +684,29 @@ fn fill_secret(
     if !secret_empty {
         return Ok((body, content_type));
     }
+    may_sign(config, value.get("grant_type").and_then(|g| g.as_str()))?;
     value.insert(
         "client_secret".to_string(),
         serde_json::Value::String(held_secret.to_string()),
     );
     let body = serde_json::to_vec(&value).map_err(|_| not_a_token_request())?;
     Ok((Bytes::from(body), content_type))
+}
+
+/// Whether the held secret may be filled into a request of this grant type: code exchanges always; refreshes only
+/// with `held_secret_signs_refresh`, so that a leaked refresh token alone is no key to the account.
+fn may_sign(config: &Config, grant_type: Option<&str>) -> Result<(), ProxyError> {
+    match grant_type {
+        Some("authorization_code") => Ok(()),
+        Some("refresh_token") if config.held_secret_signs_refresh => Ok(()),
+        other => Err(err(
+            ProxyErrorCode::SecretRequired,
+            format!(
+                "this proxy fills in the secret it holds for code exchanges only, not for grant_type {}: send the secret key",
+                other.unwrap_or("(none)")
+            ),
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -32,6 +32,10 @@ pub struct Config {
     pub client_secret: Option<String>,
     /// With held credentials: also pass through requests for other integrations (otherwise `client_not_allowed`).
     pub pass_through_other_clients: bool,
+    /// With held credentials: fill the held secret into refreshes (`grant_type=refresh_token`) too. Off by default:
+    /// then only code exchanges are signed, and a refresh must bring the secret (`secret_required`), so a leaked
+    /// refresh token alone cannot be refreshed through this proxy.
+    pub held_secret_signs_refresh: bool,
     /// Send every account's requests to this base (`http://127.0.0.1:PORT`) instead of `https://{account}`; the
     /// account host travels in `X-Forwarded-Host`. For tests and the demo.
     pub upstream_base: Option<String>,
@@ -75,6 +79,7 @@ impl Default for Config {
             client_id: None,
             client_secret: None,
             pass_through_other_clients: false,
+            held_secret_signs_refresh: false,
             upstream_base: None,
             static_dir: None,
             max_body_bytes: 16 * 1024,
@@ -113,6 +118,7 @@ impl fmt::Debug for Config {
                 "pass_through_other_clients",
                 &self.pass_through_other_clients,
             )
+            .field("held_secret_signs_refresh", &self.held_secret_signs_refresh)
             .field("upstream_base", &self.upstream_base)
             .field("static_dir", &self.static_dir)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -291,6 +297,11 @@ pub struct Cli {
     #[arg(long, env = "KOMMO_PROXY_PASS_THROUGH_OTHER_CLIENTS")]
     pub pass_through_other_clients: bool,
 
+    /// With a held secret: sign refreshes with it too, not only code exchanges. Only for a proxy not everyone can
+    /// reach: it then refreshes any refresh token of the integration for whoever sends one.
+    #[arg(long, env = "KOMMO_PROXY_HELD_SECRET_SIGNS_REFRESH")]
+    pub held_secret_signs_refresh: bool,
+
     /// Send every account's requests to this base URL instead of https://{account} (tests, demo). The account host
     /// is sent in X-Forwarded-Host; the allowlist still applies.
     #[arg(long, env = "KOMMO_PROXY_UPSTREAM_BASE", value_name = "URL")]
@@ -370,6 +381,7 @@ impl Cli {
             client_id: self.client_id.filter(|s| !s.is_empty()),
             client_secret: self.client_secret.filter(|s| !s.is_empty()),
             pass_through_other_clients: self.pass_through_other_clients,
+            held_secret_signs_refresh: self.held_secret_signs_refresh,
             upstream_base: None,
             static_dir: self.static_dir,
             max_body_bytes: self.max_body_bytes,

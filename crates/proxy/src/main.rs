@@ -29,6 +29,7 @@ async fn main() -> std::process::ExitCode {
         target: "kommo_proxy",
         listen = %addr,
         holds_secret = config.held().is_some(),
+        held_secret_signs_refresh = config.held().is_some() && config.held_secret_signs_refresh,
         upstream = config.upstream_base.as_deref().unwrap_or("https://{account}"),
         static_dir = ?config.static_dir,
         origins = ?config.allow_origins,

@@ -69,7 +69,9 @@ async fn logs_have_one_line_per_request_and_no_secrets() {
         }
     })
     .await;
-    let proxy = spawn_proxy(config_for(up.addr).with_credentials("cid", HELD)).await;
+    let mut config = config_for(up.addr).with_credentials("cid", HELD);
+    config.held_secret_signs_refresh = true;
+    let proxy = spawn_proxy(config).await;
 
     // The user's own secret.
     let body = format!(

@@ -682,13 +682,13 @@ async fn a_held_secret_fills_an_empty_one() {
 
     // No client_secret field at all, or null.
     for body in [
-        r#"{"client_id":"cid","grant_type":"refresh_token","refresh_token":"rt","redirect_uri":"https://app.example/cb"}"#,
-        r#"{"client_id":"cid","client_secret":null,"grant_type":"refresh_token","refresh_token":"rt","redirect_uri":"x"}"#,
+        r#"{"client_id":"cid","grant_type":"authorization_code","code":"c1","redirect_uri":"https://app.example/cb"}"#,
+        r#"{"client_id":"cid","client_secret":null,"grant_type":"authorization_code","code":"c1","redirect_uri":"x"}"#,
     ] {
         let a = answer(token_post(proxy, "kwid.kommo.com", body)).await;
         assert_eq!(a.status, 200);
         assert_eq!(up.last().json()["client_secret"], "HELD-SECRET-1");
-        assert_eq!(up.last().json()["refresh_token"], "rt");
+        assert_eq!(up.last().json()["code"], "c1");
     }
 
     // Form encoding is filled in the same encoding.
@@ -715,6 +715,89 @@ async fn a_held_secret_fills_an_empty_one() {
         pairs.iter().filter(|(n, _)| n == "client_secret").count(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_held_secret_signs_refreshes_only_when_told() {
+    let refresh_json = r#"{"client_id":"cid","client_secret":"","grant_type":"refresh_token","refresh_token":"rt","redirect_uri":"r"}"#;
+    let refresh_form = "client_id=cid&grant_type=refresh_token&refresh_token=rt&redirect_uri=r";
+    let form_post = |proxy: SocketAddr, body: &'static str| {
+        client()
+            .post(format!("http://{proxy}/oauth2/access_token"))
+            .header("x-kommo-account", "kwid.kommo.com")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+
+    // By default a leaked refresh token alone is no key: the proxy refuses to sign it and sends nothing.
+    let up = ok_stub().await;
+    let proxy = spawn_proxy(held(up.addr)).await;
+    for a in [
+        answer(token_post(proxy, "kwid.kommo.com", refresh_json)).await,
+        answer(form_post(proxy, refresh_form)).await,
+        answer(token_post(
+            proxy,
+            "kwid.kommo.com",
+            r#"{"client_id":"cid","grant_type":"client_credentials"}"#,
+        ))
+        .await,
+        answer(token_post(
+            proxy,
+            "kwid.kommo.com",
+            r#"{"client_id":"cid"}"#,
+        ))
+        .await,
+    ] {
+        assert_eq!(a.status, 403, "{}", a.body);
+        let err = a.proxy_error();
+        assert_eq!(err.proxy_error, ProxyErrorCode::SecretRequired);
+        assert!(
+            err.message.contains("code exchanges only"),
+            "{}",
+            err.message
+        );
+        assert!(!a.body.contains("HELD-SECRET-1"));
+    }
+    assert_eq!(up.count(), 0, "nothing was forwarded");
+    // A refresh that brings the secret passes as sent.
+    let a = answer(token_post(
+        proxy,
+        "kwid.kommo.com",
+        r#"{"client_id":"cid","client_secret":"users-own","grant_type":"refresh_token","refresh_token":"rt","redirect_uri":"r"}"#,
+    ))
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(up.last().json()["client_secret"], "users-own");
+    let h: kommo::Health = serde_json::from_str(
+        &answer(client().get(format!("http://{proxy}/healthz")))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(h.signs_refresh, Some(false));
+
+    // Told to (a proxy not everyone can reach), it fills refreshes too, in either encoding.
+    let up = ok_stub().await;
+    let mut c = held(up.addr);
+    c.held_secret_signs_refresh = true;
+    let proxy = spawn_proxy(c).await;
+    let a = answer(token_post(proxy, "kwid.kommo.com", refresh_json)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(up.last().json()["client_secret"], "HELD-SECRET-1");
+    assert_eq!(up.last().json()["refresh_token"], "rt");
+    let a = answer(form_post(proxy, refresh_form)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&up.last().body)
+        .into_owned()
+        .collect();
+    assert!(pairs.contains(&("client_secret".into(), "HELD-SECRET-1".into())));
+    let h: kommo::Health = serde_json::from_str(
+        &answer(client().get(format!("http://{proxy}/healthz")))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_eq!(h.signs_refresh, Some(true));
 }
 
 #[tokio::test]
@@ -877,6 +960,7 @@ async fn health_says_whether_a_secret_is_held_never_the_secret() {
     assert_eq!(h.version, env!("CARGO_PKG_VERSION"));
     assert!(!h.holds_secret);
     assert_eq!(h.client_id, None);
+    assert_eq!(h.signs_refresh, None);
 
     let holding = spawn_proxy(held(up.addr)).await;
     let a = answer(client().get(format!("http://{holding}/healthz"))).await;

@@ -35,6 +35,7 @@ fn configuration_comes_from_environment_variables() {
         ),
         ("KOMMO_PROXY_ALLOW_SUFFIX", "example.test"),
         ("KOMMO_PROXY_PASS_THROUGH_OTHER_CLIENTS", "true"),
+        ("KOMMO_PROXY_HELD_SECRET_SIGNS_REFRESH", "1"),
         ("KOMMO_PROXY_RATE_LIMIT", "5"),
         ("KOMMO_PROXY_CLIENT_RATE_LIMIT", "11"),
         ("VERCEL_URL", "helper-abc123.vercel.app"),
@@ -44,6 +45,7 @@ fn configuration_comes_from_environment_variables() {
     .unwrap();
     assert_eq!(c.held(), Some(("cid", "sec")));
     assert!(c.pass_through_other_clients);
+    assert!(c.held_secret_signs_refresh);
     assert!(c.trust_forwarded_for, "Vercel sets X-Forwarded-For");
     assert_eq!(c.rate_limit_per_second, 5);
     assert_eq!(c.client_rate_limit_per_second, 11);
@@ -65,6 +67,7 @@ fn configuration_comes_from_environment_variables() {
         kommo_proxy::vercel_config(vars(&[("KOMMO_PROXY_PASS_THROUGH_OTHER_CLIENTS", "false")]))
             .unwrap();
     assert!(!c.pass_through_other_clients);
+    assert!(!c.held_secret_signs_refresh, "off unless set");
     assert_eq!(c.held(), None);
 
     let err = kommo_proxy::vercel_config(vars(&[("KOMMO_CLIENT_SECRET", "only-the-secret")]))
