@@ -312,8 +312,29 @@ pub struct Refresh {
     pub in_flight: bool,
     /// What went wrong, with the raw answer when there was one.
     pub error: Option<(ApiError, Option<Answer>)>,
-    /// A message from the page itself (no request was sent).
-    pub blocked: Option<&'static str>,
+    /// Why the page did not send it (worded at render time, in the page's current language).
+    pub blocked: Option<RefreshBlocked>,
+}
+
+/// Why a refresh was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshBlocked {
+    /// No valid integration ID to refresh for.
+    NeedsClientId,
+    /// No secret typed, and the proxy does not hold it.
+    NeedsSecret,
+    /// No secret typed, and the proxy holds it for code exchanges only.
+    NeedsSecretCodeOnly,
+}
+
+impl RefreshBlocked {
+    pub fn text(self, t: &'static Tx) -> &'static str {
+        match self {
+            RefreshBlocked::NeedsClientId => t.refresh_needs_client_id,
+            RefreshBlocked::NeedsSecret => t.refresh_needs_secret,
+            RefreshBlocked::NeedsSecretCodeOnly => t.refresh_needs_secret_code_only,
+        }
+    }
 }
 
 /// The context, from inside a component of the app.
@@ -674,8 +695,7 @@ impl Ctx {
         if self.refresh.with(|r| r.in_flight) {
             return;
         }
-        let t = self.t();
-        let block = |msg: &'static str| {
+        let block = |msg: RefreshBlocked| {
             self.refresh.set(Refresh {
                 from,
                 blocked: Some(msg),
@@ -686,7 +706,7 @@ impl Ctx {
             (RefreshFrom::Result, Some(k)) => (k.client_id, k.redirect_uri),
             _ => match self.client_id() {
                 Ok(id) => (id, self.setup.with(|s| s.redirect_uri.trim().to_string())),
-                Err(_) => return block(t.refresh_needs_client_id),
+                Err(_) => return block(RefreshBlocked::NeedsClientId),
             },
         };
         let secret = self.secret.get_untracked().trim().to_string();
@@ -695,9 +715,9 @@ impl Ctx {
                 if !h.signs_refresh_for(&client_id) {
                     // A proxy that holds the secret may still sign code exchanges only (kommo-proxy's default).
                     return block(if h.holds_secret && h.signs_refresh == Some(false) {
-                        t.refresh_needs_secret_code_only
+                        RefreshBlocked::NeedsSecretCodeOnly
                     } else {
-                        t.refresh_needs_secret
+                        RefreshBlocked::NeedsSecret
                     });
                 }
             }

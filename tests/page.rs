@@ -2003,6 +2003,18 @@ async fn a_proxy_holding_the_secret_for_exchanges_only_gets_no_secretless_refres
     let text = m.text("#refresh-blocked");
     assert!(text.contains("code exchanges only"), "{text}");
     assert_eq!(calls.borrow().len(), 1);
+    // The reason is re-worded by a language switch, like the rest of the page.
+    let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
+    select.set_value("ru");
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    until("russian reason", || {
+        m.has("#refresh-blocked")
+            && m.text("#refresh-blocked")
+                .contains("только для обмена кода")
+    })
+    .await;
     m.type_into("#secret", "s3cr3t");
     m.click("#refresh");
     until("sent", || calls.borrow().len() == 2).await;

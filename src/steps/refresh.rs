@@ -26,9 +26,10 @@ pub fn refresh_problem(ctx: Ctx, from: RefreshFrom) -> impl IntoView {
         if r.from != from {
             return None;
         }
-        if let Some(msg) = r.blocked {
+        if let Some(why) = r.blocked {
             return Some(
-                view! { <p id="refresh-blocked" class="warn" role="alert">{msg}</p> }.into_any(),
+                view! { <p id="refresh-blocked" class="warn" role="alert">{why.text(t)}</p> }
+                    .into_any(),
             );
         }
         let (e, answer) = r.error?;
