@@ -793,7 +793,7 @@ async fn proxy_holding_the_secret_gives_an_empty_secret_with_a_note() {
     assert_eq!(calls.borrow()[0].request.client_secret, "");
     let dotenv = m.text("#env-dotenv");
     assert!(
-        dotenv.contains("# CLIENT_SECRET is empty: the exchange proxy holds the secret key\n"),
+        dotenv.contains("# CLIENT_SECRET is empty: the exchange proxy holds the secret key; your app needs it to refresh tokens\n"),
         "{dotenv}"
     );
     assert!(dotenv.contains("KOMMO_TEST_CLIENT_SECRET=''\n"));
@@ -1849,7 +1849,7 @@ async fn refresh_rotates_the_pair_updates_the_env_block_and_says_so() {
         "{dotenv}"
     );
     assert!(
-        dotenv.contains("# CLIENT_SECRET is empty: the exchange proxy holds the secret key\n"),
+        dotenv.contains("# CLIENT_SECRET is empty: the exchange proxy holds the secret key; your app needs it to refresh tokens\n"),
         "{dotenv}"
     );
     until("fields", || {

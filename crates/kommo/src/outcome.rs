@@ -144,7 +144,8 @@ pub fn env_values(
         }
         SecretSource::HeldByProxy => {
             comments.push(
-                "CLIENT_SECRET is empty: the exchange proxy holds the secret key".to_string(),
+                "CLIENT_SECRET is empty: the exchange proxy holds the secret key; your app needs it to refresh tokens"
+                    .to_string(),
             );
             ""
         }
@@ -328,7 +329,7 @@ mod tests {
             render(EnvFormat::Dotenv, "KOMMO_TEST_", &v),
             "# Account host: kwid.kommo.com\n\
              # Access token expires: 2026-11-28 14:00 (UTC+03:00); the refresh token rotates, save the new one after each refresh\n\
-             # CLIENT_SECRET is empty: the exchange proxy holds the secret key\n\
+             # CLIENT_SECRET is empty: the exchange proxy holds the secret key; your app needs it to refresh tokens\n\
              KOMMO_TEST_ENABLED=1\n\
              KOMMO_TEST_DOMAIN=kwid\n\
              KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n\
