@@ -27,6 +27,8 @@ pub struct DemoOptions {
     pub with_double: bool,
     /// Let the proxy hold the demo integration's secret.
     pub proxy_holds_secret: bool,
+    /// With the held secret: sign refreshes too (the demo does; `kommo-proxy` does not unless told).
+    pub held_secret_signs_refresh: bool,
 }
 
 impl Default for DemoOptions {
@@ -38,6 +40,7 @@ impl Default for DemoOptions {
             static_dir: None,
             with_double: true,
             proxy_holds_secret: true,
+            held_secret_signs_refresh: true,
         }
     }
 }
@@ -180,8 +183,8 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
         if opts.proxy_holds_secret {
             config.client_id = Some(DEMO_CLIENT_ID.to_string());
             config.client_secret = Some(DEMO_SECRET.to_string());
-            // Local and with fake tokens: the demo's page refreshes without the secret too.
-            config.held_secret_signs_refresh = true;
+            // Local and with fake tokens: the demo's page refreshes without the secret too (by default).
+            config.held_secret_signs_refresh = opts.held_secret_signs_refresh;
         }
         (Some(double), Some(addr), Some(task))
     } else {

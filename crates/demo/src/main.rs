@@ -51,6 +51,7 @@ async fn main() -> ExitCode {
         static_dir: Some(cli.static_dir),
         with_double: !cli.no_double,
         proxy_holds_secret: true,
+        held_secret_signs_refresh: true,
     };
     let running = match start(opts).await {
         Ok(r) => r,

@@ -40,14 +40,21 @@ pub fn artifacts_dir() -> PathBuf {
 
 /// Start the proxy (serving the built page) in front of a fresh Kommo double, on free loopback ports.
 pub async fn start_stack() -> Running {
-    kommo_demo::start(DemoOptions {
+    start_stack_with(|_| {}).await
+}
+
+/// [`start_stack`] with options changed by `change` first.
+pub async fn start_stack_with(change: impl FnOnce(&mut DemoOptions)) -> Running {
+    let mut opts = DemoOptions {
         port: 0,
         double_port: 0,
         static_dir: Some(dist_dir()),
         ..DemoOptions::default()
-    })
-    .await
-    .expect("start proxy + Kommo double")
+    };
+    change(&mut opts);
+    kommo_demo::start(opts)
+        .await
+        .expect("start proxy + Kommo double")
 }
 
 /// How most tests open: the stack, its Kommo double, and a fresh browser on the page, whole and with its proxy

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use kommo_double::{fingerprint, DEMO_CLIENT_ID};
-use kommo_e2e::{env_value, stack_and_page, Browser};
+use kommo_double::{fingerprint, DEMO_CLIENT_ID, DEMO_SECRET};
+use kommo_e2e::{env_value, stack_and_page, start_stack_with, Browser};
 
 const DEMO_HOST: &str = "demo.kommo.com";
 const SALES_HOST: &str = "sales.amocrm.ru";
@@ -351,5 +351,53 @@ async fn a5_a_long_lived_token_goes_straight_to_inspection_api_check_and_env_blo
     b.click("#reveal-tokens").await;
     b.wait("#reveal-tokens[aria-pressed='true']").await;
     shot(&b, "#result", "long-lived-result").await;
+    b.close().await;
+}
+
+/// kommo-proxy's own default, unlike the demo's: the held secret signs the code exchange but not a refresh. The page
+/// learns that from /healthz, asks for the secret before sending, and the refresh goes out with the typed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a6_a_proxy_holding_the_secret_for_exchanges_only_gets_the_refresh_secret_from_the_user() {
+    let stack = start_stack_with(|o| o.held_secret_signs_refresh = false).await;
+    let double = stack.double.clone().unwrap();
+    let b = Browser::start().await;
+    b.open_page(&stack.page_url).await;
+    b.wait_text("#secret-help", "code exchange").await;
+    assert_eq!(
+        b.value("#secret").await,
+        "",
+        "the demo page has no secret typed"
+    );
+    exchange_for(&b, DEMO_HOST).await;
+    assert_eq!(
+        double.issued().len(),
+        1,
+        "the proxy signed the code exchange"
+    );
+    let block = b.text("#env-dotenv").await;
+    assert!(
+        block.contains("your app needs it to refresh tokens"),
+        "{block}"
+    );
+
+    // No secret in the page: the refresh is not sent, and the page says why.
+    b.click("#refresh").await;
+    let why = b.wait_text("#refresh-blocked", "code exchanges only").await;
+    assert!(why.contains("secret key"), "{why}");
+    assert!(
+        !double
+            .log()
+            .iter()
+            .any(|e| e.grant_type.as_deref() == Some("refresh_token")),
+        "nothing reached the token endpoint"
+    );
+
+    // With the secret typed, it goes through the real proxy as sent and Kommo rotates the pair.
+    b.fill("#secret", DEMO_SECRET).await;
+    b.click("#refresh").await;
+    b.wait("#refresh-result").await;
+    let issued = double.issued();
+    assert_eq!(issued.len(), 2);
+    assert_eq!(issued[1].grant_type, "refresh_token");
     b.close().await;
 }
