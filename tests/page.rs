@@ -323,6 +323,15 @@ async fn until(what: &str, cond: impl Fn() -> bool) {
     panic!("timed out waiting for: {what}");
 }
 
+/// Mount with a fake proxy that is not asked about (no health; any token request would succeed) and wait until the
+/// page is whole: for tests about setup, links and storage.
+async fn mount_ready(ns: &str) -> Mounted {
+    let (api, _) = FakeApi::new(None, ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    m
+}
+
 async fn ready(m: &Mounted) {
     until("data-ready", || {
         m.attr("#app", "data-ready").as_deref() == Some("1")
@@ -629,9 +638,7 @@ async fn malformed_return_names_the_problem() {
     // A code without referer.
     drop(m);
     fresh(ns, &format!("?code=a&state={STATE}"));
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert!(m.text("#callback-error").contains("no “referer”"));
 }
 
@@ -1060,9 +1067,7 @@ async fn pasted_kommo_error_gets_the_same_hint() {
     );
     store_setup(ns);
     session().set_item(&format!("{ns}state"), STATE).unwrap();
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     let body = serde_json::to_string_pretty(&Hint::CodeExpired.error()).unwrap();
     m.type_into("#paste-answer", &body);
     m.click("#use-pasted");
@@ -1082,9 +1087,7 @@ async fn pasted_kommo_error_gets_the_same_hint() {
 async fn setup_survives_a_remount_and_the_secret_only_with_remember() {
     let ns = "t-inputs:";
     fresh(ns, "");
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert_eq!(current_step(&m), "setup");
     m.type_into("#client-id", &format!("  {}  ", CLIENT_ID.to_uppercase()));
     m.type_into("#prefix", "my_app_");
@@ -1113,9 +1116,7 @@ async fn setup_survives_a_remount_and_the_secret_only_with_remember() {
     );
     drop(m);
 
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert_eq!(
         m.input("#client-id").value().trim(),
         CLIENT_ID.to_uppercase()
@@ -1136,9 +1137,7 @@ async fn setup_survives_a_remount_and_the_secret_only_with_remember() {
         .unwrap()
         .contains("s3cr3t"));
     drop(m);
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert_eq!(m.input("#secret").value(), "s3cr3t-value");
     assert!(m.input("#remember-secret").checked());
     m.tick_box("#remember-secret", false);
@@ -1156,9 +1155,7 @@ async fn a_shared_link_prefills_the_demo_and_use_real_leaves_it() {
         ns,
         &format!("#service=custom&consent_base=http%3A%2F%2F127.0.0.1%3A8081&client_id={CLIENT_ID}&demo=1&secret=leak"),
     );
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert_eq!(
         window().location().hash().unwrap(),
         "",
@@ -1204,9 +1201,7 @@ async fn a_link_cannot_dress_another_consent_page_as_the_demo() {
         ns,
         &format!("#service=custom&consent_base=https%3A%2F%2Fkommo-login.evil&client_id={CLIENT_ID}&demo=1"),
     );
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert!(!m.has("#demo-badge"));
     assert!(!m.has("#use-real"));
     let warn = m.text("#consent-section .warn");
@@ -1219,9 +1214,7 @@ async fn a_link_cannot_dress_another_consent_page_as_the_demo() {
         ns,
         &format!("#service=custom&consent_base=http%3A%2F%2Flocalhost%3A8081&client_id={CLIENT_ID}&demo=1"),
     );
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert!(m.has("#demo-badge"));
     assert!(!m.has("#consent-section .warn"));
 }
@@ -1233,9 +1226,7 @@ async fn a_link_offers_a_proxy_on_another_origin_and_applies_only_on_click() {
         ns,
         &format!("#client_id={CLIENT_ID}&proxy=https%3A%2F%2Fproxy.evil.example%2Fx"),
     );
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert_eq!(m.input("#client-id").value(), CLIENT_ID);
     assert_eq!(
         m.input("#proxy-url").value(),
@@ -1260,9 +1251,7 @@ async fn a_link_offers_a_proxy_on_another_origin_and_applies_only_on_click() {
     let own = format!("{}/proxy", window().location().origin().unwrap());
     let encoded: String = form_urlencoded::byte_serialize(own.as_bytes()).collect();
     fresh(ns, &format!("#client_id={CLIENT_ID}&proxy={encoded}"));
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert_eq!(m.input("#proxy-url").value(), own);
     assert!(!m.has("#proxy-offer"));
 }
@@ -1271,9 +1260,7 @@ async fn a_link_offers_a_proxy_on_another_origin_and_applies_only_on_click() {
 async fn language_switch_is_remembered() {
     let ns = "t-lang:";
     fresh(ns, "");
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     assert!(m.text("h1").contains("Kommo OAuth Helper"));
     let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
     select.set_value("ru");
@@ -1426,9 +1413,7 @@ async fn copy_confirms_in_a_live_region_and_keeps_focus() {
     let ns = "t-copy:";
     fresh(ns, "");
     store_setup(ns);
-    let (api, _) = FakeApi::new(None, ok_answer());
-    let m = mount(ns, api);
-    ready(&m).await;
+    let m = mount_ready(ns).await;
     let button: HtmlElement = m.q("#copy-redirect-uri").unwrap().unchecked_into();
     button.focus().unwrap();
     button.click();
