@@ -1137,6 +1137,26 @@ async fn bodies_over_the_cap_are_refused() {
     assert_eq!(up.count(), 1);
 }
 
+/// Await a burst of requests: counts the 200s and the 429s (each 429 checked by `limited`); anything else fails.
+async fn tally_burst(
+    tasks: Vec<tokio::task::JoinHandle<Answer>>,
+    limited: impl Fn(&Answer),
+) -> (usize, usize) {
+    let (mut ok, mut refused) = (0, 0);
+    for t in tasks {
+        let a = t.await.unwrap();
+        match a.status {
+            200 => ok += 1,
+            429 => {
+                refused += 1;
+                limited(&a);
+            }
+            s => panic!("unexpected {s}: {}", a.body),
+        }
+    }
+    (ok, refused)
+}
+
 #[tokio::test]
 async fn bursts_are_rate_limited_per_client_and_account() {
     let up = ok_stub().await;
@@ -1149,28 +1169,19 @@ async fn bursts_are_rate_limited_per_client_and_account() {
     let tasks: Vec<_> = (0..20)
         .map(|_| tokio::spawn(answer(api_get(proxy, "kwid.kommo.com", "account"))))
         .collect();
-    let mut ok = 0;
-    let mut limited = 0;
-    for t in tasks {
-        let a = t.await.unwrap();
-        match a.status {
-            200 => ok += 1,
-            429 => {
-                limited += 1;
-                assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::RateLimited);
-                let secs: u64 = a
-                    .header("retry-after")
-                    .expect("Retry-After")
-                    .parse()
-                    .unwrap();
-                assert_eq!(
-                    secs, 1,
-                    "within a one-second window the wait is at most a second"
-                );
-            }
-            s => panic!("unexpected {s}: {}", a.body),
-        }
-    }
+    let (ok, limited) = tally_burst(tasks, |a| {
+        assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::RateLimited);
+        let secs: u64 = a
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .unwrap();
+        assert_eq!(
+            secs, 1,
+            "within a one-second window the wait is at most a second"
+        );
+    })
+    .await;
     let elapsed = started.elapsed();
     assert!(
         limited >= 1,
@@ -1215,23 +1226,14 @@ async fn one_client_rotating_accounts_meets_the_per_client_limit() {
             tokio::spawn(async move { answer(api_get(proxy, &account, "account")).await })
         })
         .collect();
-    let mut ok = 0;
-    let mut limited = 0;
-    for t in tasks {
-        let a = t.await.unwrap();
-        match a.status {
-            200 => ok += 1,
-            429 => {
-                limited += 1;
-                let err = a.proxy_error();
-                assert_eq!(err.proxy_error, ProxyErrorCode::RateLimited);
-                assert!(err.message.contains("per-client"), "{}", err.message);
-                assert!(err.message.contains("8 requests"), "{}", err.message);
-                assert_eq!(a.header("retry-after").as_deref(), Some("1"));
-            }
-            s => panic!("unexpected {s}: {}", a.body),
-        }
-    }
+    let (ok, limited) = tally_burst(tasks, |a| {
+        let err = a.proxy_error();
+        assert_eq!(err.proxy_error, ProxyErrorCode::RateLimited);
+        assert!(err.message.contains("per-client"), "{}", err.message);
+        assert!(err.message.contains("8 requests"), "{}", err.message);
+        assert_eq!(a.header("retry-after").as_deref(), Some("1"));
+    })
+    .await;
     assert!(
         limited >= 1,
         "20 accounts from one client, none limited ({ok} passed in {:?})",
