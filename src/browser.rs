@@ -2,6 +2,7 @@
 //! is missing (a locked-down browser, a test page), so the components never have to unwrap.
 
 use js_sys::{Object, Reflect};
+use kommo::callback::RETURN_PARAMS;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Window;
 
@@ -137,16 +138,8 @@ pub fn same_origin_opener() -> Option<Window> {
     (theirs == origin()).then_some(opener)
 }
 
-/// The fields a popup posts to its opener.
+/// What a popup's message to its opener says it is; its fields are [`RETURN_PARAMS`].
 pub const MESSAGE_KIND: &str = "kommo-oauth-helper/return";
-pub const RETURN_FIELDS: [&str; 6] = [
-    "code",
-    "state",
-    "referer",
-    "client_id",
-    "from_widget",
-    "error",
-];
 
 /// Post `{kind, code, state, referer, client_id, from_widget, error}` (values from the query, missing ones
 /// `null`) to `target`, restricted to this page's own origin.
@@ -154,7 +147,7 @@ pub fn post_return(target: &Window, query: &str) -> bool {
     let msg = Object::new();
     let _ = Reflect::set(&msg, &"kind".into(), &MESSAGE_KIND.into());
     let q = query.strip_prefix('?').unwrap_or(query);
-    for field in RETURN_FIELDS {
+    for field in RETURN_PARAMS {
         let value = form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == field)
             .map(|(_, v)| JsValue::from_str(&v))
@@ -171,7 +164,7 @@ pub fn message_to_query(data: &JsValue) -> Option<String> {
         return None;
     }
     let mut out = form_urlencoded::Serializer::new(String::new());
-    for field in RETURN_FIELDS {
+    for field in RETURN_PARAMS {
         if let Some(v) = Reflect::get(data, &field.into())
             .ok()
             .and_then(|v| v.as_string())

@@ -90,7 +90,8 @@ pub enum CallbackError {
     MissingReferer,
 }
 
-const KNOWN: [&str; 6] = [
+/// The parameters a return from consent can carry, each at most once. A popup posts exactly these to its opener.
+pub const RETURN_PARAMS: [&str; 6] = [
     "code",
     "state",
     "referer",
@@ -105,9 +106,9 @@ pub fn parse_callback(query: &str) -> Result<Option<Callback>, CallbackError> {
     let query = query.strip_prefix('?').unwrap_or(query);
     let mut values: [Option<String>; 6] = Default::default();
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        if let Some(i) = KNOWN.iter().position(|k| *k == key) {
+        if let Some(i) = RETURN_PARAMS.iter().position(|k| *k == key) {
             if values[i].is_some() {
-                return Err(CallbackError::Duplicate(KNOWN[i]));
+                return Err(CallbackError::Duplicate(RETURN_PARAMS[i]));
             }
             values[i] = Some(value.into_owned());
         }
