@@ -536,14 +536,7 @@ impl Ctx {
     /// The proxy holds the secret for the integration in Setup.
     pub fn secret_held(&self) -> bool {
         match self.health.get() {
-            ProxyHealth::Found(h) => {
-                h.holds_secret
-                    && match (&h.client_id, self.client_id()) {
-                        (None, _) => true,
-                        (Some(held), Ok(mine)) => held.eq_ignore_ascii_case(&mine),
-                        (Some(_), Err(_)) => false,
-                    }
-            }
+            ProxyHealth::Found(h) => h.holds_secret_for(self.client_id().ok().as_deref()),
             _ => false,
         }
     }

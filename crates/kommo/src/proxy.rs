@@ -163,14 +163,20 @@ pub struct Health {
 }
 
 impl Health {
+    /// The proxy holds the secret of this integration (`None`: no valid integration id known), so a code exchange
+    /// may leave the secret out. A proxy that names no integration holds it for any.
+    pub fn holds_secret_for(&self, client_id: Option<&str>) -> bool {
+        self.holds_secret
+            && match (self.client_id.as_deref(), client_id) {
+                (None, _) => true,
+                (Some(held), Some(mine)) => held.eq_ignore_ascii_case(mine),
+                (Some(_), None) => false,
+            }
+    }
+
     /// A refresh with the secret left out will be signed by the proxy.
     pub fn signs_refresh_for(&self, client_id: &str) -> bool {
-        self.holds_secret
-            && self.signs_refresh != Some(false)
-            && self
-                .client_id
-                .as_deref()
-                .is_none_or(|held| held.eq_ignore_ascii_case(client_id))
+        self.holds_secret_for(Some(client_id)) && self.signs_refresh != Some(false)
     }
 }
 
@@ -250,6 +256,10 @@ mod tests {
         assert!(!h(true, Some(id), Some(false)).signs_refresh_for(id));
         assert!(!h(false, None, None).signs_refresh_for(id));
         assert!(!h(true, Some("another"), Some(true)).signs_refresh_for(id));
+        assert!(h(true, Some(id), Some(false)).holds_secret_for(Some(id)));
+        assert!(!h(true, Some(id), None).holds_secret_for(None));
+        assert!(h(true, None, None).holds_secret_for(None));
+        assert!(!h(false, None, None).holds_secret_for(Some(id)));
         let old: Health =
             serde_json::from_str(r#"{"status":"ok","version":"0.1.0","holds_secret":true}"#)
                 .unwrap();
