@@ -707,7 +707,7 @@ impl Ctx {
             if let ProxyHealth::Found(h) = self.health.get() {
                 if !h.signs_refresh_for(&client_id) {
                     // A proxy that holds the secret may still sign code exchanges only (kommo-proxy's default).
-                    return block(if h.holds_secret && h.signs_refresh == Some(false) {
+                    return block(if h.holds_for_exchanges_only(Some(&client_id)) {
                         RefreshBlocked::NeedsSecretCodeOnly
                     } else {
                         RefreshBlocked::NeedsSecret

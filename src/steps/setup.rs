@@ -165,7 +165,7 @@ pub fn SetupStep() -> AnyView {
                     </div>
                     <p id="secret-help" class="help">
                         {move || match ctx.health.get() {
-                            ProxyHealth::Found(h) if ctx.secret_held() && h.signs_refresh == Some(false) => t.secret_held_code_only,
+                            ProxyHealth::Found(h) if h.holds_for_exchanges_only(ctx.client_id().ok().as_deref()) => t.secret_held_code_only,
                             _ if ctx.secret_held() => t.secret_held,
                             _ => t.secret_help,
                         }}

@@ -174,6 +174,11 @@ impl Health {
             }
     }
 
+    /// The proxy holds this integration's secret but signs code exchanges only: a refresh must bring the secret.
+    pub fn holds_for_exchanges_only(&self, client_id: Option<&str>) -> bool {
+        self.holds_secret_for(client_id) && self.signs_refresh == Some(false)
+    }
+
     /// A refresh with the secret left out will be signed by the proxy.
     pub fn signs_refresh_for(&self, client_id: &str) -> bool {
         self.holds_secret_for(Some(client_id)) && self.signs_refresh != Some(false)
@@ -260,6 +265,12 @@ mod tests {
         assert!(!h(true, Some(id), None).holds_secret_for(None));
         assert!(h(true, None, None).holds_secret_for(None));
         assert!(!h(false, None, None).holds_secret_for(Some(id)));
+        assert!(h(true, Some(id), Some(false)).holds_for_exchanges_only(Some(id)));
+        assert!(!h(true, Some(id), None).holds_for_exchanges_only(Some(id)));
+        assert!(
+            !h(true, Some("another"), Some(false)).holds_for_exchanges_only(Some(id)),
+            "another integration's secret is not held for this one at all"
+        );
         let old: Health =
             serde_json::from_str(r#"{"status":"ok","version":"0.1.0","holds_secret":true}"#)
                 .unwrap();
