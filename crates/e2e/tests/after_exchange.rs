@@ -380,7 +380,10 @@ async fn a6_a_proxy_holding_the_secret_for_exchanges_only_gets_the_refresh_secre
         "{block}"
     );
 
-    // No secret in the page: the refresh is not sent, and the page says why.
+    // No secret in the page: the refresh is not sent, and the page says why. The page learns what the proxy signs
+    // from /healthz, asked again after the return's reload: wait for that answer (before it, the refresh would go
+    // out and the proxy's secret_required refusal would explain the same thing).
+    b.wait("#proxy-status[data-state='ok']").await;
     b.click("#refresh").await;
     let why = b.wait_text("#refresh-blocked", "code exchanges only").await;
     assert!(why.contains("secret key"), "{why}");
