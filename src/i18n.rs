@@ -106,6 +106,9 @@ pub struct Tx {
     pub malformed_empty: &'static str,
     pub malformed_no_referer: &'static str,
     pub malformed_fix: &'static str,
+    pub set_aside_title: &'static str,
+    pub set_aside_kept: &'static str,
+    pub set_aside_crafted: &'static str,
     pub start_over: &'static str,
 
     // Exchange
@@ -368,6 +371,9 @@ static EN: Tx = Tx {
     malformed_empty: "The parameter “{}” is empty.",
     malformed_no_referer: "It has a code but no “referer” (the account host), so it is unknown where to exchange it.",
     malformed_fix: "Nothing was exchanged. Start over; if this repeats, check that nothing rewrites the redirect address (link scanners, proxies).",
+    set_aside_title: "A return was ignored",
+    set_aside_kept: "Nothing in this tab changed: your setup, the pending consent, the code and the tokens are as they were. Carry on below.",
+    set_aside_crafted: "If you did not just come back from the consent page yourself, someone may have sent you a crafted link.",
     start_over: "Start over",
 
     exchange_intro: "The page sends the code to the proxy, which asks {} for tokens. A code works once.",
@@ -599,6 +605,9 @@ static RU: Tx = Tx {
     malformed_empty: "Параметр «{}» пуст.",
     malformed_no_referer: "Есть код, но нет «referer» (хоста аккаунта) — неизвестно, где его обменивать.",
     malformed_fix: "Ничего не обменяно. Начните заново; если повторится — проверьте, не переписывает ли что-то адрес возврата (сканеры ссылок, прокси).",
+    set_aside_title: "Возврат проигнорирован",
+    set_aside_kept: "В этой вкладке ничего не изменилось: настройка, ожидающее согласие, код и токены остались прежними. Продолжайте ниже.",
+    set_aside_crafted: "Если вы сами только что не возвращались со страницы согласия, возможно, вам прислали подделанную ссылку.",
     start_over: "Начать заново",
 
     exchange_intro: "Страница отправит код в прокси, а тот запросит токены у {}. Код одноразовый.",

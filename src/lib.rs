@@ -22,7 +22,7 @@ use std::time::Duration;
 use kommo::callback::{looks_like_callback, parse_callback};
 use kommo::consent::{parse_client_id, ClientIdError};
 use kommo::env::parse_prefix;
-use kommo::outcome::{read_return, ReturnOutcome};
+use kommo::outcome::{read_return, ReturnOutcome, SetAside};
 use kommo::setup::SetupLink;
 use kommo::{CodeReturn, Health, Lang, Service, TokenRequest, TokenResponse};
 use leptos::prelude::*;
@@ -267,6 +267,11 @@ pub struct Ctx {
     /// The pending consent `state` (mirrors sessionStorage).
     pub state: RwSignal<Option<String>>,
     pub ret: RwSignal<Option<Received>>,
+    /// A return that was not this tab's own and arrived while the tab held a consent, a code or tokens: shown as a
+    /// notice and otherwise ignored (in memory only).
+    /// (As a [`Received`] holding [`ReturnOutcome::Untrusted`] or [`ReturnOutcome::Malformed`]: one signal type
+    /// fewer in the wasm.)
+    pub set_aside: RwSignal<Option<Received>>,
     /// The current code was posted for exchange (recorded before sending).
     pub posted: RwSignal<bool>,
     pub in_flight: RwSignal<bool>,
@@ -397,6 +402,7 @@ impl Ctx {
             health: RwSignal::new(ProxyHealth::Checking),
             state: RwSignal::new(store.get(Area::Session, keys::STATE)),
             ret: RwSignal::new(store.get_json(Area::Session, keys::RETURN)),
+            set_aside: RwSignal::new(None),
             posted: RwSignal::new(false),
             in_flight: RwSignal::new(false),
             answer: RwSignal::new(store.get_json(Area::Session, keys::ANSWER)),
@@ -624,8 +630,10 @@ impl Ctx {
         self.failure.set(None);
     }
 
-    /// Read a return (`location.search` on load, or what a popup posted). The stored state is used up whatever
-    /// the outcome, so a return can never be checked twice.
+    /// Read a return (`location.search` on load, or what a popup posted). A return that answers this tab's consent
+    /// uses up the stored state, so it can never be checked twice, and replaces any earlier return and tokens. One
+    /// that does not (another `state`, none, unreadable) is set aside while the tab holds a pending consent, a code
+    /// or tokens, so a crafted link cannot wipe them; in a tab holding nothing it is shown as the return.
     pub fn accept_return(&self, query: &str) {
         untrack(|| self.accept_return_untracked(query))
     }
@@ -636,6 +644,23 @@ impl Ctx {
         let Some(outcome) = read_return(query, stored.as_deref()) else {
             return;
         };
+        if let Some(why) = outcome.not_ours(stored.as_deref()) {
+            let holds = stored.is_some()
+                || self.code_return().is_some()
+                || self.later.with_untracked(|l| l.is_some());
+            if holds {
+                let outcome = match why {
+                    SetAside::State(problem) => ReturnOutcome::Untrusted {
+                        problem,
+                        referer: None,
+                    },
+                    SetAside::Malformed(problem) => ReturnOutcome::Malformed { problem },
+                };
+                self.set_aside.set(Some(Received { outcome, at: now() }));
+                return;
+            }
+        }
+        self.set_aside.set(None);
         store.remove(Area::Session, keys::STATE);
         self.state.set(None);
         self.forget_exchange();
@@ -656,6 +681,7 @@ impl Ctx {
         store.remove(Area::Session, keys::STATE);
         self.forget_exchange();
         self.ret.set(None);
+        self.set_aside.set(None);
         self.state.set(None);
         self.popup.set(Popup::Idle);
         self.reveal.set(false);
@@ -1112,9 +1138,11 @@ pub fn AppWith(
                     </button>
                 </div>
             </Show>
+            <steps::ret::SetAsideNotice />
             <Stepper />
             // After the return the current step comes first and the setup moves below it (CSS order).
-            <main class:after-return=move || ctx.after_return()>
+            // Focusable from code only (`tabindex=-1`): where the keyboard lands when a notice above it goes away.
+            <main id="steps" tabindex="-1" class:after-return=move || ctx.after_return()>
                 <Show when=move || ctx.shown(Piece::SetupTop)>
                     <steps::setup::SetupStep />
                 </Show>

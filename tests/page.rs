@@ -212,6 +212,12 @@ fn local() -> web_sys::Storage {
 fn fresh(ns: &str, url: &str) {
     Store::new(ns).clear_all();
     local().set_item(&format!("{ns}lang"), "en").unwrap();
+    at_url(url);
+}
+
+/// Put `url` (a query and/or fragment) after the test page's path, keeping what storage holds: the same tab
+/// navigating to that address.
+fn at_url(url: &str) {
     let path = window().location().pathname().unwrap();
     window()
         .history()
@@ -527,7 +533,7 @@ async fn the_first_render_comes_in_parts_and_nothing_on_screen_moves() {
 }
 
 #[wasm_bindgen_test]
-async fn state_mismatch_stops_and_never_exchanges() {
+async fn a_return_with_another_state_is_set_aside_and_the_pending_consent_stays() {
     let ns = "t-mismatch:";
     fresh(
         ns,
@@ -538,18 +544,19 @@ async fn state_mismatch_stops_and_never_exchanges() {
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    assert!(m.has("#state-error"), "the CSRF stop is shown");
     assert_eq!(
-        m.attr("#state-error", "data-problem").as_deref(),
-        Some("Mismatch")
+        m.attr("#return-set-aside", "data-problem").as_deref(),
+        Some("Mismatch"),
+        "the CSRF stop is shown"
     );
-    assert!(m
-        .text("#state-error")
-        .contains("cross-site request forgery"));
+    let notice = m.text("#return-set-aside");
+    assert!(notice.contains("differs from the one this page sent"), "{notice}");
+    assert!(notice.contains("crafted link"), "{notice}");
     assert!(!m.has("#exchange"), "no way to exchange an untrusted code");
     assert!(!m.has("#curl-command"), "no curl either");
-    assert!(m.has("#start-over"));
-    assert_eq!(current_step(&m), "return");
+    assert!(!m.has("#return-panel") && !m.has("#start-over"));
+    assert_eq!(current_step(&m), "consent", "the consent this tab started is still pending");
+    assert!(m.text("#consent-url").contains(&format!("state={STATE}")));
     sleep(50).await;
     assert!(calls.borrow().is_empty(), "nothing was posted");
     let stored = all_storage_values(ns);
@@ -557,17 +564,68 @@ async fn state_mismatch_stops_and_never_exchanges() {
         !stored.contains(CODE),
         "the untrusted code is not kept: {stored}"
     );
-    assert!(session()
-        .get_item(&format!("{ns}posted"))
-        .unwrap()
-        .is_none());
+    assert_eq!(
+        session().get_item(&format!("{ns}state")).unwrap().as_deref(),
+        Some(STATE),
+        "the pending state is not used up by a return that is not its own"
+    );
     assert_eq!(window().location().search().unwrap(), "");
-    // Start over gives a fresh state and the consent step.
+    // "Hide" removes the notice and leaves the keyboard on the steps below it.
+    m.click("#set-aside-hide");
+    until("notice hidden", || !m.has("#return-set-aside")).await;
+    let focused = window().document().unwrap().active_element().map(|e| e.id());
+    assert_eq!(focused.as_deref(), Some("steps"));
+    // The genuine return, arriving next in this tab, is still accepted.
+    drop(m);
+    at_url(&format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert!(m.has("#exchange"), "the genuine return is exchangeable");
+    assert!(!m.has("#return-set-aside"));
+    assert_eq!(current_step(&m), "exchange");
+    fresh(ns, "");
+}
+
+#[wasm_bindgen_test]
+async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
+    let ns = "t-crafted:";
+    let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
+    let mut m = exchanged(ns, api).await;
+    let env = m.text("#env-dotenv");
+    assert!(env.contains("ACCESS_TOKEN="), "{env}");
+    // The same tab opens crafted returns: another account's code, a denial, an unreadable one.
+    for (query, problem) in [
+        ("?code=evil&state=x&referer=evil.kommo.com", "NothingStored"),
+        ("?error=access_denied", "NothingStored"),
+        ("?code=a&code=b&referer=evil.kommo.com", "Malformed"),
+    ] {
+        drop(m);
+        at_url(query);
+        let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
+        let m2 = mount(ns, api);
+        ready(&m2).await;
+        assert_eq!(
+            m2.attr("#return-set-aside", "data-problem").as_deref(),
+            Some(problem),
+            "{query}"
+        );
+        assert!(m2.text("#return-set-aside").contains("Nothing in this tab changed"));
+        assert!(m2.has("#result"), "{query}: the result stays");
+        assert_eq!(m2.text("#env-dotenv"), env, "{query}: the same tokens");
+        assert_eq!(m2.text("#account-host"), HOST);
+        assert!(!m2.has("#denied") && !m2.has("#callback-error"));
+        sleep(50).await;
+        assert!(calls.borrow().is_empty(), "{query}: nothing was posted");
+        let stored = all_storage_values(ns);
+        assert!(!stored.contains("evil"), "{query}: nothing of it is kept: {stored}");
+        m = m2;
+    }
+    // Start over clears the notice with everything else.
     m.click("#start-over");
     until("consent step", || m.has("#consent-url")).await;
-    let state = session().get_item(&format!("{ns}state")).unwrap().unwrap();
-    assert!(m.text("#consent-url").contains(&format!("state={state}")));
-    assert_ne!(state, STATE);
+    assert!(!m.has("#return-set-aside"));
+    fresh(ns, "");
 }
 
 #[wasm_bindgen_test]
@@ -630,10 +688,18 @@ async fn malformed_return_names_the_problem() {
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
+    // This tab has a consent pending: the unreadable return is set aside, naming the problem.
+    let msg = m.text("#return-set-aside");
+    assert!(msg.contains("“code” appears more than once"), "{msg}");
+    assert!(!m.has("#exchange") && !m.has("#callback-error"));
+    assert!(calls.borrow().is_empty());
+    drop(m);
+    // In a tab that holds nothing it is the return itself.
+    fresh(ns, "?code=a&code=b&referer=kwid.kommo.com");
+    let m = mount_ready(ns).await;
     let msg = m.text("#callback-error");
     assert!(msg.contains("“code” appears more than once"), "{msg}");
-    assert!(!m.has("#exchange"));
-    assert!(calls.borrow().is_empty());
+    assert!(!m.has("#exchange") && !m.has("#return-set-aside"));
 
     // A code without referer.
     drop(m);

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use kommo::outcome::{format_mm_ss, Malformed, ReturnOutcome, Untrusted};
 use kommo::CODE_LIFETIME_SECS;
 
-use crate::i18n::fill;
+use crate::i18n::{fill, Tx};
 use crate::{browser, use_ctx, Received};
 
 /// The return panel.
@@ -45,7 +45,8 @@ pub fn ReturnStep() -> AnyView {
                 let differs = move || {
                     let mine = ctx.client_id().ok()?;
                     let theirs = returned_id.clone()?;
-                    (!theirs.eq_ignore_ascii_case(&mine)).then(|| fill(t.client_id_differs, &[&theirs, &mine]))
+                    (!theirs.eq_ignore_ascii_case(&mine))
+                        .then(|| fill(t.client_id_differs, &[&theirs, &mine]))
                 };
                 match host {
                     Ok(h) => view! {
@@ -87,35 +88,22 @@ pub fn ReturnStep() -> AnyView {
                 }
                 .into_any()
             }
-            ReturnOutcome::Untrusted { problem, .. } => view! {
-                <div id="state-error" class="alert" role="alert" data-problem=format!("{problem:?}")>
-                    <h3>{t.state_title}</h3>
-                    <p>
-                        {move || match problem {
-                            Untrusted::NothingStored => t.state_nothing_stored,
-                            Untrusted::Missing => t.state_missing,
-                            Untrusted::Mismatch => t.state_mismatch,
-                        }}
-                    </p>
-                    <p>{t.state_why}</p>
-                </div>
-            }
-            .into_any(),
-            ReturnOutcome::Malformed { problem } => view! {
-                <div id="callback-error" class="alert" role="alert">
-                    <h3>{t.malformed_title}</h3>
-                    <p>
-                        {move || match &problem {
-                            Malformed::Duplicate(p) => fill(t.malformed_duplicate, &[p]),
-                            Malformed::CodeAndError => t.malformed_code_and_error.to_string(),
-                            Malformed::Empty(p) => fill(t.malformed_empty, &[p]),
-                            Malformed::MissingReferer => t.malformed_no_referer.to_string(),
-                        }}
-                    </p>
-                    <p>{t.malformed_fix}</p>
-                </div>
-            }
-            .into_any(),
+            ReturnOutcome::Untrusted { problem, .. } => alert(
+                "state-error",
+                Some(format!("{problem:?}")),
+                t.state_title,
+                untrusted_text(t, problem).to_string(),
+                t.state_why.to_string(),
+                ().into_any(),
+            ),
+            ReturnOutcome::Malformed { problem } => alert(
+                "callback-error",
+                None,
+                t.malformed_title,
+                malformed_text(t, &problem),
+                t.malformed_fix.to_string(),
+                ().into_any(),
+            ),
         }
     };
     view! {
@@ -125,4 +113,91 @@ pub fn ReturnStep() -> AnyView {
         </section>
     }
     .into_any()
+}
+
+/// Why a return's `state` cannot be trusted, in words.
+fn untrusted_text(t: &Tx, problem: Untrusted) -> &'static str {
+    match problem {
+        Untrusted::NothingStored => t.state_nothing_stored,
+        Untrusted::Missing => t.state_missing,
+        Untrusted::Mismatch => t.state_mismatch,
+    }
+}
+
+/// Why a return could not be read, in words.
+fn malformed_text(t: &Tx, problem: &Malformed) -> String {
+    match problem {
+        Malformed::Duplicate(p) => fill(t.malformed_duplicate, &[p]),
+        Malformed::CodeAndError => t.malformed_code_and_error.to_string(),
+        Malformed::Empty(p) => fill(t.malformed_empty, &[p]),
+        Malformed::MissingReferer => t.malformed_no_referer.to_string(),
+    }
+}
+
+/// One `role="alert"` box about a return: `id`, an optional `data-problem`, a title, two paragraphs and what
+/// follows them. The CSRF stop, the unreadable return and the set-aside notice share it (each distinct view costs
+/// wasm).
+fn alert(
+    id: &'static str,
+    problem: Option<String>,
+    title: &'static str,
+    what: String,
+    then: String,
+    tail: AnyView,
+) -> AnyView {
+    view! {
+        <div id=id class="alert" role="alert" data-problem=problem>
+            <h3>{title}</h3>
+            <p>{what}</p>
+            <p>{then}</p>
+            {tail}
+        </div>
+    }
+    .into_any()
+}
+
+/// The notice for a return that was set aside ([`crate::Ctx::set_aside`]): why, and that nothing changed.
+#[component]
+pub fn SetAsideNotice() -> impl IntoView {
+    let ctx = use_ctx();
+    let t = ctx.t_now();
+    move || {
+        let Some(Received { outcome, .. }) = ctx.set_aside.get() else {
+            return ().into_any();
+        };
+        let (kind, text, then) = match outcome {
+            ReturnOutcome::Untrusted { problem, .. } => (
+                format!("{problem:?}"),
+                untrusted_text(t, problem).to_string(),
+                format!("{} {}", t.set_aside_kept, t.set_aside_crafted),
+            ),
+            ReturnOutcome::Malformed { problem } => (
+                "Malformed".to_string(),
+                malformed_text(t, &problem),
+                t.set_aside_kept.to_string(),
+            ),
+            _ => return ().into_any(),
+        };
+        let hide = view! {
+            <button
+                type="button"
+                id="set-aside-hide"
+                class="btn"
+                on:click=move |_| {
+                    ctx.set_aside.set(None);
+                    browser::focus_id("steps");
+                }
+            >
+                {t.hide}
+            </button>
+        };
+        alert(
+            "return-set-aside",
+            Some(kind),
+            t.set_aside_title,
+            text,
+            then,
+            hide.into_any(),
+        )
+    }
 }

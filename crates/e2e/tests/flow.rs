@@ -212,7 +212,7 @@ async fn t3_deny_then_retry() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn t4_tampered_state_never_reaches_the_token_endpoint() {
+async fn t4_tampered_state_never_reaches_the_token_endpoint_nor_spoils_the_real_consent() {
     let (stack, double, b) = stack_and_page().await;
     let double_addr = stack.double_addr.unwrap();
     let consent_url = go_to_consent(&b).await;
@@ -228,7 +228,7 @@ async fn t4_tampered_state_never_reaches_the_token_endpoint() {
     .await;
     b.click("#allow").await;
     b.wait_ready().await;
-    b.wait("#state-error").await;
+    b.wait("#return-set-aside[data-problem=Mismatch]").await;
     assert!(
         !b.exists("#exchange").await,
         "no exchange is offered for an untrusted return"
@@ -243,7 +243,7 @@ async fn t4_tampered_state_never_reaches_the_token_endpoint() {
     ))
     .await;
     b.wait_ready().await;
-    b.wait("#state-error").await;
+    b.wait("#return-set-aside[data-problem=Missing]").await;
     assert!(!b.exists("#exchange").await);
     assert_eq!(
         double.token_posts(),
@@ -251,8 +251,15 @@ async fn t4_tampered_state_never_reaches_the_token_endpoint() {
         "the double's log: {:?}",
         double.log()
     );
-    b.click("#start-over").await;
-    b.wait("#go-same-tab").await;
+    // The consent this tab started is still pending, with its state, and goes through.
+    let again = go_to_consent(&b).await;
+    assert_eq!(state_of(&again), real_state);
+    allow_and_return(&b).await;
+    assert!(!b.exists("#return-set-aside").await);
+    b.click("#exchange").await;
+    b.wait("#result").await;
+    assert_env_holds_issued(&b, &double, "authorization_code").await;
+    assert_eq!(double.token_posts(), 1);
     b.close().await;
 }
 

@@ -87,6 +87,32 @@ pub fn read_return(query: &str, stored_state: Option<&str>) -> Option<ReturnOutc
     }
 }
 
+/// Why a return was set aside instead of replacing what the tab holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetAside {
+    /// It does not carry the `state` of the consent this tab started.
+    State(Untrusted),
+    /// It could not be read.
+    Malformed(Malformed),
+}
+
+impl ReturnOutcome {
+    /// `None` when this return answers the consent this tab started: a code whose `state` matched, or a denial
+    /// carrying that `state` (Kommo sends it back with `error=access_denied`). Otherwise why not. A return that is
+    /// not this tab's own must not displace a pending consent, a code or tokens: a crafted link would otherwise wipe
+    /// them.
+    pub fn not_ours(&self, stored_state: Option<&str>) -> Option<SetAside> {
+        match self {
+            ReturnOutcome::Code { .. } => None,
+            ReturnOutcome::Declined { error } => check_state(stored_state, error.state.as_deref())
+                .err()
+                .map(|p| SetAside::State(p.into())),
+            ReturnOutcome::Untrusted { problem, .. } => Some(SetAside::State(*problem)),
+            ReturnOutcome::Malformed { problem } => Some(SetAside::Malformed(problem.clone())),
+        }
+    }
+}
+
 /// The snake_case name of a hint (the page's `data-hint` attribute).
 pub fn hint_key(hint: Hint) -> &'static str {
     match hint {
@@ -261,6 +287,41 @@ mod tests {
         );
         assert_eq!(read_return("", Some(S)), None);
         assert_eq!(read_return("?utm=1", None), None);
+    }
+
+    #[test]
+    fn only_this_tabs_own_return_is_ours() {
+        let ours = |q: &str, stored: Option<&str>| read_return(q, stored).unwrap().not_ours(stored);
+        let code = format!("?code=c&state={S}&referer=k.kommo.com");
+        assert_eq!(ours(&code, Some(S)), None);
+        assert_eq!(
+            ours(&code, Some("ffffffffffffffffffffffffffffffff")),
+            Some(SetAside::State(Untrusted::Mismatch))
+        );
+        assert_eq!(
+            ours(&code, None),
+            Some(SetAside::State(Untrusted::NothingStored))
+        );
+        // A denial is ours only with our state.
+        let denied = format!("?error=access_denied&state={S}");
+        assert_eq!(ours(&denied, Some(S)), None);
+        assert_eq!(
+            ours("?error=access_denied&state=x", Some(S)),
+            Some(SetAside::State(Untrusted::Mismatch))
+        );
+        assert_eq!(
+            ours("?error=access_denied", Some(S)),
+            Some(SetAside::State(Untrusted::Missing))
+        );
+        assert_eq!(
+            ours(&denied, None),
+            Some(SetAside::State(Untrusted::NothingStored))
+        );
+        // A return that cannot be read is never ours, whatever state it carries.
+        assert_eq!(
+            ours(&format!("?code=a&state={S}"), Some(S)),
+            Some(SetAside::Malformed(Malformed::MissingReferer))
+        );
     }
 
     #[test]
