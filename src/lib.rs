@@ -272,6 +272,9 @@ pub struct Ctx {
     /// (As a [`Received`] holding [`ReturnOutcome::Untrusted`] or [`ReturnOutcome::Malformed`]: one signal type
     /// fewer in the wasm.)
     pub set_aside: RwSignal<Option<Received>>,
+    /// A return address pasted in the consent step (memory only: it holds a code), and whether reading it was tried.
+    pub landed: RwSignal<String>,
+    pub landed_tried: RwSignal<bool>,
     /// The current code was posted for exchange (recorded before sending).
     pub posted: RwSignal<bool>,
     pub in_flight: RwSignal<bool>,
@@ -403,6 +406,8 @@ impl Ctx {
             state: RwSignal::new(store.get(Area::Session, keys::STATE)),
             ret: RwSignal::new(store.get_json(Area::Session, keys::RETURN)),
             set_aside: RwSignal::new(None),
+            landed: RwSignal::new(String::new()),
+            landed_tried: RwSignal::new(false),
             posted: RwSignal::new(false),
             in_flight: RwSignal::new(false),
             answer: RwSignal::new(store.get_json(Area::Session, keys::ANSWER)),
@@ -499,6 +504,12 @@ impl Ctx {
 
     pub fn redirect_problem(&self) -> Option<&'static str> {
         url_problem(self.t(), &self.setup.with(|s| s.redirect_uri.clone()))
+    }
+
+    /// A valid Redirect URI that is not this page: Kommo sends the code there, and the user pastes the address back.
+    pub fn redirect_elsewhere(&self) -> bool {
+        let r = self.setup.with(|s| s.redirect_uri.trim().to_string());
+        self.redirect_problem().is_none() && r != self.page_url.get_value()
     }
 
     pub fn proxy_problem(&self) -> Option<&'static str> {

@@ -550,12 +550,19 @@ async fn a_return_with_another_state_is_set_aside_and_the_pending_consent_stays(
         "the CSRF stop is shown"
     );
     let notice = m.text("#return-set-aside");
-    assert!(notice.contains("differs from the one this page sent"), "{notice}");
+    assert!(
+        notice.contains("differs from the one this page sent"),
+        "{notice}"
+    );
     assert!(notice.contains("crafted link"), "{notice}");
     assert!(!m.has("#exchange"), "no way to exchange an untrusted code");
     assert!(!m.has("#curl-command"), "no curl either");
     assert!(!m.has("#return-panel") && !m.has("#start-over"));
-    assert_eq!(current_step(&m), "consent", "the consent this tab started is still pending");
+    assert_eq!(
+        current_step(&m),
+        "consent",
+        "the consent this tab started is still pending"
+    );
     assert!(m.text("#consent-url").contains(&format!("state={STATE}")));
     sleep(50).await;
     assert!(calls.borrow().is_empty(), "nothing was posted");
@@ -565,7 +572,10 @@ async fn a_return_with_another_state_is_set_aside_and_the_pending_consent_stays(
         "the untrusted code is not kept: {stored}"
     );
     assert_eq!(
-        session().get_item(&format!("{ns}state")).unwrap().as_deref(),
+        session()
+            .get_item(&format!("{ns}state"))
+            .unwrap()
+            .as_deref(),
         Some(STATE),
         "the pending state is not used up by a return that is not its own"
     );
@@ -573,11 +583,17 @@ async fn a_return_with_another_state_is_set_aside_and_the_pending_consent_stays(
     // "Hide" removes the notice and leaves the keyboard on the steps below it.
     m.click("#set-aside-hide");
     until("notice hidden", || !m.has("#return-set-aside")).await;
-    let focused = window().document().unwrap().active_element().map(|e| e.id());
+    let focused = window()
+        .document()
+        .unwrap()
+        .active_element()
+        .map(|e| e.id());
     assert_eq!(focused.as_deref(), Some("steps"));
     // The genuine return, arriving next in this tab, is still accepted.
     drop(m);
-    at_url(&format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"));
+    at_url(&format!(
+        "?code={CODE}&state={STATE}&referer=kwid.kommo.com"
+    ));
     let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -610,7 +626,9 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
             Some(problem),
             "{query}"
         );
-        assert!(m2.text("#return-set-aside").contains("Nothing in this tab changed"));
+        assert!(m2
+            .text("#return-set-aside")
+            .contains("Nothing in this tab changed"));
         assert!(m2.has("#result"), "{query}: the result stays");
         assert_eq!(m2.text("#env-dotenv"), env, "{query}: the same tokens");
         assert_eq!(m2.text("#account-host"), HOST);
@@ -618,7 +636,10 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
         sleep(50).await;
         assert!(calls.borrow().is_empty(), "{query}: nothing was posted");
         let stored = all_storage_values(ns);
-        assert!(!stored.contains("evil"), "{query}: nothing of it is kept: {stored}");
+        assert!(
+            !stored.contains("evil"),
+            "{query}: nothing of it is kept: {stored}"
+        );
         m = m2;
     }
     // Start over clears the notice with everything else.
@@ -748,6 +769,101 @@ async fn query_is_stripped_and_the_return_survives_a_reload() {
     ready(&m).await;
     assert_eq!(m.text("#account-host"), "kwid.kommo.com");
     assert!(m.has("#exchange"));
+    fresh(ns, "");
+}
+
+#[wasm_bindgen_test]
+async fn an_address_kommo_sent_elsewhere_is_pasted_back_and_exchanged() {
+    let ns = "t-landed:";
+    fresh(ns, "");
+    // The Redirect URI is https://helper.example/, not this page: Kommo sends the code there.
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let (api, calls) = FakeApi::new(Some(health(false)), ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    assert!(
+        m.q("#landed-details").unwrap().has_attribute("open"),
+        "open when the Redirect URI is not this page"
+    );
+    // Nothing, an address without a code, another address than Setup's Redirect URI: each says what to do.
+    m.click("#landed-read");
+    until("empty", || {
+        m.text("#landed-error").contains("Paste the address first")
+    })
+    .await;
+    m.type_into("#landed", "https://helper.example/?utm_source=x");
+    until("no code", || {
+        m.text("#landed-error").contains("carries no code")
+    })
+    .await;
+    let other = format!("https://app.example/cb?code={CODE}&state={STATE}&referer=kwid.kommo.com");
+    m.type_into("#landed", &other);
+    m.click("#landed-read");
+    until("other redirect", || {
+        m.text("#landed-error")
+            .contains("You landed on https://app.example/cb, but the Redirect URI in Setup is https://helper.example/")
+    })
+    .await;
+    assert_eq!(m.attr("#landed", "aria-invalid").as_deref(), Some("true"));
+    assert_eq!(m.input("#landed").value(), other, "what was pasted stays");
+    assert!(!m.has("#exchange") && !m.has("#return-panel"));
+    assert_eq!(
+        session()
+            .get_item(&format!("{ns}state"))
+            .unwrap()
+            .as_deref(),
+        Some(STATE),
+        "nothing was read yet"
+    );
+    // The address Kommo really sent the user to.
+    m.type_into(
+        "#landed",
+        &format!("https://helper.example/?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}"),
+    );
+    until("error gone", || m.text("#landed-error").is_empty()).await;
+    m.click("#landed-read");
+    until("return read", || m.has("#exchange")).await;
+    assert_eq!(m.text("#account-host"), "kwid.kommo.com");
+    assert!(
+        session().get_item(&format!("{ns}state")).unwrap().is_none(),
+        "the state is used up"
+    );
+    m.type_into("#secret", "s3cr3t");
+    m.click("#exchange");
+    until("result", || m.has("#result")).await;
+    assert_eq!(
+        calls.borrow()[0].request,
+        TokenRequest::authorization_code(CLIENT_ID, "s3cr3t", CODE, "https://helper.example/")
+    );
+    fresh(ns, "");
+}
+
+#[wasm_bindgen_test]
+async fn a_pasted_address_with_another_state_is_set_aside() {
+    let ns = "t-landed-foreign:";
+    fresh(ns, "");
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let m = mount_ready(ns).await;
+    m.type_into(
+        "#landed",
+        &format!("https://helper.example/?code={CODE}&state={OTHER_STATE}&referer=kwid.kommo.com"),
+    );
+    m.click("#landed-read");
+    until("set aside", || m.has("#return-set-aside")).await;
+    assert_eq!(
+        m.attr("#return-set-aside", "data-problem").as_deref(),
+        Some("Mismatch")
+    );
+    assert!(!m.has("#exchange"));
+    assert_eq!(
+        session()
+            .get_item(&format!("{ns}state"))
+            .unwrap()
+            .as_deref(),
+        Some(STATE)
+    );
     fresh(ns, "");
 }
 

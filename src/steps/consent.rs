@@ -1,12 +1,29 @@
-//! Step 2: the consent URL with a fresh `state`, in this tab or in a popup.
+//! Step 2: the consent URL with a fresh `state`, in this tab or in a popup; and, when Kommo sent the user to
+//! another address (a Redirect URI that is not this page), that address pasted back.
 
 use leptos::prelude::*;
 
+use kommo::callback::{read_pasted_return, same_redirect, PasteError, PastedReturn};
 use kommo::consent::{consent_url, Way};
 
-use crate::i18n::fill;
+use crate::i18n::{fill, Tx};
 use crate::widgets::CopyButton;
-use crate::{browser, use_ctx, Popup};
+use crate::{browser, use_ctx, Ctx, Popup};
+
+/// The pasted return address, read and checked against the Redirect URI in Setup; the error in words.
+fn read_landed(ctx: Ctx, t: &Tx) -> Result<PastedReturn, String> {
+    let pasted = read_pasted_return(&ctx.landed.get()).map_err(|e| match e {
+        PasteError::Empty => t.landed_empty.to_string(),
+        PasteError::NoReturn => t.landed_no_return.to_string(),
+    })?;
+    let configured = ctx.setup.with(|s| s.redirect_uri.trim().to_string());
+    match &pasted.landed {
+        Some(l) if !same_redirect(l, &configured) => {
+            Err(fill(t.landed_other_redirect, &[l, &configured, l]))
+        }
+        _ => Ok(pasted),
+    }
+}
 
 /// The consent step. Both ways use `mode=post_message` (see `kommo::consent::Way`).
 #[component]
@@ -50,6 +67,25 @@ pub fn ConsentStep() -> AnyView {
         }
     };
     let no_crypto = move || ctx.state.get().is_none();
+    // A return read here goes through exactly what a return on load does (state check, set aside if not ours).
+    let on_landed = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match read_landed(ctx, t) {
+            Ok(pasted) => {
+                ctx.landed.set(String::new());
+                ctx.landed_tried.set(false);
+                ctx.accept_return(&pasted.query);
+                browser::scroll_to_id("return-panel");
+            }
+            Err(_) => ctx.landed_tried.set(true),
+        }
+    };
+    let landed_error = move || {
+        ctx.landed_tried
+            .get()
+            .then(|| read_landed(ctx, t).err())
+            .flatten()
+    };
 
     view! {
         <section id="consent-section" class="card" aria-labelledby="consent-h">
@@ -102,6 +138,32 @@ pub fn ConsentStep() -> AnyView {
                         <p id="popup-closed" class="warn">{t.popup_closed}</p>
                     </Show>
                 </div>
+                <details
+                    id="landed-details"
+                    class="landed"
+                    open=move || ctx.redirect_elsewhere() || ctx.landed.with(|l| !l.is_empty())
+                >
+                    <summary>{t.landed_summary}</summary>
+                    <form id="landed-form" novalidate on:submit=on_landed>
+                        <label for="landed" class="label">{t.landed_label}</label>
+                        <div class="row">
+                            <input
+                                id="landed"
+                                class="mono grow"
+                                type="text"
+                                autocomplete="off"
+                                spellcheck="false"
+                                aria-describedby="landed-help landed-error"
+                                aria-invalid=move || landed_error().is_some().to_string()
+                                prop:value=move || ctx.landed.get()
+                                on:input=move |ev| ctx.landed.set(event_target_value(&ev))
+                            />
+                            <button type="submit" id="landed-read" class="btn">{t.landed_read}</button>
+                        </div>
+                        <p id="landed-help" class="help">{t.landed_help}</p>
+                        <p id="landed-error" class="error" aria-live="polite">{landed_error}</p>
+                    </form>
+                </details>
             </Show>
         </section>
     }

@@ -20,10 +20,6 @@ pub fn SetupStep() -> AnyView {
         let typed = ctx.setup.with(|s| !s.client_id.trim().is_empty());
         typed.then(|| ctx.client_id_problem()).flatten()
     };
-    let redirect_elsewhere = move || {
-        let r = ctx.setup.with(|s| s.redirect_uri.trim().to_string());
-        ctx.redirect_problem().is_none() && r != ctx.page_url.get_value()
-    };
     let cross_origin_proxy = move || {
         let p = ctx.setup.with(|s| s.proxy.trim().to_string());
         if p.is_empty() || ctx.proxy_problem().is_some() {
@@ -204,7 +200,7 @@ pub fn SetupStep() -> AnyView {
                         </div>
                         <p id="redirect-help" class="help">{t.redirect_help}</p>
                         <p id="redirect-error" class="error" aria-live="polite">{move || ctx.redirect_problem()}</p>
-                        <Show when=redirect_elsewhere>
+                        <Show when=move || ctx.redirect_elsewhere()>
                             <p class="warn">{t.redirect_elsewhere}</p>
                         </Show>
                     </div>

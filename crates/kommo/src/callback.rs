@@ -151,6 +151,63 @@ pub fn looks_like_callback(query: &str) -> bool {
     form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "code" || k == "error")
 }
 
+/// A return address the user pasted: the page Kommo sent them to when the integration's Redirect URI is not this
+/// page (their app's callback, as the old guide had it), copied from the address bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastedReturn {
+    /// The query, without `?` and fragment, for [`parse_callback`].
+    pub query: String,
+    /// The address the query was appended to (`scheme://host/path`), when a whole address was pasted.
+    pub landed: Option<String>,
+}
+
+/// Why pasted text is not a return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasteError {
+    #[error("nothing was pasted")]
+    Empty,
+    #[error("the text carries no code and no error from the consent page")]
+    NoReturn,
+}
+
+/// Read a pasted return: a whole address (`https://app.example/cb?code=…&state=…&referer=…`) or just its query.
+/// Whether the query is well-formed and its `state` this tab's is for [`crate::outcome::read_return`] to say.
+pub fn read_pasted_return(text: &str) -> Result<PastedReturn, PasteError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(PasteError::Empty);
+    }
+    let text = text.split('#').next().unwrap_or_default();
+    let (landed, query) = match text.split_once('?') {
+        Some((base, query)) => ((!base.is_empty()).then(|| base.to_string()), query),
+        None if text.contains("://") => return Err(PasteError::NoReturn),
+        None => (None, text),
+    };
+    if !looks_like_callback(query) {
+        return Err(PasteError::NoReturn);
+    }
+    Ok(PastedReturn {
+        query: query.to_string(),
+        landed,
+    })
+}
+
+/// Whether the address a return landed on is the Redirect URI `configured`, which the exchange must repeat exactly.
+/// Scheme and host are compared without case and an empty path is `/`, as a browser shows them; the path itself
+/// exactly, trailing slash included.
+pub fn same_redirect(landed: &str, configured: &str) -> bool {
+    fn parts(u: &str) -> (String, &str) {
+        let u = u.trim();
+        let Some((scheme, rest)) = u.split_once("://") else {
+            return (String::new(), u);
+        };
+        let end = rest.find('/').unwrap_or(rest.len());
+        let path = if end == rest.len() { "/" } else { &rest[end..] };
+        (format!("{scheme}://{}", &rest[..end]).to_ascii_lowercase(), path)
+    }
+    parts(landed) == parts(configured)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +289,54 @@ mod tests {
             panic!()
         };
         assert!(c.account_host().is_err());
+    }
+    #[test]
+    fn reads_a_pasted_return_address_or_query() {
+        let q = "code=def502&state=s1&referer=kwid.kommo.com";
+        assert_eq!(
+            read_pasted_return(&format!("  https://app.example/kommo/callback?{q}#frag \n")),
+            Ok(PastedReturn {
+                query: q.into(),
+                landed: Some("https://app.example/kommo/callback".into())
+            })
+        );
+        for bare in [q.to_string(), format!("?{q}")] {
+            assert_eq!(
+                read_pasted_return(&bare),
+                Ok(PastedReturn {
+                    query: q.into(),
+                    landed: None
+                })
+            );
+        }
+        let denied = read_pasted_return("https://app.example/cb?error=access_denied&state=s1").unwrap();
+        assert_eq!(denied.query, "error=access_denied&state=s1");
+        // A malformed return is still a return: the flow names its problem.
+        assert!(read_pasted_return("https://app.example/cb?code=a&code=b").is_ok());
+        assert_eq!(read_pasted_return(" \t"), Err(PasteError::Empty));
+        for not_a_return in [
+            "https://app.example/cb",
+            "https://app.example/cb?x=1",
+            "def50200c0de",
+            "https://app.example/cb#code=a",
+        ] {
+            assert_eq!(
+                read_pasted_return(not_a_return),
+                Err(PasteError::NoReturn),
+                "{not_a_return}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_landed_address_must_be_the_redirect_uri() {
+        assert!(same_redirect("https://app.example/cb", "https://app.example/cb"));
+        assert!(same_redirect("https://app.example/cb", " HTTPS://App.Example/cb "));
+        assert!(same_redirect("https://app.example/", "https://app.example"));
+        assert!(!same_redirect("https://app.example/cb/", "https://app.example/cb"));
+        assert!(!same_redirect("https://app.example/CB", "https://app.example/cb"));
+        assert!(!same_redirect("http://app.example/cb", "https://app.example/cb"));
+        assert!(!same_redirect("https://app.example:8443/cb", "https://app.example/cb"));
+        assert!(!same_redirect("https://other.example/cb", "https://app.example/cb"));
     }
 }
