@@ -180,6 +180,16 @@ pub fn close_self() {
     let _ = window().close();
 }
 
+/// [`focus_id`] after the next frame, for an element the current change is about to render.
+pub fn focus_later(id: &'static str) {
+    leptos::prelude::request_animation_frame(move || focus_id(id));
+}
+
+/// Ask the user to confirm (the browser's own dialog); `false` if it cannot be shown.
+pub fn confirm(message: &str) -> bool {
+    window().confirm_with_message(message).unwrap_or(false)
+}
+
 /// Move keyboard focus to an element by id (without scrolling it away from view).
 pub fn focus_id(id: &str) {
     if let Some(el) = window().document().and_then(|d| d.get_element_by_id(id)) {

@@ -903,14 +903,35 @@ impl Ctx {
             let result = api.token(&base, host.as_str(), &request).await;
             ctx.in_flight.set(false);
             match result {
-                Ok(raw) => ctx.keep_answer(raw, false, &request),
+                Ok(raw) => {
+                    if ctx.health.get_untracked() == ProxyHealth::Missing {
+                        ctx.recheck_health(base);
+                    }
+                    ctx.keep_answer(raw, false, &request);
+                    browser::focus_later("result-h");
+                }
                 Err(e) => {
                     // Whatever `/healthz` said before, there is no proxy answering now: say so in Setup and open
                     // the manual way.
                     if matches!(e, ApiError::ProxyUnreachable { .. }) {
                         ctx.health.set(ProxyHealth::Missing);
+                        ctx.recheck_health(base);
                     }
                     ctx.failure.set(Some(e));
+                }
+            }
+        });
+    }
+
+    /// Ask `/healthz` at `base` again, and take the answer if the proxy URL is still `base`: one dropped connection
+    /// must not leave "no proxy answers" (and "enter the secret") on screen for good.
+    fn recheck_health(&self, base: String) {
+        let ctx = *self;
+        let api = self.api.get_value();
+        spawn_local(async move {
+            if let Ok(h) = api.health(&base).await {
+                if untrack(|| ctx.proxy_base()) == base {
+                    ctx.health.try_set(ProxyHealth::Found(h));
                 }
             }
         });
@@ -1153,18 +1174,14 @@ pub fn AppWith(
             <Stepper />
             // After the return the current step comes first and the setup moves below it (CSS order).
             // Focusable from code only (`tabindex=-1`): where the keyboard lands when a notice above it goes away.
-            <main id="steps" tabindex="-1" class:after-return=move || ctx.after_return()>
-                <Show when=move || ctx.shown(Piece::SetupTop)>
+            // The document order is the visual order (keyboard and screen readers follow it): after a return the
+            // result and the current step come first and Setup moves below them.
+            <main id="steps" tabindex="-1">
+                <Show when=move || !ctx.after_return() && ctx.shown(Piece::SetupTop)>
                     <steps::setup::SetupStep />
                 </Show>
                 <Show when=move || !ctx.after_return() && ctx.shown(Piece::Consent)>
                     <steps::consent::ConsentStep />
-                </Show>
-                <Show when=move || ctx.ret.with(|r| r.is_some())>
-                    <steps::ret::ReturnStep />
-                </Show>
-                <Show when=move || ctx.step() == Step::Exchange>
-                    <steps::exchange::ExchangeStep />
                 </Show>
                 <Show when=move || ctx.step() == Step::Result>
                     <steps::result::ResultStep />
@@ -1172,10 +1189,19 @@ pub fn AppWith(
                     <steps::inspect::InspectStep />
                     <steps::check::CheckStep />
                 </Show>
+                <Show when=move || ctx.ret.with(|r| r.is_some())>
+                    <steps::ret::ReturnStep />
+                </Show>
+                <Show when=move || ctx.step() == Step::Exchange>
+                    <steps::exchange::ExchangeStep />
+                </Show>
+                <StartOver />
+                <Show when=move || ctx.after_return() && ctx.shown(Piece::SetupTop)>
+                    <steps::setup::SetupStep />
+                </Show>
                 <Show when=move || ctx.shown(Piece::Tail)>
                     <steps::have_token::HaveToken />
                 </Show>
-                <StartOver />
             </main>
             <Show when=move || ctx.shown(Piece::Tail)>
                 <footer class="foot">{t.footer}</footer>
@@ -1282,8 +1308,14 @@ fn StartOver() -> impl IntoView {
                     class="btn"
                     disabled=move || ctx.in_flight.get()
                     on:click=move |_| {
+                        // Tokens in hand cannot be fetched again (the code is spent): ask before discarding them.
+                        let holds_tokens = ctx.tokens().is_some_and(|r| r.is_ok()) || ctx.later.with_untracked(|l| l.is_some());
+                        if holds_tokens && !browser::confirm(ctx.t_now().start_over_confirm) {
+                            return;
+                        }
                         ctx.start_over();
                         browser::scroll_to_id("consent-section");
+                        browser::focus_later("go-same-tab");
                     }
                 >
                     {ctx.t_now().start_over}

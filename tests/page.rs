@@ -46,7 +46,8 @@ type ApiScript = Box<dyn Fn(&str, usize) -> Result<ApiAnswer, ApiError>>;
 
 /// A proxy that answers from a script and records what it was asked.
 struct FakeApi {
-    health: Option<Health>,
+    /// What `/healthz` answers (`None`: unreachable); a test may change it midway.
+    health: RefCell<Option<Health>>,
     /// Token answers in order; the last one repeats.
     token: RefCell<Vec<Result<RawAnswer, ApiError>>>,
     calls: Rc<RefCell<Vec<Call>>>,
@@ -74,7 +75,7 @@ impl FakeApi {
         let api_calls = Rc::new(RefCell::new(Vec::new()));
         (
             Rc::new(FakeApi {
-                health,
+                health: RefCell::new(health),
                 token: RefCell::new(tokens),
                 calls: calls.clone(),
                 api,
@@ -106,9 +107,13 @@ fn json_answer(status: u16, body: serde_json::Value) -> ApiAnswer {
 
 impl Api for FakeApi {
     fn health(&self, base: &str) -> LocalFuture<Result<Health, ApiError>> {
-        let r = self.health.clone().ok_or(ApiError::ProxyUnreachable {
-            url: base.to_string(),
-        });
+        let r = self
+            .health
+            .borrow()
+            .clone()
+            .ok_or(ApiError::ProxyUnreachable {
+                url: base.to_string(),
+            });
         Box::pin(async move { r })
     }
 
@@ -291,6 +296,19 @@ impl Mounted {
             .dispatch_event(&web_sys::Event::new("change").unwrap())
             .unwrap();
     }
+}
+
+/// Make the browser's `confirm()` answer `yes` without a dialog; the returned cell collects the questions asked.
+fn answer_confirm(yes: bool) -> Rc<RefCell<Vec<String>>> {
+    let asked = Rc::new(RefCell::new(Vec::new()));
+    let log = asked.clone();
+    let f = wasm_bindgen::closure::Closure::<dyn Fn(String) -> bool>::new(move |q: String| {
+        log.borrow_mut().push(q);
+        yes
+    });
+    js_sys::Reflect::set(&window(), &"confirm".into(), f.as_ref()).unwrap();
+    f.forget();
+    asked
 }
 
 fn mount(ns: &str, api: Rc<dyn Api>) -> Mounted {
@@ -642,10 +660,33 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
         );
         m = m2;
     }
-    // Start over clears the notice with everything else.
+    // Start over would discard tokens that cannot be fetched again: it asks first, and "no" keeps everything.
+    let asked = answer_confirm(false);
+    m.click("#start-over");
+    sleep(50).await;
+    assert_eq!(asked.borrow().len(), 1);
+    assert!(
+        asked.borrow()[0].contains("cannot be fetched again"),
+        "{:?}",
+        asked.borrow()
+    );
+    assert_eq!(m.text("#env-dotenv"), env, "declined: the tokens stay");
+    // "Yes" starts over, clearing the notice with everything else, and puts the keyboard on the consent button.
+    let asked = answer_confirm(true);
     m.click("#start-over");
     until("consent step", || m.has("#consent-url")).await;
-    assert!(!m.has("#return-set-aside"));
+    assert_eq!(asked.borrow().len(), 1);
+    assert!(!m.has("#return-set-aside") && !m.has("#result"));
+    until("focus on consent", || {
+        window()
+            .document()
+            .unwrap()
+            .active_element()
+            .map(|e| e.id())
+            .as_deref()
+            == Some("go-same-tab")
+    })
+    .await;
     fresh(ns, "");
 }
 
@@ -885,6 +926,39 @@ async fn exchange_posts_once_and_renders_the_env_block() {
     m.click("#exchange");
     until("result", || m.has("#result")).await;
     assert_eq!(calls.borrow().len(), 1);
+    // The keyboard lands on the result (the button it was on is gone), and the document order is the order on
+    // screen: the result, the return, then Setup below them.
+    until("focus on the result", || {
+        window()
+            .document()
+            .unwrap()
+            .active_element()
+            .map(|e| e.id())
+            .as_deref()
+            == Some("result-h")
+    })
+    .await;
+    let ids: Vec<String> = {
+        let list = m
+            .root
+            .query_selector_all("main > section, main > div")
+            .unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .map(|n| n.unchecked_into::<Element>().id())
+            .filter(|id| !id.is_empty())
+            .collect()
+    };
+    let at = |id: &str| {
+        ids.iter()
+            .position(|x| x == id)
+            .unwrap_or_else(|| panic!("{id} in {ids:?}"))
+    };
+    assert!(
+        at("result") < at("return-panel") && at("return-panel") < at("setup-section"),
+        "{ids:?}"
+    );
+    assert!(at("setup-section") < at("have-token"), "{ids:?}");
     // Walked through, so every earlier step is done and none skipped.
     assert_eq!(
         m.root
@@ -1135,6 +1209,42 @@ async fn a_dead_code_offers_only_start_over() {
 }
 
 #[wasm_bindgen_test]
+async fn one_dropped_connection_does_not_leave_the_proxy_marked_missing() {
+    let ns = "t-blip:";
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    // `/healthz` answers (the proxy holds the secret); the one token request is cut off on its way.
+    let (api, _) = FakeApi::new(
+        Some(health(true)),
+        Err(ApiError::ProxyUnreachable {
+            url: "http://127.0.0.1:9/oauth2/access_token".into(),
+        }),
+    );
+    let m = mount(ns, api);
+    ready(&m).await;
+    until("proxy ok", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
+    })
+    .await;
+    m.click("#exchange");
+    until("proxy error", || m.has("#proxy-error")).await;
+    // Asked again, the proxy answers: Setup says so, and nothing claims the secret is missing.
+    until("proxy found again", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
+    })
+    .await;
+    assert!(m
+        .text("#proxy-status")
+        .contains("holds the secret key for this integration"));
+    assert!(!m.text("#exchange-section").contains("No proxy answers"));
+    fresh(ns, "");
+}
+
+#[wasm_bindgen_test]
 async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
     let ns = "t-unreachable:";
     fresh(
@@ -1150,7 +1260,7 @@ async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
             url: "http://127.0.0.1:9/oauth2/access_token".into(),
         }),
     );
-    let m = mount(ns, api);
+    let m = mount(ns, api.clone());
     ready(&m).await;
     until("proxy ok", || {
         m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
@@ -1163,6 +1273,7 @@ async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
             .is_none(),
         "manual way folded while a proxy answers"
     );
+    *api.health.borrow_mut() = None;
     m.type_into("#secret", "s3cr3t");
     m.click("#exchange");
     until("proxy error", || m.has("#proxy-error")).await;
@@ -1934,8 +2045,14 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
     let m = mount(ns, api);
     ready(&m).await;
     assert!(m.text("#env-dotenv").contains(&token));
+    let asked = answer_confirm(true);
     m.click("#start-over");
     until("consent again", || m.has("#consent-section")).await;
+    assert_eq!(
+        asked.borrow().len(),
+        1,
+        "a long-lived token in hand is asked about too"
+    );
     assert!(!m.has("#result"));
     assert!(session().get_item(&format!("{ns}later")).unwrap().is_none());
 }

@@ -111,7 +111,8 @@ pub fn ResultStep() -> AnyView {
 
     view! {
         <section id="result" class="card" aria-labelledby="result-h">
-            <h2 id="result-h"><span class="n">"5"</span>{t.step_result}</h2>
+            // Focusable from code: the keyboard lands here when the exchange succeeds (the button it was on is gone).
+            <h2 id="result-h" tabindex="-1"><span class="n">"5"</span>{t.step_result}</h2>
             <p class="lead" id="result-intro">{intro}</p>
             <div class="field">
                 <label for="access-token">{t.access_token}</label>

@@ -79,7 +79,7 @@ pub fn ReturnStep() -> AnyView {
                             on:click=move |_| {
                                 ctx.start_over();
                                 browser::scroll_to_id("consent-section");
-                                browser::focus_id("go-same-tab");
+                                browser::focus_later("go-same-tab");
                             }
                         >
                             {t.retry}
@@ -168,7 +168,13 @@ pub fn SetAsideNotice() -> impl IntoView {
         let (kind, text, then) = match outcome {
             ReturnOutcome::Untrusted { problem, .. } => (
                 format!("{problem:?}"),
-                untrusted_text(t, problem).to_string(),
+                // Set aside in a tab holding a code or tokens: its own sign-in already came back.
+                if problem == Untrusted::NothingStored {
+                    t.set_aside_nothing_pending
+                } else {
+                    untrusted_text(t, problem)
+                }
+                .to_string(),
                 format!("{} {}", t.set_aside_kept, t.set_aside_crafted),
             ),
             ReturnOutcome::Malformed { problem } => (

@@ -47,14 +47,35 @@ pub fn SetupStep() -> AnyView {
     };
     let proxy_text = move || match ctx.health.get() {
         ProxyHealth::Checking => t.proxy_checking.to_string(),
-        ProxyHealth::Missing => fill(t.proxy_missing, &[&ctx.proxy_base()]),
+        ProxyHealth::Missing => {
+            let base = ctx.proxy_base();
+            let other_origin =
+                browser::parse_url(&base).is_some_and(|(_, _, o)| o != browser::origin());
+            fill(
+                if other_origin {
+                    t.proxy_missing_other_origin
+                } else {
+                    t.proxy_missing
+                },
+                &[&base],
+            )
+        }
         ProxyHealth::Found(h) => {
             let mut s = fill(t.proxy_ok, &[&ctx.proxy_base(), &h.version]);
             s.push(' ');
             if ctx.secret_held() {
                 s.push_str(t.proxy_holds_this);
             } else if let (true, Some(other)) = (h.holds_secret, h.client_id.as_deref()) {
-                s.push_str(&fill(t.proxy_holds_other, &[other]));
+                // "Another integration" only once there is an integration ID to compare with.
+                let mine = ctx.client_id().is_ok();
+                s.push_str(&fill(
+                    if mine {
+                        t.proxy_holds_other
+                    } else {
+                        t.proxy_holds_some
+                    },
+                    &[other],
+                ));
             } else {
                 s.push_str(t.proxy_holds_none);
             }
