@@ -629,7 +629,10 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
     let env = m.text("#env-dotenv");
     assert!(env.contains("ACCESS_TOKEN="), "{env}");
     // The same tab opens crafted returns: another account's code, a denial, an unreadable one.
+    // Back to the consent page and "Allow" again: a new code with this tab's own, already used-up state.
+    let again = format!("?code=again&state={STATE}&referer={HOST}");
     for (query, problem) in [
+        (again.as_str(), "NothingStored"),
         ("?code=evil&state=x&referer=evil.kommo.com", "NothingStored"),
         ("?error=access_denied", "NothingStored"),
         ("?code=a&code=b&referer=evil.kommo.com", "Malformed"),
@@ -648,6 +651,9 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
             .text("#return-set-aside")
             .contains("Nothing in this tab changed"));
         assert!(m2.has("#result"), "{query}: the result stays");
+        if query == again {
+            assert!(m2.text("#return-set-aside").contains("not waiting for a return"));
+        }
         assert_eq!(m2.text("#env-dotenv"), env, "{query}: the same tokens");
         assert_eq!(m2.text("#account-host"), HOST);
         assert!(!m2.has("#denied") && !m2.has("#callback-error"));

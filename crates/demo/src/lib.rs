@@ -29,6 +29,9 @@ pub struct DemoOptions {
     pub proxy_holds_secret: bool,
     /// With the held secret: sign refreshes too (the demo does; `kommo-proxy` does not unless told).
     pub held_secret_signs_refresh: bool,
+    /// The demo integration's registered Redirect URI; `None`: the page itself (`http://{ip}:{port}/`). Another
+    /// address stands for an app's own callback, where the user copies the return from the address bar.
+    pub redirect_uri: Option<String>,
 }
 
 impl Default for DemoOptions {
@@ -41,6 +44,7 @@ impl Default for DemoOptions {
             with_double: true,
             proxy_holds_secret: true,
             held_secret_signs_refresh: true,
+            redirect_uri: None,
         }
     }
 }
@@ -69,7 +73,8 @@ pub enum StartError {
 pub struct Running {
     /// The URL a person opens: the page, pre-set for the demo through its URL fragment.
     pub page_url: String,
-    /// The page's origin, which is also its redirect URI (`http://127.0.0.1:8080/`).
+    /// The demo integration's Redirect URI: the page's origin (`http://127.0.0.1:8080/`) unless
+    /// [`DemoOptions::redirect_uri`] named another.
     pub redirect_uri: String,
     pub proxy_addr: SocketAddr,
     pub double_addr: Option<SocketAddr>,
@@ -148,7 +153,10 @@ pub async fn start(opts: DemoOptions) -> Result<Running, StartError> {
             source,
         })?;
     let origin = format!("http://{proxy_addr}");
-    let redirect_uri = format!("{origin}/");
+    let redirect_uri = opts
+        .redirect_uri
+        .clone()
+        .unwrap_or_else(|| format!("{origin}/"));
 
     let mut config = kommo_proxy::Config {
         static_dir: opts.static_dir.clone(),

@@ -27,6 +27,11 @@ struct Cli {
     /// Do not start the double: the proxy forwards to real Kommo/amoCRM account hosts.
     #[arg(long, env = "NO_DOUBLE")]
     no_double: bool,
+    /// The demo integration's Redirect URI (default: the page). Another address, e.g.
+    /// http://127.0.0.1:8081/app/callback, tries the way of an app's own callback: after "Allow", copy the address
+    /// and paste it in step 2.
+    #[arg(long, env = "DEMO_REDIRECT_URI")]
+    redirect_uri: Option<String>,
 }
 
 #[tokio::main]
@@ -52,6 +57,7 @@ async fn main() -> ExitCode {
         with_double: !cli.no_double,
         proxy_holds_secret: true,
         held_secret_signs_refresh: true,
+        redirect_uri: cli.redirect_uri,
     };
     let running = match start(opts).await {
         Ok(r) => r,

@@ -67,7 +67,8 @@ pub async fn stack_and_page() -> (Running, kommo_double::Double, Browser) {
     (stack, double, b)
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on right now (for a server the test starts itself).
+pub fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use kommo_double::{DEMO_CLIENT_ID, DEMO_SECRET};
-use kommo_e2e::{env_value, stack_and_page, start_stack, Browser};
+use kommo_e2e::{env_value, free_port, stack_and_page, start_stack, start_stack_with, Browser};
 
 /// The account host of the double's demo account.
 const DEMO_HOST: &str = "demo.kommo.com";
@@ -260,6 +260,56 @@ async fn t4_tampered_state_never_reaches_the_token_endpoint_nor_spoils_the_real_
     b.wait("#result").await;
     assert_env_holds_issued(&b, &double, "authorization_code").await;
     assert_eq!(double.token_posts(), 1);
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t11_a_redirect_uri_elsewhere_is_pasted_back_and_exchanged() {
+    // The integration's Redirect URI is "the app's callback" on another origin (the double answers it with a
+    // 404): the old guide's setup, where the user copies the return from the address bar.
+    let double_port = free_port();
+    let app_callback = format!("http://127.0.0.1:{double_port}/app/kommo/callback");
+    let stack = start_stack_with(|o| {
+        o.double_port = double_port;
+        o.redirect_uri = Some(app_callback.clone());
+    })
+    .await;
+    let double = stack.double.clone().unwrap();
+    let b = Browser::start().await;
+    b.open_page(&stack.page_url).await;
+    b.fill("#redirect-uri", &app_callback).await;
+    assert!(
+        b.js("return document.querySelector('#landed-details').open")
+            .await
+            == serde_json::json!(true),
+        "the paste-back way is open when the Redirect URI is elsewhere"
+    );
+    let consent_url = go_to_consent(&b).await;
+    let state = state_of(&consent_url);
+    b.click("#allow").await;
+    // Landed on the app's callback, code in the address bar.
+    let landed = b.url().await;
+    assert!(
+        landed.starts_with(&format!("{app_callback}?code="))
+            && landed.contains(&format!("state={state}")),
+        "{landed}"
+    );
+    // Back to the helper in this tab (its sessionStorage holds the pending state) and paste the address.
+    b.goto(&format!("http://{}/", stack.proxy_addr)).await;
+    b.wait_ready().await;
+    b.fill("#landed", &landed).await;
+    b.click("#landed-read").await;
+    b.wait_text("#account-host", DEMO_HOST).await;
+    b.screenshot("landed-elsewhere").await;
+    b.click("#exchange").await;
+    b.wait("#result").await;
+    assert_eq!(double.token_posts(), 1);
+    let env = b.text("#env-dotenv").await;
+    assert_eq!(
+        env_value(&env, "KOMMO_TEST_REDIRECT_URI").as_deref(),
+        Some(app_callback.as_str()),
+        "the exchange and the env block use the app's callback: {env}"
+    );
     b.close().await;
 }
 
