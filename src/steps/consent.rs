@@ -144,7 +144,7 @@ pub fn ConsentStep() -> AnyView {
                     open=move || ctx.redirect_elsewhere() || ctx.landed.with(|l| !l.is_empty())
                 >
                     <summary>{t.landed_summary}</summary>
-                    <form id="landed-form" novalidate on:submit=on_landed>
+                    <form id="landed-form" class="field" novalidate on:submit=on_landed>
                         <label for="landed" class="label">{t.landed_label}</label>
                         <div class="row">
                             <input
