@@ -503,7 +503,9 @@ impl Ctx {
     }
 
     pub fn redirect_problem(&self) -> Option<&'static str> {
-        url_problem(self.t(), &self.setup.with(|s| s.redirect_uri.clone()))
+        let r = self.setup.with(|s| s.redirect_uri.clone());
+        url_problem(self.t(), &r)
+            .or_else(|| r.contains('#').then_some(self.t().err_redirect_fragment))
     }
 
     /// A valid Redirect URI that is not this page: Kommo sends the code there, and the user pastes the address back.

@@ -1678,6 +1678,20 @@ async fn a_referer_that_is_not_an_account_host_is_shown_and_never_used() {
     assert_eq!(current_step(&m), "return");
     sleep(50).await;
     assert!(calls.borrow().is_empty());
+    // A control character in it is shown, not hidden.
+    drop(m);
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid%00.kommo.com"),
+    );
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let m = mount_ready(ns).await;
+    assert_eq!(m.text("#account-host"), "kwid\\0.kommo.com");
+    // Nor can Setup take a Redirect URI with a fragment, where Kommo's ?code=… would land after the #.
+    m.type_into("#redirect-uri", "https://helper.example/#cb");
+    until("fragment refused", || m.text("#redirect-error").contains("#fragment")).await;
+    fresh(ns, "");
 }
 
 #[wasm_bindgen_test]

@@ -57,7 +57,7 @@ pub fn ReturnStep() -> AnyView {
                     }
                     .into_any(),
                     Err(e) => view! {
-                        <p>{t.return_code_for} " " <strong id="account-host" class="mono bad">{referer}</strong></p>
+                        <p>{t.return_code_for} " " <strong id="account-host" class="mono bad">{visible(&referer)}</strong></p>
                         <div id="host-error" class="alert" role="alert">
                             <p>{move || fill(t.host_invalid, &[&e.explain(ctx.lang.get())])}</p>
                         </div>
@@ -113,6 +113,19 @@ pub fn ReturnStep() -> AnyView {
         </section>
     }
     .into_any()
+}
+
+/// `text` with control characters shown as escapes (`\0`, `\u{1b}`), so a crafted referer cannot hide parts of itself.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Why a return's `state` cannot be trusted, in words.
