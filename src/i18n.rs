@@ -558,7 +558,7 @@ static RU: Tx = Tx {
     service: "Сервис",
     service_kommo: "Kommo (www.kommo.com)",
     service_amocrm: "amoCRM (www.amocrm.ru)",
-    service_custom: "Своя страница согласия (локальный двойник)",
+    service_custom: "Своя (локальный двойник)",
     consent_base: "Базовый адрес страницы согласия",
     consent_base_help: "Страница добавит к нему /oauth, например http://127.0.0.1:8081 для локального двойника Kommo.",
     err_url_required: "Введите адрес.",
