@@ -2973,3 +2973,49 @@ async fn already_have_a_token_fields_are_described_marked_invalid_and_named_apar
         assert_eq!(names.len(), count, "{lang}: a label is repeated: {names:?}");
     }
 }
+
+/// In the demo the manual curl goes to the Kommo double at the consent base and names the account in
+/// `X-Forwarded-Host` (as the proxy does), never to the real Kommo; the text above it does not claim the command
+/// holds the secret key while it holds the placeholder.
+#[wasm_bindgen_test]
+async fn the_demo_curl_goes_to_the_double_and_the_intro_fits_either_secret() {
+    let ns = "t-demo-curl:";
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=demo.kommo.com"),
+    );
+    let setup = serde_json::json!({
+        "service": "custom", "consent_base": "http://127.0.0.1:8081/", "client_id": CLIENT_ID,
+        "redirect_uri": "https://helper.example/", "proxy": "", "prefix": "KOMMO_TEST_", "demo": true
+    });
+    session()
+        .set_item(&format!("{ns}setup"), &setup.to_string())
+        .unwrap();
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let m = mount_ready(ns).await;
+    assert!(m.has("#demo-badge"));
+    until("curl", || !m.text("#curl-command").is_empty()).await;
+    let curl = m.text("#curl-command");
+    assert!(
+        curl.starts_with(
+            "curl -sS -X POST 'http://127.0.0.1:8081/oauth2/access_token' \\\n  -H 'x-forwarded-host: demo.kommo.com' \\\n"
+        ),
+        "{curl}"
+    );
+    assert!(!curl.contains("https://demo.kommo.com"), "{curl}");
+    assert!(curl.contains("\"client_secret\":\"PASTE-YOUR-SECRET-KEY\""));
+    // The text above it is true with the placeholder and with a typed key.
+    let intro = m.text("#manual-intro");
+    assert!(
+        intro.contains("put in place of PASTE-YOUR-SECRET-KEY")
+            && intro.contains("once the key is in it, do not share")
+            && !intro.contains("contains your secret key"),
+        "{intro}"
+    );
+    m.type_into("#secret", "s3cr3t");
+    until("the typed key", || {
+        m.text("#curl-command")
+            .contains("\"client_secret\":\"s3cr3t\"")
+    })
+    .await;
+}

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use kommo::curl::token_curl;
+use kommo::curl::{token_curl, token_curl_via};
 use kommo::outcome::hint_key;
 use kommo::{Hint, ProxyErrorCode};
 
@@ -94,7 +94,15 @@ pub fn ExchangeStep() -> AnyView {
             } else {
                 typed.trim().to_string()
             };
-            Some(token_curl(&host, &ctx.token_request(&secret)?))
+            let request = ctx.token_request(&secret)?;
+            // The demo's token endpoint is the Kommo double at the consent base, which serves every account at one
+            // address: the command goes there, never to the real Kommo the account host names.
+            Some(if ctx.demo() {
+                let base = ctx.setup.with(|s| s.consent_base.trim().to_string());
+                token_curl_via(&base, &host, &request)
+            } else {
+                token_curl(&host, &request)
+            })
         };
         make().unwrap_or_default()
     });
@@ -187,7 +195,7 @@ pub fn ExchangeStep() -> AnyView {
             </Show>
             <details class="manual" prop:open=manual_open on:toggle=on_toggle>
                 <summary>{t.manual_summary}</summary>
-                <p>{t.manual_intro}</p>
+                <p id="manual-intro">{fill(t.manual_intro, &[t.manual_secret_placeholder])}</p>
                 <div class="codeblock">
                     <div class="codehead">
                         <span>"curl"</span>
