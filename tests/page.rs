@@ -3019,3 +3019,20 @@ async fn the_demo_curl_goes_to_the_double_and_the_intro_fits_either_secret() {
     })
     .await;
 }
+
+/// The Russian API check: "Пользователи: найдено 3" (one colon), and the request log times in "мс".
+#[wasm_bindgen_test]
+async fn the_russian_api_check_has_one_colon_and_says_ms_in_russian() {
+    let ns = "t-api-ru-words:";
+    let (m, _) = exchanged_with_api(ns, kommo_api(200, vec![1])).await;
+    set_lang(&m, "ru").await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(m.text("#api-users"), "Пользователи: найдено 3");
+    let times = m.root.query_selector_all(".log-ms").unwrap();
+    assert_eq!(times.length(), 5);
+    for i in 0..times.length() {
+        let text = times.item(i).unwrap().text_content().unwrap();
+        assert!(text.ends_with(" мс"), "{text}");
+    }
+}
