@@ -275,6 +275,19 @@ pub struct Ctx {
     /// A return address pasted in the consent step (memory only: it holds a code), and whether reading it was tried.
     pub landed: RwSignal<String>,
     pub landed_tried: RwSignal<bool>,
+    /// "Already have a token?" as typed, and whether each form was sent (memory only: they hold tokens). Here, not
+    /// in the component, so that a language switch (it re-renders the content) keeps them.
+    pub long_lived: RwSignal<String>,
+    pub long_lived_host: RwSignal<String>,
+    pub long_lived_tried: RwSignal<bool>,
+    pub pasted_refresh: RwSignal<String>,
+    pub pasted_refresh_host: RwSignal<String>,
+    pub pasted_refresh_tried: RwSignal<bool>,
+    /// Kommo's answer pasted back from curl (memory only), whether using it was tried, and the manual way's
+    /// disclosure as the user left it: 0 follows the proxy's health, 1 opened by hand, 2 closed by hand.
+    pub pasted: RwSignal<String>,
+    pub pasted_tried: RwSignal<bool>,
+    pub manual: RwSignal<u8>,
     /// The current code was posted for exchange (recorded before sending).
     pub posted: RwSignal<bool>,
     pub in_flight: RwSignal<bool>,
@@ -408,6 +421,15 @@ impl Ctx {
             set_aside: RwSignal::new(None),
             landed: RwSignal::new(String::new()),
             landed_tried: RwSignal::new(false),
+            long_lived: RwSignal::new(String::new()),
+            long_lived_host: RwSignal::new(String::new()),
+            long_lived_tried: RwSignal::new(false),
+            pasted_refresh: RwSignal::new(String::new()),
+            pasted_refresh_host: RwSignal::new(String::new()),
+            pasted_refresh_tried: RwSignal::new(false),
+            pasted: RwSignal::new(String::new()),
+            pasted_tried: RwSignal::new(false),
+            manual: RwSignal::new(0),
             posted: RwSignal::new(false),
             in_flight: RwSignal::new(false),
             answer: RwSignal::new(store.get_json(Area::Session, keys::ANSWER)),
@@ -641,6 +663,10 @@ impl Ctx {
         self.posted.set(false);
         self.answer.set(None);
         self.failure.set(None);
+        // What was pasted for the manual way belongs to the exchange being forgotten.
+        self.pasted.set(String::new());
+        self.pasted_tried.set(false);
+        self.manual.set(0);
     }
 
     /// Read a return (`location.search` on load, or what a popup posted). A return that answers this tab's consent

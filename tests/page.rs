@@ -1769,7 +1769,8 @@ async fn copy_confirms_in_a_live_region_and_keeps_focus() {
 //
 // Element ids: #refresh (button), #refresh-result, #refresh-error[data-hint=…], #refresh-blocked,
 // #refresh-expires-at; the "Already have a token?" card #have-token with #paste-refresh-token, #refresh-host,
-// #use-refresh-token, #long-lived-token, #long-lived-host, #use-long-lived, #long-lived-error; #inspect with
+// #use-refresh-token, #long-lived-token, #long-lived-host, #use-long-lived, and an error under each field
+// (#long-lived-token-error, #long-lived-host-error, #paste-refresh-token-error, #refresh-host-error); #inspect with
 // #claim-account-id, #claim-user-id, #claim-base-domain, #claim-api-domain, #claim-aud, #claim-scopes, #claim-iat,
 // #claim-nbf, #claim-exp, #token-countdown[data-seconds], #jwt-unverified, #jwt-error; #api-check (button),
 // #api-account / #api-users / #api-pipelines / #api-leads [data-state=idle|running|ok|needs-admin|failed|skipped|
@@ -1987,7 +1988,11 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
     m.type_into("#long-lived-token", &token);
     m.type_into("#long-lived-host", "kwid.example.com");
     m.click("#use-long-lived");
-    until("host error", || !m.text("#long-lived-error").is_empty()).await;
+    until("host error", || {
+        !m.text("#long-lived-host-error").is_empty()
+    })
+    .await;
+    assert_eq!(m.text("#long-lived-token-error"), "", "the token is fine");
     assert!(!m.has("#result"));
     // A host as people paste it (scheme, trailing slash) is fine.
     m.type_into("#long-lived-host", " https://Kwid.Kommo.com/ ");
@@ -2112,7 +2117,10 @@ async fn a_token_that_is_not_a_jwt_gets_a_clear_message() {
     // Spaces inside a token are refused outright.
     m.type_into("#long-lived-token", "two words");
     m.click("#use-long-lived");
-    until("token error", || !m.text("#long-lived-error").is_empty()).await;
+    until("token error", || {
+        !m.text("#long-lived-token-error").is_empty()
+    })
+    .await;
 }
 
 #[wasm_bindgen_test]
@@ -2234,7 +2242,8 @@ async fn a_revoked_refresh_token_is_explained_on_the_paste_path() {
     // A wrong host is caught before anything is sent.
     m.type_into("#refresh-host", "kwid.kommo.com.evil.net");
     m.click("#use-refresh-token");
-    until("host error", || !m.text("#paste-refresh-error").is_empty()).await;
+    until("host error", || !m.text("#refresh-host-error").is_empty()).await;
+    assert_eq!(m.text("#paste-refresh-token-error"), "");
     assert_eq!(calls.borrow().len(), 1);
 }
 
@@ -2888,4 +2897,279 @@ async fn a_403_on_pipelines_or_leads_is_the_ip_block_and_a_silent_proxy_is_named
     let log = m.text(".api-log-entry .log-answer");
     assert!(log.contains("could not reach the proxy"), "{log}");
     assert!(!log.contains("прокси"), "Russian left in the log: {log}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What an exploratory tester found: typed text lost on a language switch, unnamed and undescribed fields, the demo's
+// curl going to the real Kommo, Russian wording.
+
+/// Switch the page's language with its select, as a user does, and wait for the re-render.
+async fn set_lang(m: &Mounted, code: &str) {
+    let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
+    select.set_value(code);
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    let h1 = if code == "ru" {
+        "Помощник"
+    } else {
+        "Kommo OAuth Helper"
+    };
+    until("the language switch", || m.text("h1").contains(h1)).await;
+}
+
+/// The value of an input or textarea.
+fn value_of(m: &Mounted, sel: &str) -> String {
+    let el = m.q(sel).unwrap_or_else(|| panic!("{sel} not found"));
+    match el.dyn_ref::<HtmlTextAreaElement>() {
+        Some(t) => t.value(),
+        None => el.unchecked_into::<HtmlInputElement>().value(),
+    }
+}
+
+/// A language switch re-renders the page: what was typed into "Already have a token?" stays, and the field errors
+/// are worded again in the new language.
+#[wasm_bindgen_test]
+async fn already_have_a_token_keeps_what_was_typed_across_a_language_switch() {
+    let ns = "t-have-lang:";
+    fresh(ns, "");
+    store_setup(ns);
+    let m = mount_ready(ns).await;
+    m.type_into("#long-lived-token", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+    m.type_into("#long-lived-host", "kwid.example.com");
+    m.type_into("#paste-refresh-token", "def50200saved");
+    m.type_into("#refresh-host", "kwid.amocrm.ru");
+    set_lang(&m, "ru").await;
+    // The re-rendered fields get their values set a moment after the new text is there.
+    let values = |m: &Mounted, expected: [&str; 4]| {
+        let fields = [
+            "#long-lived-token",
+            "#long-lived-host",
+            "#paste-refresh-token",
+            "#refresh-host",
+        ];
+        fields.map(|f| value_of(m, f)) == expected
+    };
+    let typed = [
+        "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
+        "kwid.example.com",
+        "def50200saved",
+        "kwid.amocrm.ru",
+    ];
+    until("all four kept", || values(&m, typed)).await;
+    // The host is refused; its error follows the language.
+    m.click("#use-long-lived");
+    until("host error", || {
+        m.text("#long-lived-host-error")
+            .contains("Введите хост аккаунта")
+    })
+    .await;
+    assert_eq!(
+        m.attr("#long-lived-host", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        m.attr("#long-lived-token", "aria-invalid").as_deref(),
+        Some("false")
+    );
+    set_lang(&m, "en").await;
+    until("all four kept again", || values(&m, typed)).await;
+    assert!(
+        m.text("#long-lived-host-error")
+            .contains("Enter the account host"),
+        "{}",
+        m.text("#long-lived-host-error")
+    );
+    // Fixing the host clears its error; the token is then used (and cleared), the rest stays.
+    m.type_into("#long-lived-host", "kwid.kommo.com");
+    until("error gone", || m.text("#long-lived-host-error").is_empty()).await;
+    m.click("#use-long-lived");
+    until("result", || m.has("#result")).await;
+    let after = ["", "kwid.kommo.com", "def50200saved", "kwid.amocrm.ru"];
+    until("a used token is cleared, the rest stays", || {
+        values(&m, after)
+    })
+    .await;
+    set_lang(&m, "ru").await;
+    until("still there", || values(&m, after)).await;
+}
+
+/// The curl answer pasted in the exchange step, its error and the manual way unfolded or folded by hand all survive a
+/// language switch.
+#[wasm_bindgen_test]
+async fn the_pasted_curl_answer_and_the_manual_way_survive_a_language_switch() {
+    let ns = "t-paste-lang:";
+    fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
+    let m = mount(ns, api);
+    ready(&m).await;
+    until("proxy ok", || {
+        m.attr("#proxy-status", "data-state").as_deref() == Some("ok")
+    })
+    .await;
+    let open = || m.q("details.manual").unwrap().has_attribute("open");
+    assert!(!open(), "folded while a proxy answers");
+    m.click("details.manual summary");
+    until("unfolded", open).await;
+    // The `toggle` event comes in a task of its own (as it does before a user's next action).
+    sleep(20).await;
+    m.type_into("#paste-answer", "{not json");
+    m.click("#use-pasted");
+    until("paste error", || {
+        m.text("#paste-error").contains("not JSON")
+    })
+    .await;
+    set_lang(&m, "ru").await;
+    // The re-render's own `toggle` events come a task later: they must not undo the user's choice.
+    sleep(50).await;
+    assert!(open(), "still unfolded by hand");
+    assert_eq!(value_of(&m, "#paste-answer"), "{not json");
+    assert!(
+        m.text("#paste-error").contains("Это не JSON"),
+        "{}",
+        m.text("#paste-error")
+    );
+    assert_eq!(
+        m.attr("#paste-answer", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    // Folded by hand stays folded too.
+    m.click("details.manual summary");
+    until("folded", || !open()).await;
+    sleep(20).await;
+    set_lang(&m, "en").await;
+    sleep(50).await;
+    assert!(!open(), "still folded by hand");
+    assert_eq!(value_of(&m, "#paste-answer"), "{not json");
+    assert!(m.text("#paste-error").contains("not JSON"));
+    assert!(calls.borrow().is_empty());
+}
+
+/// Each field of "Already have a token?" is described by its help and its error and says when it is invalid, and
+/// no two fields on the page share a label (two "Account host", the result's "Refresh token"), in either language.
+#[wasm_bindgen_test]
+async fn already_have_a_token_fields_are_described_marked_invalid_and_named_apart() {
+    let ns = "t-have-a11y:";
+    let (api, _, _) = FakeApi::full(
+        Some(health(true)),
+        vec![pair(&full_token(now_secs() + 86400, "7"), "def50200r")],
+        kommo_api(200, vec![]),
+    );
+    let m = exchanged(ns, api).await;
+    assert!(m.has("label[for='refresh-token']"), "the result's field");
+    let fields = [
+        "#long-lived-token",
+        "#long-lived-host",
+        "#paste-refresh-token",
+        "#refresh-host",
+    ];
+    for f in fields {
+        let ids = m.attr(f, "aria-describedby").unwrap_or_default();
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        assert_eq!(ids.len(), 2, "{f}: help and error");
+        for id in &ids {
+            assert!(m.has(&format!("#{id}")), "{f} names #{id}");
+        }
+        assert!(!m.text(&format!("#{}", ids[0])).is_empty(), "{f}: help");
+        assert_eq!(m.attr(f, "aria-invalid").as_deref(), Some("false"), "{f}");
+    }
+    // Both forms sent empty: each field is invalid and its error (in its description) says why.
+    m.click("#use-long-lived");
+    m.click("#use-refresh-token");
+    until("all invalid", || {
+        fields
+            .iter()
+            .all(|f| m.attr(f, "aria-invalid").as_deref() == Some("true"))
+    })
+    .await;
+    for f in fields {
+        let ids = m.attr(f, "aria-describedby").unwrap();
+        let error = ids.split_whitespace().last().unwrap();
+        assert!(!m.text(&format!("#{error}")).is_empty(), "{f}: #{error}");
+    }
+    for lang in ["en", "ru"] {
+        set_lang(&m, lang).await;
+        let labels = m.root.query_selector_all("label[for]").unwrap();
+        let mut names: Vec<String> = (0..labels.length())
+            .map(|i| {
+                labels
+                    .item(i)
+                    .unwrap()
+                    .text_content()
+                    .unwrap()
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+        let count = names.len();
+        assert!(count >= 10, "{names:?}");
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "{lang}: a label is repeated: {names:?}");
+    }
+}
+
+/// In the demo the manual curl goes to the Kommo double at the consent base and names the account in
+/// `X-Forwarded-Host` (as the proxy does), never to the real Kommo; the text above it does not claim the command
+/// holds the secret key while it holds the placeholder.
+#[wasm_bindgen_test]
+async fn the_demo_curl_goes_to_the_double_and_the_intro_fits_either_secret() {
+    let ns = "t-demo-curl:";
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=demo.kommo.com"),
+    );
+    let setup = serde_json::json!({
+        "service": "custom", "consent_base": "http://127.0.0.1:8081/", "client_id": CLIENT_ID,
+        "redirect_uri": "https://helper.example/", "proxy": "", "prefix": "KOMMO_TEST_", "demo": true
+    });
+    session()
+        .set_item(&format!("{ns}setup"), &setup.to_string())
+        .unwrap();
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let m = mount_ready(ns).await;
+    assert!(m.has("#demo-badge"));
+    until("curl", || !m.text("#curl-command").is_empty()).await;
+    let curl = m.text("#curl-command");
+    assert!(
+        curl.starts_with(
+            "curl -sS -X POST 'http://127.0.0.1:8081/oauth2/access_token' \\\n  -H 'x-forwarded-host: demo.kommo.com' \\\n"
+        ),
+        "{curl}"
+    );
+    assert!(!curl.contains("https://demo.kommo.com"), "{curl}");
+    assert!(curl.contains("\"client_secret\":\"PASTE-YOUR-SECRET-KEY\""));
+    // The text above it is true with the placeholder and with a typed key.
+    let intro = m.text("#manual-intro");
+    assert!(
+        intro.contains("put in place of PASTE-YOUR-SECRET-KEY")
+            && intro.contains("once the key is in it, do not share")
+            && !intro.contains("contains your secret key"),
+        "{intro}"
+    );
+    m.type_into("#secret", "s3cr3t");
+    until("the typed key", || {
+        m.text("#curl-command")
+            .contains("\"client_secret\":\"s3cr3t\"")
+    })
+    .await;
+}
+
+/// The Russian API check: "Пользователи: найдено 3" (one colon), and the request log times in "мс".
+#[wasm_bindgen_test]
+async fn the_russian_api_check_has_one_colon_and_says_ms_in_russian() {
+    let ns = "t-api-ru-words:";
+    let (m, _) = exchanged_with_api(ns, kommo_api(200, vec![1])).await;
+    set_lang(&m, "ru").await;
+    m.click("#api-check");
+    until("summary", || m.has("#api-summary")).await;
+    assert_eq!(m.text("#api-users"), "Пользователи: найдено 3");
+    let times = m.root.query_selector_all(".log-ms").unwrap();
+    assert_eq!(times.length(), 5);
+    for i in 0..times.length() {
+        let text = times.item(i).unwrap().text_content().unwrap();
+        assert!(text.ends_with(" мс"), "{text}");
+    }
 }

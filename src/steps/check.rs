@@ -95,7 +95,7 @@ fn log_entry(t: &'static Tx, l: LogLine, host: String) -> impl IntoView {
                 <summary>
                     <span class="mono">{format!("#{} GET {}", l.n, l.path)}</span>
                     " · " <span class="log-status">{status}</span>
-                    " · " <span class="log-ms">{format!("{} ms", l.ms)}</span>
+                    " · " <span class="log-ms">{fill(t.api_log_ms, &[&l.ms.to_string()])}</span>
                     {retry.map(|r| view! { " · " <span class="log-retry">{r}</span> })}
                 </summary>
                 <pre class="log-request">{request}</pre>

@@ -2,11 +2,12 @@
 
 use leptos::prelude::*;
 
-use kommo::curl::token_curl;
+use kommo::curl::{token_curl, token_curl_via};
 use kommo::outcome::hint_key;
 use kommo::{Hint, ProxyErrorCode};
 
 use crate::i18n::{fill, tx};
+use crate::json;
 use crate::widgets::CopyButton;
 use crate::{browser, use_ctx, ApiError, ProxyHealth};
 use kommo::Lang;
@@ -93,15 +94,57 @@ pub fn ExchangeStep() -> AnyView {
             } else {
                 typed.trim().to_string()
             };
-            Some(token_curl(&host, &ctx.token_request(&secret)?))
+            let request = ctx.token_request(&secret)?;
+            // The demo's token endpoint is the Kommo double at the consent base, which serves every account at one
+            // address: the command goes there, never to the real Kommo the account host names.
+            Some(if ctx.demo() {
+                let base = ctx.setup.with(|s| s.consent_base.trim().to_string());
+                token_curl_via(&base, &host, &request)
+            } else {
+                token_curl(&host, &request)
+            })
         };
         make().unwrap_or_default()
     });
-    let pasted = RwSignal::new(String::new());
-    let paste_error = RwSignal::new(None::<&'static str>);
+    // The pasted answer lives in `Ctx` (a language switch re-renders this step); its error is worded at render time,
+    // with the checks of `Ctx::use_pasted`.
     let on_paste = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        paste_error.set(ctx.use_pasted(&pasted.get_untracked()).err());
+        let failed = ctx.use_pasted(&ctx.pasted.get_untracked()).is_err();
+        ctx.pasted_tried.set(failed);
+    };
+    let paste_error = move || {
+        if !ctx.pasted_tried.get() {
+            return None;
+        }
+        let text = ctx.pasted.with(|p| p.trim().to_string());
+        if text.is_empty() {
+            Some(t.paste_empty)
+        } else if json::parse(&text).is_none() {
+            Some(t.paste_not_json)
+        } else {
+            ctx.client_id_problem()
+        }
+    };
+    // Open while no proxy answers, unless the user unfolded or folded it against that (`Ctx::manual`), which
+    // survives a language switch.
+    let manual_open = move || match ctx.manual.get() {
+        1 => true,
+        2 => false,
+        _ => !proxy_found(),
+    };
+    // `toggle` comes as a task of its own, also when `open` is set from code.
+    let on_toggle = move |ev: web_sys::Event| {
+        let open = event_target::<web_sys::Element>(&ev).has_attribute("open");
+        let by_hand = match open {
+            // What the proxy's health says anyway (also what setting `open` from code fires).
+            _ if open != matches!(ctx.health.get_untracked(), ProxyHealth::Found(_)) => 0,
+            true => 1,
+            false => 2,
+        };
+        if by_hand != ctx.manual.get_untracked() {
+            ctx.manual.set(by_hand);
+        }
     };
 
     view! {
@@ -150,9 +193,9 @@ pub fn ExchangeStep() -> AnyView {
                     </button>
                 </div>
             </Show>
-            <details class="manual" prop:open=move || !proxy_found()>
+            <details class="manual" prop:open=manual_open on:toggle=on_toggle>
                 <summary>{t.manual_summary}</summary>
-                <p>{t.manual_intro}</p>
+                <p id="manual-intro">{fill(t.manual_intro, &[t.manual_secret_placeholder])}</p>
                 <div class="codeblock">
                     <div class="codehead">
                         <span>"curl"</span>
@@ -169,10 +212,12 @@ pub fn ExchangeStep() -> AnyView {
                             rows="5"
                             spellcheck="false"
                             placeholder=r#"{"token_type":"Bearer","expires_in":86400,"access_token":"…","refresh_token":"…"}"#
-                            prop:value=move || pasted.get()
-                            on:input=move |ev| pasted.set(event_target_value(&ev))
+                            aria-describedby="paste-error"
+                            aria-invalid=move || paste_error().is_some().to_string()
+                            prop:value=move || ctx.pasted.get()
+                            on:input=move |ev| ctx.pasted.set(event_target_value(&ev))
                         ></textarea>
-                        <p id="paste-error" class="error" aria-live="polite">{move || paste_error.get()}</p>
+                        <p id="paste-error" class="error" aria-live="polite">{paste_error}</p>
                     </div>
                     <div class="actions">
                         <button type="submit" id="use-pasted" class="btn">{t.use_pasted}</button>

@@ -8,52 +8,74 @@ use crate::kept::{parse_pasted_host, parse_pasted_token};
 use crate::steps::refresh::refresh_problem;
 use crate::{browser, use_ctx, RefreshFrom};
 
-/// The card with both forms.
+/// The card with both forms. What is typed lives in [`crate::Ctx`] (a language switch re-renders this card); the
+/// errors are worded at render time from it, one under each field, after the form was sent once.
 #[component]
 pub fn HaveToken() -> AnyView {
     let ctx = use_ctx();
     let t = ctx.t_now();
 
-    let ll_token = RwSignal::new(String::new());
-    let ll_host = RwSignal::new(String::new());
-    let ll_error = RwSignal::new(None::<&'static str>);
+    let ll_token_error = field_error(
+        ctx.long_lived,
+        ctx.long_lived_tried,
+        not_token,
+        t.long_lived_token_needed,
+    );
+    let ll_host_error = field_error(
+        ctx.long_lived_host,
+        ctx.long_lived_tried,
+        not_host,
+        t.pasted_host_invalid,
+    );
     let on_long_lived = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match ctx.use_long_lived(&ll_token.get_untracked(), &ll_host.get_untracked()) {
-            Ok(()) => {
-                ll_error.set(None);
-                ll_token.set(String::new());
-                request_animation_frame(|| browser::scroll_to_id("result"));
-            }
-            Err(e) => ll_error.set(Some(e)),
+        let ok = ctx
+            .use_long_lived(
+                &ctx.long_lived.get_untracked(),
+                &ctx.long_lived_host.get_untracked(),
+            )
+            .is_ok();
+        ctx.long_lived_tried.set(!ok);
+        if ok {
+            ctx.long_lived.set(String::new());
+            request_animation_frame(|| browser::scroll_to_id("result"));
         }
     };
 
-    let rt_token = RwSignal::new(String::new());
-    let rt_host = RwSignal::new(String::new());
-    let rt_error = RwSignal::new(None::<&'static str>);
+    let rt_token_error = field_error(
+        ctx.pasted_refresh,
+        ctx.pasted_refresh_tried,
+        not_token,
+        t.refresh_token_needed,
+    );
+    let rt_host_error = field_error(
+        ctx.pasted_refresh_host,
+        ctx.pasted_refresh_tried,
+        not_host,
+        t.pasted_host_invalid,
+    );
     let rt_in_flight = move || {
         ctx.refresh
             .with(|r| r.in_flight && r.from == RefreshFrom::Pasted)
     };
     let on_refresh = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(token) = parse_pasted_token(&rt_token.get_untracked()) else {
-            rt_error.set(Some(t.refresh_token_needed));
-            return;
-        };
-        let Some(host) = parse_pasted_host(&rt_host.get_untracked()) else {
-            rt_error.set(Some(t.pasted_host_invalid));
-            return;
-        };
-        rt_error.set(None);
-        ctx.refresh_tokens(RefreshFrom::Pasted, host.as_str(), &token);
+        let token = parse_pasted_token(&ctx.pasted_refresh.get_untracked());
+        let host = parse_pasted_host(&ctx.pasted_refresh_host.get_untracked());
+        ctx.pasted_refresh_tried
+            .set(token.is_none() || host.is_none());
+        if let (Some(token), Some(host)) = (token, host) {
+            ctx.refresh_tokens(RefreshFrom::Pasted, host.as_str(), &token);
+        }
     };
     let with_setup = move || {
         let id = ctx.client_id().unwrap_or_else(|_| "—".to_string());
         let redirect = ctx.setup.with(|s| s.redirect_uri.trim().to_string());
         fill(t.paste_refresh_uses, &[&id, &redirect])
     };
+    // One closure type for every field (each distinct closure costs wasm bytes).
+    let value = |s: RwSignal<String>| move || s.get();
+    let input = |s: RwSignal<String>| move |ev: leptos::ev::Event| s.set(event_target_value(&ev));
 
     view! {
         <section id="have-token" class="card" aria-labelledby="have-token-h">
@@ -61,7 +83,7 @@ pub fn HaveToken() -> AnyView {
             <p class="lead">{t.have_token_intro}</p>
             <form on:submit=on_long_lived novalidate>
                 <h3>{t.long_lived_title}</h3>
-                <p class="help">{t.long_lived_help}</p>
+                <p id="long-lived-help" class="help">{t.long_lived_help}</p>
                 <div class="field">
                     <label for="long-lived-token">{t.long_lived_token}</label>
                     <textarea
@@ -70,56 +92,67 @@ pub fn HaveToken() -> AnyView {
                         rows="3"
                         spellcheck="false"
                         autocomplete="off"
-                        prop:value=move || ll_token.get()
-                        on:input=move |ev| ll_token.set(event_target_value(&ev))
+                        aria-describedby="long-lived-help long-lived-token-error"
+                        aria-invalid=invalid(ll_token_error)
+                        prop:value=value(ctx.long_lived)
+                        on:input=input(ctx.long_lived)
                     ></textarea>
+                    <p id="long-lived-token-error" class="error" aria-live="polite">{ll_token_error}</p>
                 </div>
                 <div class="field">
-                    <label for="long-lived-host">{t.account_host}</label>
+                    <label for="long-lived-host">{t.long_lived_host}</label>
                     <input
                         id="long-lived-host"
                         class="mono"
                         autocomplete="off"
                         spellcheck="false"
                         placeholder="yourcompany.kommo.com"
-                        prop:value=move || ll_host.get()
-                        on:input=move |ev| ll_host.set(event_target_value(&ev))
+                        aria-describedby="long-lived-host-help long-lived-host-error"
+                        aria-invalid=invalid(ll_host_error)
+                        prop:value=value(ctx.long_lived_host)
+                        on:input=input(ctx.long_lived_host)
                     />
-                    <p class="help">{t.account_host_help}</p>
+                    <p id="long-lived-host-help" class="help">{t.account_host_help}</p>
+                    <p id="long-lived-host-error" class="error" aria-live="polite">{ll_host_error}</p>
                 </div>
-                <p id="long-lived-error" class="error" aria-live="polite">{move || ll_error.get()}</p>
                 <div class="actions">
                     <button type="submit" id="use-long-lived" class="btn">{t.use_long_lived}</button>
                 </div>
             </form>
             <form on:submit=on_refresh novalidate>
                 <h3>{t.paste_refresh_title}</h3>
-                <p class="help">{with_setup}</p>
+                <p id="paste-refresh-help" class="help">{with_setup}</p>
                 <div class="field">
-                    <label for="paste-refresh-token">{t.refresh_token}</label>
+                    <label for="paste-refresh-token">{t.saved_refresh_token}</label>
                     <textarea
                         id="paste-refresh-token"
                         class="mono"
                         rows="3"
                         spellcheck="false"
                         autocomplete="off"
-                        prop:value=move || rt_token.get()
-                        on:input=move |ev| rt_token.set(event_target_value(&ev))
+                        aria-describedby="paste-refresh-help paste-refresh-token-error"
+                        aria-invalid=invalid(rt_token_error)
+                        prop:value=value(ctx.pasted_refresh)
+                        on:input=input(ctx.pasted_refresh)
                     ></textarea>
+                    <p id="paste-refresh-token-error" class="error" aria-live="polite">{rt_token_error}</p>
                 </div>
                 <div class="field">
-                    <label for="refresh-host">{t.account_host}</label>
+                    <label for="refresh-host">{t.refresh_host}</label>
                     <input
                         id="refresh-host"
                         class="mono"
                         autocomplete="off"
                         spellcheck="false"
                         placeholder="yourcompany.kommo.com"
-                        prop:value=move || rt_host.get()
-                        on:input=move |ev| rt_host.set(event_target_value(&ev))
+                        aria-describedby="refresh-host-help refresh-host-error"
+                        aria-invalid=invalid(rt_host_error)
+                        prop:value=value(ctx.pasted_refresh_host)
+                        on:input=input(ctx.pasted_refresh_host)
                     />
+                    <p id="refresh-host-help" class="help">{t.account_host_help}</p>
+                    <p id="refresh-host-error" class="error" aria-live="polite">{rt_host_error}</p>
                 </div>
-                <p id="paste-refresh-error" class="error" aria-live="polite">{move || rt_error.get()}</p>
                 <div class="live" aria-live="assertive">{refresh_problem(ctx, RefreshFrom::Pasted)}</div>
                 <div class="actions">
                     <button
@@ -136,4 +169,30 @@ pub fn HaveToken() -> AnyView {
         </section>
     }
     .into_any()
+}
+
+/// A field's error, worded at render time in the page's language: shown once its form was sent, while `bad` says
+/// the value will not do.
+fn field_error(
+    value: RwSignal<String>,
+    tried: RwSignal<bool>,
+    bad: fn(&str) -> bool,
+    text: &'static str,
+) -> impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static {
+    move || (tried.get() && value.with(|v| bad(v))).then_some(text)
+}
+
+/// `aria-invalid` for a field with this error.
+fn invalid(
+    error: impl Fn() -> Option<&'static str> + Send + Sync + 'static,
+) -> impl Fn() -> &'static str + Send + Sync + 'static {
+    move || if error().is_some() { "true" } else { "false" }
+}
+
+fn not_token(v: &str) -> bool {
+    parse_pasted_token(v).is_none()
+}
+
+fn not_host(v: &str) -> bool {
+    parse_pasted_host(v).is_none()
 }

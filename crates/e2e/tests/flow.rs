@@ -429,10 +429,13 @@ async fn t8_proxy_stopped_then_the_no_proxy_path() {
     b.screenshot("proxy-unreachable").await;
     assert_eq!(double.token_posts(), 0);
 
-    // No proxy: run the shown curl command's request ourselves, paste the answer back.
+    // No proxy: run the shown curl command's request ourselves, paste the answer back. In the demo the command goes
+    // to the double (the demo's Kommo), naming the account the way the proxy does; never to the real Kommo.
     let curl = b.text("#curl-command").await;
     assert!(
-        curl.contains(&format!("https://{DEMO_HOST}/oauth2/access_token")),
+        curl.starts_with(&format!(
+            "curl -sS -X POST 'http://{double_addr}/oauth2/access_token' \\\n  -H 'x-forwarded-host: {DEMO_HOST}' \\\n"
+        )),
         "{curl}"
     );
     let json = curl
