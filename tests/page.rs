@@ -652,7 +652,9 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
             .contains("Nothing in this tab changed"));
         assert!(m2.has("#result"), "{query}: the result stays");
         if query == again {
-            assert!(m2.text("#return-set-aside").contains("not waiting for a return"));
+            assert!(m2
+                .text("#return-set-aside")
+                .contains("not waiting for a return"));
         }
         assert_eq!(m2.text("#env-dotenv"), env, "{query}: the same tokens");
         assert_eq!(m2.text("#account-host"), HOST);
@@ -745,6 +747,23 @@ async fn declined_consent_says_so_and_offers_retry() {
         "a fresh state for the retry"
     );
     assert!(calls.borrow().is_empty());
+    // Another error from the consent page is not called a decline.
+    drop(m);
+    fresh(
+        ns,
+        &format!("?error=server_error&state={STATE}&client_id={CLIENT_ID}"),
+    );
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    let m = mount_ready(ns).await;
+    let title = m
+        .q("#denied h3")
+        .unwrap()
+        .text_content()
+        .unwrap_or_default();
+    assert_eq!(title, "The consent page returned an error");
+    assert!(m.text("#denied").contains("“server_error”"));
+    fresh(ns, "");
 }
 
 #[wasm_bindgen_test]
@@ -1461,6 +1480,8 @@ async fn a_shared_link_prefills_the_demo_and_use_real_leaves_it() {
         "the setup fragment is taken and removed"
     );
     assert!(m.has("#demo-badge"));
+    // The demo tag is a word of its own for screen readers, not glued to the label.
+    assert_eq!(m.text("label[for='service']"), "Service demo");
     assert_eq!(
         m.q("#service")
             .unwrap()
@@ -1690,7 +1711,10 @@ async fn a_referer_that_is_not_an_account_host_is_shown_and_never_used() {
     assert_eq!(m.text("#account-host"), "kwid\\0.kommo.com");
     // Nor can Setup take a Redirect URI with a fragment, where Kommo's ?code=… would land after the #.
     m.type_into("#redirect-uri", "https://helper.example/#cb");
-    until("fragment refused", || m.text("#redirect-error").contains("#fragment")).await;
+    until("fragment refused", || {
+        m.text("#redirect-error").contains("#fragment")
+    })
+    .await;
     fresh(ns, "");
 }
 

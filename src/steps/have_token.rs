@@ -38,7 +38,10 @@ pub fn HaveToken() -> AnyView {
         ctx.long_lived_tried.set(!ok);
         if ok {
             ctx.long_lived.set(String::new());
-            request_animation_frame(|| browser::scroll_to_id("result"));
+            request_animation_frame(|| {
+                browser::scroll_to_id("result");
+                browser::focus_id("result-h");
+            });
         }
     };
 

@@ -70,7 +70,7 @@ pub fn ReturnStep() -> AnyView {
                 let code = error.error.clone();
                 view! {
                     <div id="denied" class="alert" role="alert">
-                        <h3>{t.denied_title}</h3>
+                        <h3>{if denied { t.denied_title } else { t.consent_error_title }}</h3>
                         <p>{move || if denied { t.denied_body.to_string() } else { fill(t.consent_error, &[&code]) }}</p>
                         <button
                             type="button"

@@ -91,7 +91,7 @@ pub fn SetupStep() -> AnyView {
                 <div class="field">
                     <label for="service">
                         {t.service}
-                        <Show when=demo><span class="tag">{t.demo_tag}</span></Show>
+                        <Show when=demo>" "<span class="tag">{t.demo_tag}</span></Show>
                     </label>
                     <select
                         id="service"
@@ -133,7 +133,7 @@ pub fn SetupStep() -> AnyView {
                 <div class="field">
                     <label for="client-id">
                         {t.client_id}
-                        <Show when=demo><span class="tag">{t.demo_tag}</span></Show>
+                        <Show when=demo>" "<span class="tag">{t.demo_tag}</span></Show>
                     </label>
                     <input
                         id="client-id"
@@ -228,7 +228,7 @@ pub fn SetupStep() -> AnyView {
                     <div class="field">
                         <label for="proxy-url">
                             {t.proxy_url}
-                            <Show when=demo><span class="tag">{t.demo_tag}</span></Show>
+                            <Show when=demo>" "<span class="tag">{t.demo_tag}</span></Show>
                         </label>
                         <input
                             id="proxy-url"
