@@ -17,7 +17,7 @@ budget=90000
 # The budget is far off (docs/hosting.md, "Where the page stands"), so a second, measured line guards against silent
 # growth until the budget is decided: the first load as it stands (239.2 kB gzip on 2026-11-27) plus room for small
 # changes. A change that needs more raises this number in its own commit and says why.
-ceiling=245000
+ceiling=253000
 
 build=1 check=0 guard=0
 for arg in "$@"; do
