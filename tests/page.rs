@@ -246,6 +246,21 @@ fn store_setup(ns: &str) {
         .unwrap();
 }
 
+/// A valid setup and this tab's pending consent `state`, as the page keeps them before leaving for consent.
+fn setup_pending(ns: &str) {
+    store_setup(ns);
+    session().set_item(&format!("{ns}state"), STATE).unwrap();
+}
+
+/// Back from consent in the tab that started it: a code for kwid.kommo.com with this tab's `state`.
+fn code_returned(ns: &str) {
+    fresh(
+        ns,
+        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
+    );
+    setup_pending(ns);
+}
+
 struct Mounted {
     root: HtmlElement,
     _handle: Box<dyn std::any::Any>,
@@ -557,8 +572,7 @@ async fn a_return_with_another_state_is_set_aside_and_the_pending_consent_stays(
         ns,
         &format!("?code={CODE}&state={OTHER_STATE}&referer=kwid.kommo.com"),
     );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -724,8 +738,7 @@ async fn declined_consent_says_so_and_offers_retry() {
         ns,
         &format!("?error=access_denied&state={STATE}&client_id={CLIENT_ID}"),
     );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -753,8 +766,7 @@ async fn declined_consent_says_so_and_offers_retry() {
         ns,
         &format!("?error=server_error&state={STATE}&client_id={CLIENT_ID}"),
     );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let m = mount_ready(ns).await;
     let title = m
         .q("#denied h3")
@@ -770,8 +782,7 @@ async fn declined_consent_says_so_and_offers_retry() {
 async fn malformed_return_names_the_problem() {
     let ns = "t-malformed:";
     fresh(ns, "?code=a&code=b&referer=kwid.kommo.com");
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -802,8 +813,7 @@ async fn query_is_stripped_and_the_return_survives_a_reload() {
         ns,
         &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}#top"),
     );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -843,8 +853,7 @@ async fn an_address_kommo_sent_elsewhere_is_pasted_back_and_exchanged() {
     let ns = "t-landed:";
     fresh(ns, "");
     // The Redirect URI is https://helper.example/, not this page: Kommo sends the code there.
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, calls) = FakeApi::new(Some(health(false)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -909,8 +918,7 @@ async fn an_address_kommo_sent_elsewhere_is_pasted_back_and_exchanged() {
 async fn a_pasted_address_with_another_state_is_set_aside() {
     let ns = "t-landed-foreign:";
     fresh(ns, "");
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let m = mount_ready(ns).await;
     m.type_into(
         "#landed",
@@ -936,12 +944,7 @@ async fn a_pasted_address_with_another_state_is_set_aside() {
 #[wasm_bindgen_test]
 async fn exchange_posts_once_and_renders_the_env_block() {
     let ns = "t-exchange:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     let (api, calls) = FakeApi::new(Some(health(false)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -1060,12 +1063,7 @@ async fn exchange_posts_once_and_renders_the_env_block() {
 #[wasm_bindgen_test]
 async fn proxy_holding_the_secret_gives_an_empty_secret_with_a_note() {
     let ns = "t-held:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -1090,12 +1088,7 @@ async fn proxy_holding_the_secret_gives_an_empty_secret_with_a_note() {
 #[wasm_bindgen_test]
 async fn a_reload_renders_the_same_result_while_the_proxy_health_is_unknown() {
     let ns = "t-held-reload:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -1128,12 +1121,7 @@ async fn a_reload_renders_the_same_result_while_the_proxy_health_is_unknown() {
 #[wasm_bindgen_test]
 async fn without_a_secret_nothing_is_posted() {
     let ns = "t-nosecret:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     let (api, calls) = FakeApi::new(Some(health(false)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -1159,12 +1147,7 @@ async fn without_a_secret_nothing_is_posted() {
 #[wasm_bindgen_test]
 async fn kommo_refusal_is_explained_and_inputs_are_kept() {
     let ns = "t-refused:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     let body = serde_json::to_string(&Hint::CheckClientSecret.error()).unwrap();
     let (api, calls) = FakeApi::new(
         Some(health(false)),
@@ -1203,12 +1186,7 @@ async fn kommo_refusal_is_explained_and_inputs_are_kept() {
 #[wasm_bindgen_test]
 async fn a_dead_code_offers_only_start_over() {
     let ns = "t-dead:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     let body = serde_json::to_string(&Hint::CodeRevoked.error()).unwrap();
     let (api, _) = FakeApi::new(
         Some(health(true)),
@@ -1236,12 +1214,7 @@ async fn a_dead_code_offers_only_start_over() {
 #[wasm_bindgen_test]
 async fn one_dropped_connection_does_not_leave_the_proxy_marked_missing() {
     let ns = "t-blip:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     // `/healthz` answers (the proxy holds the secret); the one token request is cut off on its way.
     let (api, _) = FakeApi::new(
         Some(health(true)),
@@ -1272,12 +1245,7 @@ async fn one_dropped_connection_does_not_leave_the_proxy_marked_missing() {
 #[wasm_bindgen_test]
 async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
     let ns = "t-unreachable:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     // The proxy answered /healthz, then went away before the exchange.
     let (api, _) = FakeApi::new(
         Some(health(false)),
@@ -1350,12 +1318,7 @@ async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
 #[wasm_bindgen_test]
 async fn pasted_answer_feeds_the_result() {
     let ns = "t-paste:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -1379,12 +1342,7 @@ async fn pasted_answer_feeds_the_result() {
 #[wasm_bindgen_test]
 async fn pasted_kommo_error_gets_the_same_hint() {
     let ns = "t-paste-err:";
-    fresh(
-        ns,
-        &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-    );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    code_returned(ns);
     let m = mount_ready(ns).await;
     let body = serde_json::to_string_pretty(&Hint::CodeExpired.error()).unwrap();
     m.type_into("#paste-answer", &body);
@@ -1618,8 +1576,7 @@ fn env_values_are_the_ones_the_core_renders() {
 async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messages_are_ignored() {
     let ns = "t-popup:";
     fresh(ns, "");
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -1685,8 +1642,7 @@ async fn a_referer_that_is_not_an_account_host_is_shown_and_never_used() {
         ns,
         &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com.evil.example"),
     );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -1705,8 +1661,7 @@ async fn a_referer_that_is_not_an_account_host_is_shown_and_never_used() {
         ns,
         &format!("?code={CODE}&state={STATE}&referer=kwid%00.kommo.com"),
     );
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let m = mount_ready(ns).await;
     assert_eq!(m.text("#account-host"), "kwid\\0.kommo.com");
     // Nor can Setup take a Redirect URI with a fragment, where Kommo's ?code=… would land after the #.
@@ -1836,8 +1791,7 @@ fn now_secs() -> i64 {
 /// Exchange a code for `HOST` through a fake proxy that holds the secret; returns the mounted page at the result.
 async fn exchanged(ns: &str, api: Rc<FakeApi>) -> Mounted {
     fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let m = mount(ns, api);
     ready(&m).await;
     m.click("#exchange");
@@ -2281,8 +2235,7 @@ async fn a_refresh_the_proxy_cannot_sign_is_not_sent() {
     );
     // The exchange itself went out with a typed secret; after a reload the secret is gone.
     fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let m = mount(ns, api);
     ready(&m).await;
     m.type_into("#secret", "s3cr3t");
@@ -2325,8 +2278,7 @@ async fn a_proxy_holding_the_secret_for_exchanges_only_gets_no_secretless_refres
         kommo_api(200, vec![]),
     );
     fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let m = mount(ns, api);
     ready(&m).await;
     until("held", || m.text("#secret-help").contains("code exchange")).await;
@@ -2640,8 +2592,7 @@ async fn a_refused_account_host_is_explained_in_russian() {
         &format!("?code={CODE}&state={STATE}&referer=www.kommo.com"),
     );
     local().set_item(&format!("{ns}lang"), "ru").unwrap();
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
@@ -2663,8 +2614,7 @@ async fn a_proxy_refusal_in_the_russian_page_quotes_the_proxy_and_says_the_fix_i
         &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
     );
     local().set_item(&format!("{ns}lang"), "ru").unwrap();
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let refusal = kommo::ProxyError {
         proxy_error: kommo::ProxyErrorCode::ClientNotAllowed,
         message: "this proxy only exchanges codes for its own integration".into(),
@@ -2697,8 +2647,7 @@ async fn a_proxy_refusal_in_the_russian_page_quotes_the_proxy_and_says_the_fix_i
 async fn refused_by_proxy(ns: &str, lang: &str, refusal: kommo::ProxyError) -> Mounted {
     fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
     local().set_item(&format!("{ns}lang"), lang).unwrap();
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, _) = FakeApi::new(Some(health(true)), Err(ApiError::Proxy(refusal)));
     let m = mount(ns, api);
     ready(&m).await;
@@ -3024,8 +2973,7 @@ async fn already_have_a_token_keeps_what_was_typed_across_a_language_switch() {
 async fn the_pasted_curl_answer_and_the_manual_way_survive_a_language_switch() {
     let ns = "t-paste-lang:";
     fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
-    store_setup(ns);
-    session().set_item(&format!("{ns}state"), STATE).unwrap();
+    setup_pending(ns);
     let (api, calls) = FakeApi::new(Some(health(true)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;

@@ -23,6 +23,14 @@ async fn allow_and_return(b: &Browser) {
     b.wait_text("#account-host", DEMO_HOST).await;
 }
 
+/// Exchange the code in hand and check that the env block holds what the double issued, from one token request.
+async fn exchange_once(b: &Browser, double: &kommo_double::Double) {
+    b.click("#exchange").await;
+    b.wait("#result").await;
+    assert_env_holds_issued(b, double, "authorization_code").await;
+    assert_eq!(double.token_posts(), 1);
+}
+
 fn state_of(consent_url: &str) -> String {
     let query = consent_url.split_once('?').map(|(_, q)| q).unwrap_or("");
     query
@@ -127,10 +135,7 @@ async fn t1_happy_path_same_tab() {
         0,
         "nothing is exchanged before the click"
     );
-    b.click("#exchange").await;
-    b.wait("#result").await;
-    assert_env_holds_issued(&b, &double, "authorization_code").await;
-    assert_eq!(double.token_posts(), 1);
+    exchange_once(&b, &double).await;
     // Tokens are masked until revealed.
     let shown = b.text("#access-token").await;
     assert!(
@@ -177,10 +182,7 @@ async fn t2_happy_path_through_the_popup() {
     }
     b.client.switch_to_window(main).await.unwrap();
     b.wait_text("#account-host", DEMO_HOST).await;
-    b.click("#exchange").await;
-    b.wait("#result").await;
-    assert_env_holds_issued(&b, &double, "authorization_code").await;
-    assert_eq!(double.token_posts(), 1);
+    exchange_once(&b, &double).await;
     b.close().await;
 }
 
@@ -256,10 +258,7 @@ async fn t4_tampered_state_never_reaches_the_token_endpoint_nor_spoils_the_real_
     assert_eq!(state_of(&again), real_state);
     allow_and_return(&b).await;
     assert!(!b.exists("#return-set-aside").await);
-    b.click("#exchange").await;
-    b.wait("#result").await;
-    assert_env_holds_issued(&b, &double, "authorization_code").await;
-    assert_eq!(double.token_posts(), 1);
+    exchange_once(&b, &double).await;
     b.close().await;
 }
 
