@@ -362,6 +362,20 @@ async fn until(what: &str, cond: impl Fn() -> bool) {
     panic!("timed out waiting for: {what}");
 }
 
+/// Wait until the keyboard focus is on the element with this id.
+async fn until_focused(id: &str) {
+    until(&format!("focus on #{id}"), || {
+        window()
+            .document()
+            .unwrap()
+            .active_element()
+            .map(|e| e.id())
+            .as_deref()
+            == Some(id)
+    })
+    .await;
+}
+
 /// Mount with a fake proxy that is not asked about (no health; any token request would succeed) and wait until the
 /// page is whole: for tests about setup, links and storage.
 async fn mount_ready(ns: &str) -> Mounted {
@@ -615,12 +629,7 @@ async fn a_return_with_another_state_is_set_aside_and_the_pending_consent_stays(
     // "Hide" removes the notice and leaves the keyboard on the steps below it.
     m.click("#set-aside-hide");
     until("notice hidden", || !m.has("#return-set-aside")).await;
-    let focused = window()
-        .document()
-        .unwrap()
-        .active_element()
-        .map(|e| e.id());
-    assert_eq!(focused.as_deref(), Some("steps"));
+    until_focused("steps").await;
     // The genuine return, arriving next in this tab, is still accepted.
     drop(m);
     at_url(&format!(
@@ -699,16 +708,7 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
     until("consent step", || m.has("#consent-url")).await;
     assert_eq!(asked.borrow().len(), 1);
     assert!(!m.has("#return-set-aside") && !m.has("#result"));
-    until("focus on consent", || {
-        window()
-            .document()
-            .unwrap()
-            .active_element()
-            .map(|e| e.id())
-            .as_deref()
-            == Some("go-same-tab")
-    })
-    .await;
+    until_focused("go-same-tab").await;
     fresh(ns, "");
 }
 
@@ -956,16 +956,7 @@ async fn exchange_posts_once_and_renders_the_env_block() {
     assert_eq!(calls.borrow().len(), 1);
     // The keyboard lands on the result (the button it was on is gone), and the document order is the order on
     // screen: the result, the return, then Setup below them.
-    until("focus on the result", || {
-        window()
-            .document()
-            .unwrap()
-            .active_element()
-            .map(|e| e.id())
-            .as_deref()
-            == Some("result-h")
-    })
-    .await;
+    until_focused("result-h").await;
     let ids: Vec<String> = {
         let list = m
             .root
