@@ -71,6 +71,7 @@ pub struct Tx {
 
     // Consent
     pub consent_intro: &'static str,
+    pub consent_intro_elsewhere: &'static str,
     pub consent_blocked: &'static str,
     pub consent_url: &'static str,
     pub consent_url_help: &'static str,
@@ -358,6 +359,7 @@ static EN: Tx = Tx {
     setup_next: "Next: consent",
 
     consent_intro: "Kommo asks you to allow access for the integration, then sends you back here with a one-time code.",
+    consent_intro_elsewhere: "Kommo asks you to allow access for the integration, then sends you to its Redirect URI with a one-time code: copy that address and paste it below.",
     consent_blocked: "Finish the setup first:",
     consent_url: "Consent page address",
     consent_url_help: "Open it from this tab: only the tab that made it can check the code that comes back.",
@@ -608,6 +610,7 @@ static RU: Tx = Tx {
     setup_next: "Дальше: согласие",
 
     consent_intro: "Kommo попросит разрешить доступ интеграции и вернёт вас сюда с одноразовым кодом.",
+    consent_intro_elsewhere: "Kommo попросит разрешить доступ интеграции и отправит вас на её Redirect URI с одноразовым кодом: скопируйте этот адрес и вставьте ниже.",
     consent_blocked: "Сначала завершите настройку:",
     consent_url: "Адрес страницы согласия",
     consent_url_help: "Открывайте его из этой вкладки: проверить вернувшийся код может только вкладка, которая его создала.",

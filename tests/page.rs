@@ -861,6 +861,9 @@ async fn an_address_kommo_sent_elsewhere_is_pasted_back_and_exchanged() {
         m.q("#landed-details").unwrap().has_attribute("open"),
         "open when the Redirect URI is not this page"
     );
+    assert!(m
+        .text("#consent-section .lead")
+        .contains("copy that address and paste it below"));
     // Nothing, an address without a code, another address than Setup's Redirect URI: each says what to do.
     m.click("#landed-read");
     until("empty", || {

@@ -90,7 +90,9 @@ pub fn ConsentStep() -> AnyView {
     view! {
         <section id="consent-section" class="card" aria-labelledby="consent-h">
             <h2 id="consent-h"><span class="n">"2"</span>{t.step_consent}</h2>
-            <p class="lead">{t.consent_intro}</p>
+            <p class="lead">
+                {move || if ctx.redirect_elsewhere() { t.consent_intro_elsewhere } else { t.consent_intro }}
+            </p>
             <Show
                 when=move || ctx.setup_problems().is_empty()
                 fallback=move || {
