@@ -1200,7 +1200,6 @@ pub fn AppWith(
             </Show>
             <steps::ret::SetAsideNotice />
             <Stepper />
-            // After the return the current step comes first and the setup moves below it (CSS order).
             // Focusable from code only (`tabindex=-1`): where the keyboard lands when a notice above it goes away.
             // The document order is the visual order (keyboard and screen readers follow it): after a return the
             // result and the current step come first and Setup moves below them.
