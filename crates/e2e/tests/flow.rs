@@ -286,7 +286,15 @@ async fn t11_a_redirect_uri_elsewhere_is_pasted_back_and_exchanged() {
     let consent_url = go_to_consent(&b).await;
     let state = state_of(&consent_url);
     b.click("#allow").await;
-    // Landed on the app's callback, code in the address bar.
+    // Landed on the app's callback, code in the address bar (wait for the navigation: the click returns first).
+    b.wait_js(
+        "the app's callback",
+        &format!(
+            "location.href.startsWith({:?})",
+            format!("{app_callback}?code=")
+        ),
+    )
+    .await;
     let landed = b.url().await;
     assert!(
         landed.starts_with(&format!("{app_callback}?code="))
