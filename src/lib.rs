@@ -991,18 +991,33 @@ impl Ctx {
         self.answer.set(Some(answer));
     }
 
-    /// Take an answer pasted back from curl. `Err` holds the message to show.
-    pub fn use_pasted(&self, text: &str) -> Result<(), &'static str> {
-        untrack(|| self.use_pasted_untracked(text))
-    }
-
-    fn use_pasted_untracked(&self, text: &str) -> Result<(), &'static str> {
+    /// An answer pasted back from curl, read as JSON, with the token request it answers. `Err` is what to say, in
+    /// the page's language: the exchange step words its error with this at render time, and [`Ctx::use_pasted`]
+    /// takes the answer with it.
+    pub fn read_pasted(
+        &self,
+        text: &str,
+    ) -> Result<(serde_json::Value, TokenRequest), &'static str> {
         let t = self.t();
         let text = text.trim();
         if text.is_empty() {
             return Err(t.paste_empty);
         }
         let value = json::parse(text).ok_or(t.paste_not_json)?;
+        let request = self
+            .token_request("")
+            .ok_or_else(|| self.client_id_problem().unwrap_or(t.paste_empty))?;
+        Ok((value, request))
+    }
+
+    /// Take an answer pasted back from curl. `Err` holds the message to show.
+    pub fn use_pasted(&self, text: &str) -> Result<(), &'static str> {
+        untrack(|| self.use_pasted_untracked(text))
+    }
+
+    fn use_pasted_untracked(&self, text: &str) -> Result<(), &'static str> {
+        let (value, request) = self.read_pasted(text)?;
+        let text = text.trim();
         let has_token = value
             .get("access_token")
             .and_then(|v| v.as_str())
@@ -1017,7 +1032,6 @@ impl Ctx {
                 .filter(|s| *s >= 400)
                 .unwrap_or(400)
         };
-        let request = self.token_request("").ok_or(t.paste_empty)?;
         self.failure.set(None);
         self.keep_answer(
             RawAnswer {

@@ -7,7 +7,6 @@ use kommo::outcome::hint_key;
 use kommo::{Hint, ProxyErrorCode};
 
 use crate::i18n::{fill, tx};
-use crate::json;
 use crate::widgets::CopyButton;
 use crate::{browser, use_ctx, ApiError, ProxyHealth};
 use kommo::Lang;
@@ -107,24 +106,17 @@ pub fn ExchangeStep() -> AnyView {
         make().unwrap_or_default()
     });
     // The pasted answer lives in `Ctx` (a language switch re-renders this step); its error is worded at render time,
-    // with the checks of `Ctx::use_pasted`.
+    // by the same reading `Ctx::use_pasted` takes it with.
     let on_paste = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let failed = ctx.use_pasted(&ctx.pasted.get_untracked()).is_err();
         ctx.pasted_tried.set(failed);
     };
     let paste_error = move || {
-        if !ctx.pasted_tried.get() {
-            return None;
-        }
-        let text = ctx.pasted.with(|p| p.trim().to_string());
-        if text.is_empty() {
-            Some(t.paste_empty)
-        } else if json::parse(&text).is_none() {
-            Some(t.paste_not_json)
-        } else {
-            ctx.client_id_problem()
-        }
+        ctx.pasted_tried
+            .get()
+            .then(|| ctx.pasted.with(|p| ctx.read_pasted(p).err()))
+            .flatten()
     };
     // Open while no proxy answers, unless the user unfolded or folded it against that (`Ctx::manual`), which
     // survives a language switch.
