@@ -113,6 +113,12 @@ pub fn parse_url(s: &str) -> Option<(String, String, String)> {
     Some((u.protocol(), u.hostname(), u.origin()))
 }
 
+/// The origin of `url` when it is a URL on another origin than this page's.
+pub fn foreign_origin(url: &str) -> Option<String> {
+    let (_, _, origin) = parse_url(url)?;
+    (origin != self::origin()).then_some(origin)
+}
+
 /// Go to a URL in this tab.
 pub fn navigate(url: &str) {
     let _ = window().location().assign(url);

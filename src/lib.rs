@@ -399,9 +399,9 @@ impl Ctx {
         if let Some(mut link) = SetupLink::from_fragment(&browser::hash()) {
             // Anyone can send a link: a proxy on another origin would receive the secret key and the code, so it is
             // offered, not applied.
-            offered_proxy = link.proxy.take_if(|p| {
-                browser::parse_url(p.trim()).is_some_and(|(_, _, o)| o != browser::origin())
-            });
+            offered_proxy = link
+                .proxy
+                .take_if(|p| browser::foreign_origin(p.trim()).is_some());
             setup.apply_link(link);
             browser::strip_fragment();
         }

@@ -25,8 +25,7 @@ pub fn SetupStep() -> AnyView {
         if p.is_empty() || ctx.proxy_problem().is_some() {
             return None;
         }
-        let (_, _, origin) = browser::parse_url(&p)?;
-        (origin != browser::origin()).then_some(origin)
+        browser::foreign_origin(&p)
     };
     let share = Signal::derive(move || {
         let link = ctx.setup.with(|s| s.to_link(&ctx.page_url.get_value()));
@@ -47,19 +46,14 @@ pub fn SetupStep() -> AnyView {
     };
     let proxy_text = move || match ctx.health.get() {
         ProxyHealth::Checking => t.proxy_checking.to_string(),
-        ProxyHealth::Missing => {
-            let base = ctx.proxy_base();
-            let other_origin =
-                browser::parse_url(&base).is_some_and(|(_, _, o)| o != browser::origin());
-            fill(
-                if other_origin {
-                    t.proxy_missing_other_origin
-                } else {
-                    t.proxy_missing
-                },
-                &[&base],
-            )
-        }
+        ProxyHealth::Missing => fill(
+            if cross_origin_proxy().is_some() {
+                t.proxy_missing_other_origin
+            } else {
+                t.proxy_missing
+            },
+            &[&ctx.proxy_base()],
+        ),
         ProxyHealth::Found(h) => {
             let mut s = fill(t.proxy_ok, &[&ctx.proxy_base(), &h.version]);
             s.push(' ');
