@@ -1350,8 +1350,7 @@ fn StartOver() -> impl IntoView {
                     disabled=move || ctx.in_flight.get()
                     on:click=move |_| {
                         // Tokens in hand cannot be fetched again (the code is spent): ask before discarding them.
-                        let holds_tokens = ctx.tokens().is_some_and(|r| r.is_ok()) || ctx.later.with_untracked(|l| l.is_some());
-                        if holds_tokens && !browser::confirm(ctx.t_now().start_over_confirm) {
+                        if ctx.current().is_some() && !browser::confirm(ctx.t_now().start_over_confirm) {
                             return;
                         }
                         ctx.start_over();
