@@ -486,12 +486,7 @@ async fn the_first_render_comes_in_parts_and_nothing_on_screen_moves() {
     for after_return in [false, true] {
         let ns = "t-parts:";
         if after_return {
-            fresh(
-                ns,
-                &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
-            );
-            store_setup(ns);
-            session().set_item(&format!("{ns}state"), STATE).unwrap();
+            code_returned(ns);
         } else {
             fresh(ns, "");
         }
