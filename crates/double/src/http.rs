@@ -101,6 +101,7 @@ fn account_not_found(host: &str) -> Response {
 
 /// Every request: `OPTIONS` → 405 (Kommo has no CORS), unknown account hosts → 404, then the log entry.
 async fn outer(State(d): State<Double>, mut req: Request, next: Next) -> Response {
+    let arrived_us = d.since_start().as_micros() as u64;
     let host = request_host(&req);
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -135,6 +136,7 @@ async fn outer(State(d): State<Double>, mut req: Request, next: Next) -> Respons
     d.store().push_log(LogEntry {
         seq: 0,
         at,
+        arrived_us,
         method: method.to_string(),
         path,
         host,

@@ -55,8 +55,9 @@
 //! `OPTIONS` on any path → 405; no response carries `Access-Control-*` headers.
 //!
 //! ## Test controls (JSON)
-//! - `GET /_double/log` — every request: `seq, at, method, path, host, grant_type, client_id, credential_id, status,
-//!   hint`. `credential_id` is [`fingerprint`] (first 8 hex of SHA-256) of the posted code/refresh token or the
+//! - `GET /_double/log` — every request: `seq, at, arrived_us, method, path, host, grant_type, client_id,
+//!   credential_id, status, hint`; `arrived_us` is when it arrived, in microseconds since the double started by the
+//!   real monotonic clock (the injectable clock does not move it). `credential_id` is [`fingerprint`] (first 8 hex of SHA-256) of the posted code/refresh token or the
 //!   bearer token; no code, token or secret is ever stored in the log.
 //! - `POST /_double/clock/advance?secs=N` → `{"now": unix}`.
 //! - `POST /_double/long-lived-token?account=demo&days=N[&client_id=…]` (days 1..=1826, default 1; client defaults to
@@ -74,7 +75,7 @@ mod store;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use clock::Clock;
 pub use config::{
@@ -109,6 +110,8 @@ pub const MAX_LONG_LIVED_DAYS: u64 = 5 * 366;
 struct Inner {
     store: Mutex<store::Store>,
     clock: Clock,
+    /// The start of [`Double::since_start`].
+    started: Instant,
 }
 
 /// The double: a cheap `Clone` handle to shared state.
@@ -132,6 +135,7 @@ impl Double {
             inner: Arc::new(Inner {
                 store: Mutex::new(store::Store::new(config)),
                 clock: Clock::new(),
+                started: Instant::now(),
             }),
         })
     }
@@ -170,6 +174,11 @@ impl Double {
     /// The injectable clock (code, token and rate-limit time).
     pub fn clock(&self) -> &Clock {
         &self.inner.clock
+    }
+
+    /// Real time since the double started (monotonic; [`LogEntry::arrived_us`] is measured on it).
+    pub fn since_start(&self) -> Duration {
+        self.inner.started.elapsed()
     }
 
     /// The configuration the double runs with.

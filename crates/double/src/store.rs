@@ -19,6 +19,9 @@ pub struct LogEntry {
     pub seq: u64,
     /// The double's clock, Unix seconds.
     pub at: i64,
+    /// When the request reached the double, in microseconds since the double started, on the real monotonic clock
+    /// (not the injectable one): the spacing of arrivals as an account host would see it.
+    pub arrived_us: u64,
     pub method: String,
     /// The path without the query.
     pub path: String,

@@ -846,6 +846,39 @@ async fn options_is_405_and_nothing_has_cors_headers() {
     }
 }
 
+/// Arrival instants are real time, in order, and the injectable clock does not move them: what a pacing check reads.
+#[tokio::test]
+async fn the_log_keeps_when_each_request_arrived() {
+    let env = Env::start().await;
+    let before = env.double.since_start().as_micros() as u64;
+    env.api(DEMO_HOST, "/api/v4/account", None).await;
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    env.double.clock().advance(Duration::from_secs(3600));
+    env.api(DEMO_HOST, "/api/v4/account", None).await;
+    let after = env.double.since_start().as_micros() as u64;
+    let arrived: Vec<u64> = env.double.log().iter().map(|e| e.arrived_us).collect();
+    assert_eq!(arrived.len(), 2);
+    assert!(
+        before <= arrived[0] && arrived[1] <= after,
+        "{before} {arrived:?} {after}"
+    );
+    let gap = arrived[1] - arrived[0];
+    assert!(
+        (120_000..3_600_000_000).contains(&gap),
+        "the real gap, not the clock's jump: {gap} µs"
+    );
+    let log: Value = env
+        .client
+        .get(env.url("/_double/log"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log[1]["arrived_us"], arrived[1], "also in /_double/log");
+}
+
 #[tokio::test]
 async fn log_and_issued_controls() {
     let env = Env::start().await;
