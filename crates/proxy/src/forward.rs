@@ -6,13 +6,14 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use kommo::proxy::{ProxyError, ProxyErrorCode, FORWARDED_HOST_HEADER};
 use kommo::AccountHost;
+use reqwest::Url;
 
-use crate::config::Config;
 use crate::error::{AccessNote, Failure};
 use crate::state::AppState;
 
 /// A request to the account host (or to `--upstream-base`, which then learns the host from `X-Forwarded-Host`) with
-/// the `Accept` the browser sent; the caller adds the rest.
+/// the `Accept` the browser sent; the caller adds the rest. Nothing is sent yet: a URL that cannot be built is the
+/// proxy's own refusal here, never a failure "on the way".
 pub fn request(
     st: &AppState,
     method: Method,
@@ -20,26 +21,58 @@ pub fn request(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
-) -> reqwest::RequestBuilder {
-    let url = upstream_url(&st.config, account, path, query);
+) -> Result<reqwest::RequestBuilder, ProxyError> {
+    let base = st.config.upstream_base.as_deref();
+    let url = upstream_url(base, account.as_str(), path, query)?;
     let mut req = st
         .client
         .request(method, url)
         .header(header::ACCEPT, accept(headers));
-    if st.config.upstream_base.is_some() {
+    if base.is_some() {
         req = req.header(FORWARDED_HOST_HEADER, account.as_str());
     }
-    req
+    Ok(req)
 }
 
-fn upstream_url(config: &Config, account: &AccountHost, path: &str, query: Option<&str>) -> String {
-    let base = match &config.upstream_base {
-        Some(b) => b.clone(),
-        None => account.https_origin(),
+/// `https://{account}{path}[?{query}]`, or the same path and query under `base`. Parsed as the HTTP client will
+/// parse it (WHATWG URL rules); refused when that fails or when the parser reads the account host as anything but
+/// that very host name — `0x7f.0.0.1`, say, is 127.0.0.1 to it. A host the account-host check let through but no URL
+/// names is the request's fault (`400 bad_account_host`); a URL under the configured base that does not parse is the
+/// proxy's own (`500 internal`).
+pub fn upstream_url(
+    base: Option<&str>,
+    account: &str,
+    path: &str,
+    query: Option<&str>,
+) -> Result<Url, ProxyError> {
+    let tail = match query {
+        Some(q) if !q.is_empty() => format!("{path}?{q}"),
+        _ => path.to_string(),
     };
-    match query {
-        Some(q) if !q.is_empty() => format!("{base}{path}?{q}"),
-        _ => format!("{base}{path}"),
+    if let Some(base) = base {
+        return Url::parse(&format!("{base}{tail}")).map_err(|e| {
+            ProxyError::new(
+                ProxyErrorCode::Internal,
+                format!(
+                    "could not build the URL for {account} under the upstream base {base}: {e}"
+                ),
+            )
+        });
+    }
+    let refused = |why: String| {
+        ProxyError::new(
+            ProxyErrorCode::BadAccountHost,
+            format!("{account} cannot be forwarded to: {why}; nothing was sent. Send the account host Kommo returned, like kwid.kommo.com"),
+        )
+    };
+    let url = Url::parse(&format!("https://{account}{tail}"))
+        .map_err(|e| refused(format!("an https:// URL cannot name it as a host ({e})")))?;
+    // `domain()` is the host when it is a name, `None` for an IP address.
+    match (url.domain(), url.host_str()) {
+        (Some(host), _) if host == account => Ok(url),
+        (Some(host), _) => Err(refused(format!("a URL reads it as the host {host}"))),
+        (None, Some(ip)) => Err(refused(format!("a URL reads it as the IP address {ip}"))),
+        (None, None) => Err(refused("a URL reads no host in it".to_string())),
     }
 }
 
@@ -113,6 +146,13 @@ pub async fn forward(
 
 fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> ProxyError {
     let err = ProxyError::new;
+    // The request could not be put together (a header or URL the client refused): nothing was sent.
+    if e.is_builder() {
+        return err(
+            ProxyErrorCode::Internal,
+            format!("could not build the request to {account}; nothing was sent"),
+        );
+    }
     // A connect timeout is a failure to connect (reqwest reports it as both): no request left, the code is unused.
     if e.is_timeout() && e.is_connect() {
         return err(
@@ -156,5 +196,60 @@ fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> Proxy
             ProxyErrorCode::UpstreamInterrupted,
             format!("the connection to {account} broke before a full answer (the request may have arrived): {cause}"),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_names_the_account_host_itself_or_nothing_is_sent() {
+        let url = |account, path, query| upstream_url(None, account, path, query);
+        assert_eq!(
+            url("kwid.kommo.com", "/api/v4/leads", Some("limit=250&page=2"))
+                .unwrap()
+                .as_str(),
+            "https://kwid.kommo.com/api/v4/leads?limit=250&page=2"
+        );
+        assert_eq!(
+            url("kwid.kommo.com", "/oauth2/access_token", Some(""))
+                .unwrap()
+                .as_str(),
+            "https://kwid.kommo.com/oauth2/access_token"
+        );
+        // Hosts a too-wide suffix (`4`, `0.0.1`, `1`) would let through — no URL, an IP address — and, should a
+        // check upstream ever slip, ones a URL reads as another host.
+        for (account, why) in [
+            ("m.4", "cannot name it as a host"),
+            ("0x7f.0.0.1", "IP address 127.0.0.1"),
+            ("a.0x10", "cannot name it as a host"),
+            ("0x7f.1", "IP address 127.0.0.1"),
+            ("1.2.3.0", "IP address 1.2.3.0"),
+            ("KWID.kommo.com", "the host kwid.kommo.com"),
+            ("kwid.kommo.com:1", "the host kwid.kommo.com"),
+            ("evil.net#.kommo.com", "the host evil.net"),
+            ("u@kwid.kommo.com", "the host kwid.kommo.com"),
+        ] {
+            let e = url(account, "/api/v4/account", None).unwrap_err();
+            assert_eq!(e.proxy_error, ProxyErrorCode::BadAccountHost, "{account}");
+            assert_eq!(e.status(), 400);
+            assert!(e.message.contains(why), "{account}: {}", e.message);
+            assert!(e.message.contains("nothing was sent"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn under_an_upstream_base_the_path_and_query_follow_it() {
+        let base = Some("http://127.0.0.1:9100/prefix");
+        assert_eq!(
+            upstream_url(base, "kwid.kommo.com", "/api/v4/account", Some("with=x"))
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9100/prefix/api/v4/account?with=x"
+        );
+        let e = upstream_url(Some("http://[::1"), "kwid.kommo.com", "/x", None).unwrap_err();
+        assert_eq!(e.proxy_error, ProxyErrorCode::Internal);
+        assert_eq!(e.status(), 500);
     }
 }

@@ -32,7 +32,8 @@ async fn api(State(st): State<Shared>, req: Request) -> Result<Response, Failure
         path,
         parts.uri.query(),
         &parts.headers,
-    );
+    )
+    .map_err(|e| Failure::from(e).about(&account))?;
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
         req = req.header(header::AUTHORIZATION, auth.clone());
     }

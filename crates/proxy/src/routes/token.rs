@@ -43,7 +43,7 @@ async fn exchange(
         .map(str::to_string);
     refuse_repeated_fields(is_form(content_type.as_deref()), &body)?;
     let (body, content_type) = fill_secret(&st.config, content_type, body)?;
-    let req = request(st, Method::POST, account, TOKEN_PATH, None, headers)
+    let req = request(st, Method::POST, account, TOKEN_PATH, None, headers)?
         .header(header::CONTENT_TYPE, content_type)
         .body(body);
     forward(st, req, account).await
