@@ -176,9 +176,11 @@ async fn a_host_no_https_url_can_name_is_the_proxys_own_refusal() {
     // URL names (`m.4`) or that a URL parser reads as an IP address (`0x7f.0.0.1` is 127.0.0.1). Such a request
     // never leaves, and the answer is the proxy's own 400 — never `upstream_interrupted` ("may have arrived") or an
     // attempt to reach the address.
-    let mut c = Config::default();
-    c.extra_suffixes = vec!["4".to_string(), "0.0.1".to_string()];
-    let proxy = spawn_proxy(c).await;
+    let proxy = spawn_proxy(Config {
+        extra_suffixes: vec!["4".to_string(), "0.0.1".to_string()],
+        ..Config::default()
+    })
+    .await;
     for host in ["m.4", "0x7f.0.0.1"] {
         for a in [
             answer(api_get(proxy, host, "account")).await,
