@@ -8,7 +8,8 @@ use clap::Parser;
 
 use crate::config::{
     default_response_headers, normalize_origin, Config, DEFAULT_CLIENT_RATE_LIMIT,
-    DEFAULT_MAX_IN_FLIGHT, DEV_ORIGINS,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_PACE, DEFAULT_PACE_MARGIN_MS, DEFAULT_PACE_MAX_WAIT_MS,
+    DEV_ORIGINS,
 };
 
 /// The default listen address.
@@ -116,6 +117,21 @@ pub struct Cli {
     #[arg(long, env = "KOMMO_PROXY_CLIENT_RATE_LIMIT", default_value_t = DEFAULT_CLIENT_RATE_LIMIT)]
     pub client_rate_limit: u32,
 
+    /// Requests per second sent on to one account host, from all clients together (Kommo allows 7); more wait
+    /// for room, up to --pace-max-wait-ms. Counted over one second plus --pace-margin-ms. 0 turns pacing off.
+    #[arg(long, env = "KOMMO_PROXY_PACE", default_value_t = DEFAULT_PACE)]
+    pub pace: u32,
+
+    /// Milliseconds added to the pacing window, so that requests taking different times to reach Kommo cannot
+    /// bring one more into a second there.
+    #[arg(long, env = "KOMMO_PROXY_PACE_MARGIN_MS", default_value_t = DEFAULT_PACE_MARGIN_MS)]
+    pub pace_margin_ms: u64,
+
+    /// The longest a request waits for room in the pacing window, in milliseconds; one that would wait longer is
+    /// refused (429 rate_limited with Retry-After).
+    #[arg(long, env = "KOMMO_PROXY_PACE_MAX_WAIT_MS", default_value_t = DEFAULT_PACE_MAX_WAIT_MS)]
+    pub pace_max_wait_ms: u64,
+
     /// Take the client IP for the rate limits from the rightmost entry of the last X-Forwarded-For header (X-Real-IP
     /// only when there is no X-Forwarded-For; unparsable: the socket address). Only when a front proxy is the last
     /// hop and appends the address it saw (nginx $proxy_add_x_forwarded_for) or overwrites the header (Vercel).
@@ -167,6 +183,9 @@ impl Cli {
             timeout: Duration::from_millis(self.timeout_ms),
             rate_limit_per_second: self.rate_limit,
             client_rate_limit_per_second: self.client_rate_limit,
+            pace_per_second: self.pace,
+            pace_margin: Duration::from_millis(self.pace_margin_ms),
+            pace_max_wait: Duration::from_millis(self.pace_max_wait_ms),
             trust_forwarded_for: self.trust_forwarded_for,
             response_headers: default_response_headers(),
             connect_src: Vec::new(),

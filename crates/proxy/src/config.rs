@@ -11,9 +11,16 @@ pub const DEV_ORIGINS: &[&str] = &["http://127.0.0.1:8080", "http://localhost:80
 pub const DEFAULT_CLIENT_RATE_LIMIT: u32 = 2 * kommo::RATE_LIMIT_PER_SECOND;
 /// The default cap on token and API requests handled at once (with 8 MiB answers, at most 2 GiB buffered).
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+/// The default pace per account host: the page's own, one under Kommo's 7 requests per second.
+pub const DEFAULT_PACE: u32 = kommo::api::PACE_PER_SECOND;
+/// The default pacing margin in milliseconds (see [`Config::pace_margin`]).
+pub const DEFAULT_PACE_MARGIN_MS: u64 = 100;
+/// The default longest wait for room in the pacing window, in milliseconds.
+pub const DEFAULT_PACE_MAX_WAIT_MS: u64 = 2_000;
 
 /// Everything the proxy needs to run. `Config::default()` is a safe local setup: no held secret, the default
-/// Kommo/amoCRM suffixes, the `trunk serve` origins, Kommo's 7 requests/second.
+/// Kommo/amoCRM suffixes, the `trunk serve` origins, Kommo's 7 requests/second, 6 a second sent on to one
+/// account host.
 #[derive(Clone)]
 pub struct Config {
     /// Origins (`scheme://host[:port]`) whose browser requests are allowed (CORS). Matched exactly, after
@@ -53,6 +60,16 @@ pub struct Config {
     /// Requests per second per client IP across all account hosts, so one client rotating account hosts cannot
     /// send Kommo a flood from the proxy's address; 0 turns the limit off.
     pub client_rate_limit_per_second: u32,
+    /// Requests that leave for one account host in any window of one second plus [`Config::pace_margin`], from
+    /// all clients together: as the account host counts them (the default, 6, is one under Kommo's 7). A request
+    /// that finds the window full waits until it has room, up to [`Config::pace_max_wait`]; one that would wait
+    /// longer is refused (`rate_limited`, with `Retry-After`). 0 turns pacing off.
+    pub pace_per_second: u32,
+    /// Added to the pacing window, so that requests taking up to this much longer or shorter to reach Kommo than
+    /// one another still cannot bring `pace_per_second + 1` of them into one second there.
+    pub pace_margin: Duration,
+    /// The longest a request waits for room in the pacing window.
+    pub pace_max_wait: Duration,
     /// Take the client IP from the rightmost entry of the last `X-Forwarded-For` header (`X-Real-IP` when there is
     /// none). Only behind a front proxy that is the last hop and appends or overwrites it (nginx
     /// `$proxy_add_x_forwarded_for`, Vercel); anything to the left of that entry was written by the client.
@@ -84,6 +101,9 @@ impl Default for Config {
             timeout: Duration::from_secs(20),
             rate_limit_per_second: kommo::RATE_LIMIT_PER_SECOND,
             client_rate_limit_per_second: DEFAULT_CLIENT_RATE_LIMIT,
+            pace_per_second: DEFAULT_PACE,
+            pace_margin: Duration::from_millis(DEFAULT_PACE_MARGIN_MS),
+            pace_max_wait: Duration::from_millis(DEFAULT_PACE_MAX_WAIT_MS),
             trust_forwarded_for: false,
             response_headers: default_response_headers(),
             connect_src: Vec::new(),
@@ -126,6 +146,9 @@ impl fmt::Debug for Config {
                 "client_rate_limit_per_second",
                 &self.client_rate_limit_per_second,
             )
+            .field("pace_per_second", &self.pace_per_second)
+            .field("pace_margin", &self.pace_margin)
+            .field("pace_max_wait", &self.pace_max_wait)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("response_headers", &self.response_headers)
             .field("connect_src", &self.connect_src)

@@ -92,6 +92,7 @@ pub async fn forward(
     req: reqwest::RequestBuilder,
     account: &AccountHost,
 ) -> Result<Response, Failure> {
+    wait_for_room(st, account).await?;
     let mut upstream = req.send().await.map_err(|e| send_error(&e, st, account))?;
     let status = upstream.status().as_u16();
     let content_type = upstream
@@ -142,6 +143,33 @@ pub async fn forward(
         error: None,
     });
     Ok(resp)
+}
+
+/// Hold the request until the pacing window of its account host has room (at once when it has), so that the host
+/// never gets more than [`crate::config::Config::pace_per_second`] in a window; refused when the wait would be
+/// longer than `pace_max_wait`. Booked right before sending, so that nothing else delays the request after its turn.
+async fn wait_for_room(st: &AppState, account: &AccountHost) -> Result<(), Failure> {
+    let config = &st.config;
+    let slot = st
+        .pacer
+        .reserve(&account.as_str().to_string(), config.pace_max_wait)
+        .map_err(|wait| {
+            Failure::rate_limited(
+                &format!(
+                    "more requests for {account} than this proxy sends on within {} ms (at most {} in any {} ms, \
+                     under Kommo's limit of {} a second)",
+                    config.pace_max_wait.as_millis(),
+                    config.pace_per_second,
+                    st.pacer.window().as_millis(),
+                    kommo::RATE_LIMIT_PER_SECOND
+                ),
+                wait,
+            )
+        })?;
+    if slot > std::time::Instant::now() {
+        tokio::time::sleep_until(slot.into()).await;
+    }
+    Ok(())
 }
 
 fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> ProxyError {

@@ -1,5 +1,5 @@
-//! What every handler shares, built once from the [`Config`]: the HTTP client, the allowed suffixes, the rate limits
-//! and the turns.
+//! What every handler shares, built once from the [`Config`]: the HTTP client, the allowed suffixes, the rate limits,
+//! the pacing per account host and the turns.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
-use crate::limit::SlidingWindow;
+use crate::limit::{SlidingWindow, WINDOW};
 
 /// The User-Agent the proxy sends upstream.
 pub const USER_AGENT: &str = concat!("kommo-oauth-helper-proxy/", env!("CARGO_PKG_VERSION"));
@@ -22,6 +22,8 @@ pub struct AppState {
     pub limiter: SlidingWindow<(Option<IpAddr>, String)>,
     /// Per client IP: refuses what is over [`Config::client_rate_limit_per_second`].
     pub client_limiter: SlidingWindow<Option<IpAddr>>,
+    /// Per account host: when each request may leave ([`Config::pace_per_second`]).
+    pub pacer: SlidingWindow<String>,
     /// Turns for token and API requests ([`Config::max_in_flight`]); `None` without a cap.
     pub in_flight: Option<Arc<Semaphore>>,
 }
@@ -51,6 +53,7 @@ impl AppState {
         AppState {
             limiter: SlidingWindow::new(config.rate_limit_per_second),
             client_limiter: SlidingWindow::new(config.client_rate_limit_per_second),
+            pacer: SlidingWindow::with_window(config.pace_per_second, WINDOW + config.pace_margin),
             config,
             client,
             suffixes,

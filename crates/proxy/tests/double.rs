@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::*;
 use kommo::{Hint, ProxyErrorCode, TokenRequest};
 use kommo_double::{Double, DEMO_ACCOUNT, DEMO_CLIENT_ID, DEMO_SECRET};
+use kommo_proxy::Config;
 
 const REDIRECT: &str = "https://helper.example/callback";
 const DEMO_HOST: &str = "demo.kommo.com";
@@ -225,4 +226,71 @@ async fn api_errors_pass_and_html_from_unknown_accounts_is_reported() {
     assert_eq!(err.proxy_error, ProxyErrorCode::UpstreamNotJson);
     assert_eq!(err.upstream_status, Some(404));
     assert!(err.upstream_content_type.unwrap().starts_with("text/html"));
+}
+
+// ---- pacing --------------------------------------------------------------------------------------------------
+
+/// The most of these arrival instants (µs, in order) that fall within one span shorter than a second.
+fn most_in_one_second(arrived_us: &[u64]) -> usize {
+    (0..arrived_us.len())
+        .map(|i| {
+            arrived_us[i..]
+                .iter()
+                .take_while(|t| **t - arrived_us[i] < 1_000_000)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The page's API check through the proxy, as the account host sees it. The requests go one at a time, spaced by
+/// the page's own pacer (`kommo::api::Pacer`: 1/6 s from start to start), and each is held up on its way to the
+/// proxy by a different 0–80 ms (network jitter, from a fixed pseudo-random sequence) — so 7 of them can reach the
+/// proxy within less than a second. The account host must never see more than 6 in any one second (one under
+/// Kommo's 7), and the page must never see a refusal.
+#[tokio::test]
+async fn the_account_host_never_sees_more_than_six_requests_in_a_second() {
+    const REQUESTS: usize = 36;
+    let double = Double::demo(REDIRECT);
+    let up = double.clone().spawn().await.unwrap();
+    // The proxy as deployed: its default limits and pacing.
+    let proxy = spawn_proxy(Config::default().with_upstream_base(format!("http://{up}"))).await;
+    let token =
+        double.mint_long_lived_token(DEMO_ACCOUNT, DEMO_CLIENT_ID, Duration::from_secs(86_400));
+    let mut pacer = kommo::api::Pacer::default();
+    let mut jitter: u64 = 0x2545_f491_4f6c_dd1d;
+    let started = std::time::Instant::now();
+    let now_ms = || started.elapsed().as_secs_f64() * 1000.0;
+    for i in 0..REQUESTS {
+        // As the page does (src/check.rs): wait for the pacer, note the start, send, await the answer.
+        let wait = pacer.wait_ms(now_ms());
+        tokio::time::sleep(Duration::from_millis(wait.ceil() as u64)).await;
+        pacer.sent(now_ms());
+        jitter ^= jitter << 13;
+        jitter ^= jitter >> 7;
+        jitter ^= jitter << 17;
+        tokio::time::sleep(Duration::from_millis(jitter % 81)).await;
+        let a = answer(api_get(proxy, DEMO_HOST, "account").bearer_auth(&token)).await;
+        assert_eq!(a.status, 200, "request {i}: {}", a.body);
+    }
+    let took = started.elapsed();
+    let arrived: Vec<u64> = double
+        .log()
+        .iter()
+        .filter(|e| e.path.starts_with("/api/v4/"))
+        .map(|e| e.arrived_us)
+        .collect();
+    assert_eq!(arrived.len(), REQUESTS);
+    let most = most_in_one_second(&arrived);
+    let tightest_seven = arrived.windows(7).map(|w| w[6] - w[0]).min().unwrap_or(0);
+    eprintln!(
+        "pacing: {REQUESTS} requests in {took:.2?}; at most {most} arrived within one second; the tightest 7 in a \
+         row spanned {:.3} s",
+        tightest_seven as f64 / 1e6
+    );
+    assert!(
+        most <= 6,
+        "{most} requests reached the account host within one second (the tightest 7 spanned {} µs)",
+        tightest_seven
+    );
 }

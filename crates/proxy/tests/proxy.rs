@@ -1294,6 +1294,81 @@ async fn one_client_rotating_accounts_meets_the_per_client_limit() {
 }
 
 #[tokio::test]
+async fn an_account_host_is_paced_and_a_wait_past_the_bound_is_refused() {
+    use std::sync::{Arc, Mutex};
+    let arrived: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let seen = arrived.clone();
+    let up = stub(move |_| {
+        seen.lock().unwrap().push(Instant::now());
+        json_response(200, r#"{"ok":true}"#)
+    })
+    .await;
+    // Rate limits off: only the pacing, 3 per 1.1 s for one account host, waiting at most 1.5 s.
+    let mut c = config_for(up.addr);
+    assert_eq!(
+        (c.pace_per_second, c.pace_margin, c.pace_max_wait),
+        (6, Duration::from_millis(100), Duration::from_secs(2)),
+        "on by default: 6 in any 1.1 s, waiting at most 2 s"
+    );
+    c.pace_per_second = 3;
+    c.pace_max_wait = Duration::from_millis(1500);
+    let proxy = spawn_proxy(c).await;
+
+    // 12 at once (from several pages, say): 3 leave now, 3 after 1.1 s, the rest would wait 2.2 s and are refused.
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            tokio::spawn(async move {
+                let a = answer(api_get(proxy, "kwid.kommo.com", "account")).await;
+                (a, started.elapsed())
+            })
+        })
+        .collect();
+    let (mut ok, mut refused, mut slowest_refusal) = (0, 0, Duration::ZERO);
+    for t in tasks {
+        let (a, took) = t.await.unwrap();
+        if a.status == 200 {
+            ok += 1;
+            continue;
+        }
+        refused += 1;
+        slowest_refusal = slowest_refusal.max(took);
+        let err = a.proxy_error();
+        assert_eq!(err.proxy_error, ProxyErrorCode::RateLimited, "{}", a.body);
+        assert!(err.message.contains("kwid.kommo.com"), "{}", err.message);
+        assert!(
+            err.message.contains("at most 3 in any 1100 ms"),
+            "{}",
+            err.message
+        );
+        let secs: u64 = a.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=3).contains(&secs), "Retry-After {secs}");
+    }
+    assert_eq!(up.count(), ok, "refused requests never reach upstream");
+    assert!(ok >= 6, "two windows' worth pass: {ok}");
+    assert!(
+        refused >= 1,
+        "a wait past the bound is refused, not queued on"
+    );
+    if slowest_refusal < Duration::from_secs(1) {
+        // All came within the first window (a loaded machine may spread them out): exactly two windows' worth.
+        assert_eq!((ok, refused), (6, 6), "refused at once, not after waiting");
+    }
+    let arrived = arrived.lock().unwrap().clone();
+    for four in arrived.windows(4) {
+        let span = four[3] - four[0];
+        assert!(
+            span >= Duration::from_millis(1050),
+            "4 arrived within {span:?}"
+        );
+    }
+
+    // Another account host has its own window.
+    let a = answer(api_get(proxy, "other.kommo.com", "account")).await;
+    assert_eq!(a.status, 200);
+}
+
+#[tokio::test]
 async fn requests_in_flight_are_capped() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
