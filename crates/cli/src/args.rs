@@ -36,7 +36,12 @@ pub struct Cli {
 
     /// Send every account host's requests to this base URL instead of https://{account host} (tests, the demo's
     /// Kommo double); the account host travels in X-Forwarded-Host.
-    #[arg(long, global = true, env = "KOMMO_ENV_UPSTREAM_BASE", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "KOMMO_ENV_UPSTREAM_BASE",
+        value_name = "URL"
+    )]
     pub upstream_base: Option<String>,
 
     /// How long one request to Kommo may take (e.g. 30s).
@@ -90,7 +95,12 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct ExchangeArgs {
     /// The authorization code from the redirect (`code=`), or `-` to read it from standard input.
-    #[arg(long, env = "KOMMO_ENV_CODE", hide_env_values = true, value_name = "CODE")]
+    #[arg(
+        long,
+        env = "KOMMO_ENV_CODE",
+        hide_env_values = true,
+        value_name = "CODE"
+    )]
     pub code: String,
 
     /// The account host from the redirect's `referer` (e.g. kwid.kommo.com). Default: the file's ACCOUNT_HOST.

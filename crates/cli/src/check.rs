@@ -211,7 +211,8 @@ fn print_report(ctx: &Ctx, r: &Report) {
             Part::Pending => "not asked".to_string(),
             Part::Ok(v) => format!("ok  {}", ok(v)),
             Part::NeedsAdmin => {
-                "needs an admin (403: this token's user is not an account admin; the rest works)".to_string()
+                "needs an admin (403: this token's user is not an account admin; the rest works)"
+                    .to_string()
             }
             Part::Blocked => "BLOCKED (403: Kommo blocks this IP for a while)".to_string(),
             Part::Skipped => "skipped".to_string(),
@@ -235,6 +236,10 @@ fn print_report(ctx: &Ctx, r: &Report) {
         }
     });
     line(ctx, "leads", &r.leads, |n| {
-        format!("{n} ({} pages of up to {})", r.leads_pages, kommo::api::LEADS_PAGE_LIMIT)
+        format!(
+            "{n} ({} pages of up to {})",
+            r.leads_pages,
+            kommo::api::LEADS_PAGE_LIMIT
+        )
     });
 }

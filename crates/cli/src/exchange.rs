@@ -39,7 +39,13 @@ fn code(arg: &str) -> Result<String> {
 }
 
 /// `flag` if given, else the file, else the environment; missing is an error naming all three.
-fn pick(flag: Option<&str>, flag_name: &str, env: Option<&EnvText>, shown: &str, name: &str) -> Result<Sourced> {
+fn pick(
+    flag: Option<&str>,
+    flag_name: &str,
+    env: Option<&EnvText>,
+    shown: &str,
+    name: &str,
+) -> Result<Sourced> {
     if let Some(v) = flag.map(str::trim).filter(|v| !v.is_empty()) {
         return Ok(Sourced {
             value: v.to_string(),
@@ -59,7 +65,9 @@ pub async fn run(ctx: &Ctx, args: &ExchangeArgs) -> Result<()> {
     let _lock = match file::lock(&ctx.target)? {
         Locking::Free(lock) => lock,
         Locking::Busy(pending) => {
-            ctx.say(format!("{shown}: another kommo-env is updating this file; waiting for it"));
+            ctx.say(format!(
+                "{shown}: another kommo-env is updating this file; waiting for it"
+            ));
             pending.wait()?
         }
     };
@@ -71,7 +79,13 @@ pub async fn run(ctx: &Ctx, args: &ExchangeArgs) -> Result<()> {
     let id_name = ctx.var("CLIENT_ID");
     let secret_name = ctx.var("CLIENT_SECRET");
     let redirect_name = ctx.var("REDIRECT_URI");
-    let client_id = pick(args.client_id.as_deref(), "--client-id", env, &shown, &id_name)?;
+    let client_id = pick(
+        args.client_id.as_deref(),
+        "--client-id",
+        env,
+        &shown,
+        &id_name,
+    )?;
     kommo::consent::parse_client_id(&client_id.value)
         .map_err(|e| Failure::bad(format!("{id_name}: {e}")))?;
     let secret = file_or_env(env, &shown, &secret_name)?.ok_or_else(|| {
@@ -79,7 +93,13 @@ pub async fn run(ctx: &Ctx, args: &ExchangeArgs) -> Result<()> {
             "{secret_name} is missing: set it in {shown} or in the environment (never as a flag: flags show in ps)"
         ))
     })?;
-    let redirect = pick(args.redirect_uri.as_deref(), "--redirect-uri", env, &shown, &redirect_name)?;
+    let redirect = pick(
+        args.redirect_uri.as_deref(),
+        "--redirect-uri",
+        env,
+        &shown,
+        &redirect_name,
+    )?;
     let (host, host_said) = match args.account.as_deref() {
         Some(a) => (
             AccountHost::parse(a.trim()).map_err(|e| Failure::bad(format!("--account: {e}")))?,
@@ -88,7 +108,10 @@ pub async fn run(ctx: &Ctx, args: &ExchangeArgs) -> Result<()> {
         None => {
             let token = env.and_then(|e| e.get(&shown, &ctx.var("ACCESS_TOKEN")).ok().flatten());
             account_host(ctx, env, token).map_err(|f| {
-                Failure::bad(format!("{} (or give --account HOST from the redirect's referer)", f.message))
+                Failure::bad(format!(
+                    "{} (or give --account HOST from the redirect's referer)",
+                    f.message
+                ))
             })?
         }
     };
@@ -98,22 +121,37 @@ pub async fn run(ctx: &Ctx, args: &ExchangeArgs) -> Result<()> {
         changes(ctx, env, &host, &client_id, &redirect, at, rt)
     };
     if let Some(e) = env {
-        let p = probe("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.e30.c2ln", "def50200a1b2c3d4");
+        let p = probe(
+            "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.e30.c2ln",
+            "def50200a1b2c3d4",
+        );
         let refs: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         e.rewrite(&shown, &refs, true)?;
     }
     let staged = file::stage(&ctx.target, ctx.target.metadata().as_ref())?;
 
-    ctx.say(format!("{shown}: exchanging the code at {host} ({host_said})"));
-    let request = TokenRequest::authorization_code(&client_id.value, &secret.value, &code, &redirect.value);
+    ctx.say(format!(
+        "{shown}: exchanging the code at {host} ({host_said})"
+    ));
+    let request =
+        TokenRequest::authorization_code(&client_id.value, &secret.value, &code, &redirect.value);
     let origin = ctx.upstream.origin(&host);
     let answer = ctx.upstream.token(&host, &request).await;
     let new = tokens::read(answer, Grant::Code, &origin, ctx.lang)?;
-    let expires = tokens::expiry(&new.access_token).unwrap_or_else(|| format!("in {}", tokens::span(new.expires_in)));
+    let expires = tokens::expiry(&new.access_token)
+        .unwrap_or_else(|| format!("in {}", tokens::span(new.expires_in)));
 
     let (out, what) = match env {
         Some(e) => {
-            let c = changes(ctx, env, &host, &client_id, &redirect, &new.access_token, &new.refresh_token);
+            let c = changes(
+                ctx,
+                env,
+                &host,
+                &client_id,
+                &redirect,
+                &new.access_token,
+                &new.refresh_token,
+            );
             let refs: Vec<(&str, &str)> = c.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             let out = e.rewrite(&shown, &refs, true).map_err(|f| {
                 Failure::new(crate::fail::Exit::NotSaved, f.message)
@@ -171,7 +209,10 @@ fn changes(
     refresh: &str,
 ) -> Vec<(String, String)> {
     let shown = ctx.shown();
-    let current = |name: &str| env.and_then(|e| e.get(shown, name).ok().flatten()).map(str::to_string);
+    let current = |name: &str| {
+        env.and_then(|e| e.get(shown, name).ok().flatten())
+            .map(str::to_string)
+    };
     let mut out = Vec::new();
     let mut set = |name: String, value: &str| {
         if current(&name).as_deref() != Some(value) {

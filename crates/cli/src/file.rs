@@ -72,8 +72,10 @@ impl Target {
 
     fn beside(&self, suffix: &str) -> PathBuf {
         let name = self.name.to_string_lossy();
-        self.dir
-            .join(format!(".{}.kommo-env.{suffix}", name.trim_start_matches('.')))
+        self.dir.join(format!(
+            ".{}.kommo-env.{suffix}",
+            name.trim_start_matches('.')
+        ))
     }
 
     /// The lock file's path.
@@ -96,15 +98,13 @@ impl Target {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_fail(Exit::BadInput, "cannot read", &self.path, &e)),
         };
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|e| {
-                let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-                    .iter()
-                    .filter(|b| **b == b'\n')
-                    .count();
-                Failure::bad(format!("{}: line {line}: not UTF-8 text", self.shown))
-            })
+        String::from_utf8(bytes).map(Some).map_err(|e| {
+            let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            Failure::bad(format!("{}: line {line}: not UTF-8 text", self.shown))
+        })
     }
 
     /// The file's metadata, if it exists.
@@ -237,7 +237,10 @@ impl Staged {
         let not_saved = |what: &str, e: io::Error| {
             Failure::new(
                 Exit::NotSaved,
-                format!("could not save the new tokens ({what} {}: {e})", tmp.display()),
+                format!(
+                    "could not save the new tokens ({what} {}: {e})",
+                    tmp.display()
+                ),
             )
         };
         file.write_all(text.as_bytes())

@@ -31,7 +31,11 @@ pub struct NoAnswer {
 
 /// `http(s)://host[:port]` without query (like the proxy's `--upstream-base`), without the trailing `/`.
 pub fn check_upstream_base(base: &str) -> Result<String> {
-    let bad = || Failure::bad(format!("--upstream-base {base:?}: expected http(s)://host[:port]"));
+    let bad = || {
+        Failure::bad(format!(
+            "--upstream-base {base:?}: expected http(s)://host[:port]"
+        ))
+    };
     let url = reqwest::Url::parse(base.trim()).map_err(|_| bad())?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || url.query().is_some() {
         return Err(bad());
@@ -69,7 +73,12 @@ impl Upstream {
         self.base.clone().unwrap_or_else(|| host.https_origin())
     }
 
-    fn request(&self, method: reqwest::Method, host: &AccountHost, path: &str) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        method: reqwest::Method,
+        host: &AccountHost,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
         let url = format!("{}{path}", self.origin(host));
         let mut req = self
             .client
@@ -81,7 +90,11 @@ impl Upstream {
         req
     }
 
-    async fn send(&self, req: reqwest::RequestBuilder, host: &AccountHost) -> std::result::Result<Reply, NoAnswer> {
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        host: &AccountHost,
+    ) -> std::result::Result<Reply, NoAnswer> {
         let origin = self.origin(host);
         let failed = |e: reqwest::Error| {
             let cause = root_cause(&e);
@@ -118,7 +131,11 @@ impl Upstream {
     }
 
     /// `POST /oauth2/access_token` with the request as JSON.
-    pub async fn token(&self, host: &AccountHost, request: &TokenRequest) -> std::result::Result<Reply, NoAnswer> {
+    pub async fn token(
+        &self,
+        host: &AccountHost,
+        request: &TokenRequest,
+    ) -> std::result::Result<Reply, NoAnswer> {
         let req = self
             .request(reqwest::Method::POST, host, TOKEN_PATH)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -127,7 +144,12 @@ impl Upstream {
     }
 
     /// `GET {path_and_query}` with the bearer token.
-    pub async fn api_get(&self, host: &AccountHost, path: &str, token: &str) -> std::result::Result<Reply, NoAnswer> {
+    pub async fn api_get(
+        &self,
+        host: &AccountHost,
+        path: &str,
+        token: &str,
+    ) -> std::result::Result<Reply, NoAnswer> {
         let req = self
             .request(reqwest::Method::GET, host, path)
             .bearer_auth(token);

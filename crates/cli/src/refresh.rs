@@ -16,7 +16,11 @@ const PROBE_ACCESS: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJleHAiOjB9.c2
 const PROBE_REFRESH: &str = "def50200a1b2c3d4e5f60718293a4b5c6d7e8f90";
 
 /// The account host the file points at, and a few words on where it came from.
-pub fn account_host(ctx: &Ctx, env: Option<&EnvText>, access_token: Option<&str>) -> Result<(AccountHost, String)> {
+pub fn account_host(
+    ctx: &Ctx,
+    env: Option<&EnvText>,
+    access_token: Option<&str>,
+) -> Result<(AccountHost, String)> {
     let shown = ctx.shown();
     let host_var = ctx.var("ACCOUNT_HOST");
     let domain_var = ctx.var("DOMAIN");
@@ -61,7 +65,9 @@ pub async fn run(ctx: &Ctx, args: &RefreshArgs) -> Result<()> {
                 .flatten()
                 .and_then(|t| EnvText::parse(&shown, t).ok())
                 .and_then(|e| e.get(&shown, &rt_name).ok().flatten().map(str::to_string));
-            ctx.say(format!("{shown}: another kommo-env is updating this file; waiting for it"));
+            ctx.say(format!(
+                "{shown}: another kommo-env is updating this file; waiting for it"
+            ));
             (pending.wait()?, Some(before))
         }
     };
@@ -106,7 +112,11 @@ pub async fn run(ctx: &Ctx, args: &RefreshArgs) -> Result<()> {
     let (host, host_said) = account_host(ctx, Some(&env), Some(&access_token))?;
 
     // Everything that could stop the write is tried before a refresh token is spent.
-    env.rewrite(&shown, &[(&at_name, PROBE_ACCESS), (&rt_name, PROBE_REFRESH)], false)?;
+    env.rewrite(
+        &shown,
+        &[(&at_name, PROBE_ACCESS), (&rt_name, PROBE_REFRESH)],
+        false,
+    )?;
     let staged = file::stage(&ctx.target, ctx.target.metadata().as_ref())?;
 
     let secret_from = if secret.source == Source::Environment {
@@ -114,8 +124,15 @@ pub async fn run(ctx: &Ctx, args: &RefreshArgs) -> Result<()> {
     } else {
         String::new()
     };
-    ctx.say(format!("{shown}: account {host} ({host_said}{secret_from})"));
-    let request = TokenRequest::refresh(&client_id.value, &secret.value, &refresh_token, &redirect.value);
+    ctx.say(format!(
+        "{shown}: account {host} ({host_said}{secret_from})"
+    ));
+    let request = TokenRequest::refresh(
+        &client_id.value,
+        &secret.value,
+        &refresh_token,
+        &redirect.value,
+    );
     let origin = ctx.upstream.origin(&host);
     let answer = ctx.upstream.token(&host, &request).await;
     let new = tokens::read(answer, Grant::Refresh, &origin, ctx.lang)?;
@@ -123,14 +140,19 @@ pub async fn run(ctx: &Ctx, args: &RefreshArgs) -> Result<()> {
     let out = env
         .rewrite(
             &shown,
-            &[(&at_name, &new.access_token), (&rt_name, &new.refresh_token)],
+            &[
+                (&at_name, &new.access_token),
+                (&rt_name, &new.refresh_token),
+            ],
             false,
         )
         .map_err(|f| {
             Failure::new(Exit::NotSaved, f.message)
                 .with("the new pair was not used, so the pair in the file still works")
         })?;
-    staged.commit(&out).map_err(|f| f.with("the new pair was not used, so the pair in the file still works"))?;
+    staged
+        .commit(&out)
+        .map_err(|f| f.with("the new pair was not used, so the pair in the file still works"))?;
     ctx.say(format!(
         "refreshed {at_name} {} -> {}, expires {}",
         mask_token(&access_token),

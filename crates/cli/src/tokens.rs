@@ -61,7 +61,12 @@ pub fn expiry(access_token: &str) -> Option<String> {
 }
 
 /// The answer to a token request, read.
-pub fn read(answer: std::result::Result<Reply, NoAnswer>, grant: Grant, origin: &str, lang: Lang) -> Result<TokenResponse> {
+pub fn read(
+    answer: std::result::Result<Reply, NoAnswer>,
+    grant: Grant,
+    origin: &str,
+    lang: Lang,
+) -> Result<TokenResponse> {
     let unchanged = match grant {
         Grant::Refresh => "the file is unchanged and its pair still works: run again later",
         Grant::Code => "the file is unchanged",

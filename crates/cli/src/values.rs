@@ -34,7 +34,8 @@ impl EnvText {
                 "{shown}: dotenvy cannot read the file; check its quoting"
             ))
         })?;
-        let same = defs.len() == pairs.len() && defs.iter().zip(&pairs).all(|(d, (k, _))| &d.name == k);
+        let same =
+            defs.len() == pairs.len() && defs.iter().zip(&pairs).all(|(d, (k, _))| &d.name == k);
         if !same {
             let line = defs
                 .iter()
@@ -52,7 +53,8 @@ impl EnvText {
 
     /// The value of `name`: `None` when not in the file; an error when defined twice.
     pub fn get(&self, shown: &str, name: &str) -> Result<Option<&str>> {
-        let found = envfile::find(&self.defs, name).map_err(|e| Failure::bad(format!("{shown}: {e}")))?;
+        let found =
+            envfile::find(&self.defs, name).map_err(|e| Failure::bad(format!("{shown}: {e}")))?;
         Ok(found.map(|d| {
             let i = self
                 .defs

@@ -10,11 +10,7 @@ use common::*;
 use kommo_double::{DoubleConfig, DEMO_CLIENT_ID, DEMO_SECRET};
 
 fn refresh_args(k: &Kommo) -> Vec<String> {
-    vec![
-        "refresh".into(),
-        "--upstream-base".into(),
-        k.base(),
-    ]
+    vec!["refresh".into(), "--upstream-base".into(), k.base()]
 }
 
 fn args(v: &[String]) -> Vec<&str> {
@@ -43,24 +39,48 @@ fn refresh_changes_only_the_two_token_lines_and_keeps_the_permissions() {
         .collect();
     assert_eq!(before.lines().count(), after.lines().count());
     assert_eq!(changed.len(), 2, "{changed:#?}");
-    assert!(changed[0].1.starts_with("KOMMO_TEST_ACCESS_TOKEN=") && changed[0].1.ends_with("   # rotates daily"));
+    assert!(
+        changed[0].1.starts_with("KOMMO_TEST_ACCESS_TOKEN=")
+            && changed[0].1.ends_with("   # rotates daily")
+    );
     assert!(changed[1].1.starts_with("export KOMMO_TEST_REFRESH_TOKEN="));
     assert_eq!(mode(&file), 0o640);
 
     // The new pair, read back with dotenvy, is the one Kommo issued for the old refresh token, and it works.
     let issued = k.double.issued_for(&old.refresh_token);
     assert_eq!(issued.len(), 1);
-    assert_eq!(value(&file, "KOMMO_TEST_ACCESS_TOKEN"), issued[0].access_token);
-    assert_eq!(value(&file, "KOMMO_TEST_REFRESH_TOKEN"), issued[0].refresh_token);
-    assert_eq!(value(&file, "PRIVATE_KEY"), "-----BEGIN KEY-----\nKOMMO_TEST_REFRESH_TOKEN=not-this-one\n-----END KEY-----");
+    assert_eq!(
+        value(&file, "KOMMO_TEST_ACCESS_TOKEN"),
+        issued[0].access_token
+    );
+    assert_eq!(
+        value(&file, "KOMMO_TEST_REFRESH_TOKEN"),
+        issued[0].refresh_token
+    );
+    assert_eq!(
+        value(&file, "PRIVATE_KEY"),
+        "-----BEGIN KEY-----\nKOMMO_TEST_REFRESH_TOKEN=not-this-one\n-----END KEY-----"
+    );
     assert_eq!(k.api_status("demo", &issued[0].access_token), 200);
 
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("account demo.kommo.com (from KOMMO_TEST_ACCOUNT_HOST)"), "{stdout}");
-    assert!(stdout.contains(&kommo::api::mask_token(&issued[0].access_token)), "{stdout}");
+    assert!(
+        stdout.contains("account demo.kommo.com (from KOMMO_TEST_ACCOUNT_HOST)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&kommo::api::mask_token(&issued[0].access_token)),
+        "{stdout}"
+    );
     assert_no_secrets(
         &out,
-        &[&old.access_token, &old.refresh_token, &issued[0].access_token, &issued[0].refresh_token, DEMO_SECRET],
+        &[
+            &old.access_token,
+            &old.refresh_token,
+            &issued[0].access_token,
+            &issued[0].refresh_token,
+            DEMO_SECRET,
+        ],
     );
     assert!(!dir.path(".env.local.kommo-env.tmp").exists());
 }
@@ -71,12 +91,24 @@ fn an_older_file_without_account_host_uses_domain_and_the_tokens_base_domain() {
     let dir = Scratch::new("old-file");
     let file = dir.path(".env");
     let old = k.pair("sales");
-    let text_ = env_file("sales.amocrm.ru", &old).replace("KOMMO_TEST_ACCOUNT_HOST=sales.amocrm.ru\n", "");
+    let text_ =
+        env_file("sales.amocrm.ru", &old).replace("KOMMO_TEST_ACCOUNT_HOST=sales.amocrm.ru\n", "");
     std::fs::write(&file, &text_).unwrap();
-    let out = run(&dir.0, &["refresh", "--env-file", ".env", "--upstream-base", &k.base()]);
+    let out = run(
+        &dir.0,
+        &[
+            "refresh",
+            "--env-file",
+            ".env",
+            "--upstream-base",
+            &k.base(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("account sales.amocrm.ru (from KOMMO_TEST_DOMAIN and the access token's base_domain"),
+        text(&out.stdout).contains(
+            "account sales.amocrm.ru (from KOMMO_TEST_DOMAIN and the access token's base_domain"
+        ),
         "{}",
         text(&out.stdout)
     );
@@ -114,7 +146,11 @@ fn two_refreshes_at_once_spend_the_old_token_once_and_leave_a_valid_pair() {
     assert!(said.contains("waiting"), "{said}");
     assert!(said.contains("renewed by the other run"), "{said}");
 
-    assert_eq!(k.double.posts_of(&old.refresh_token), 1, "the old refresh token was spent twice");
+    assert_eq!(
+        k.double.posts_of(&old.refresh_token),
+        1,
+        "the old refresh token was spent twice"
+    );
     assert_eq!(k.double.token_posts(), 2, "one exchange, one refresh");
     let rt = value(&file, "KOMMO_TEST_REFRESH_TOKEN");
     let at = value(&file, "KOMMO_TEST_ACCESS_TOKEN");
@@ -140,14 +176,29 @@ fn a_crash_between_write_and_rename_leaves_the_old_file_and_its_pair_working() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert_eq!(out.status.code(), None, "killed by the abort, not an exit: {out:?}");
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), before, "the old file is intact");
-    assert_eq!(k.double.posts_of(&old.refresh_token), 1, "the refresh happened at Kommo");
+    assert_eq!(
+        out.status.code(),
+        None,
+        "killed by the abort, not an exit: {out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        before,
+        "the old file is intact"
+    );
+    assert_eq!(
+        k.double.posts_of(&old.refresh_token),
+        1,
+        "the refresh happened at Kommo"
+    );
     // The new pair was never used, so the old refresh token still works: the next run succeeds.
     let out = run(&dir.0, &args(&refresh_args(&k)));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_ne!(value(&file, "KOMMO_TEST_REFRESH_TOKEN"), old.refresh_token);
-    assert!(!dir.path(".env.local.kommo-env.tmp").exists(), "the crash's leftover was replaced and renamed");
+    assert!(
+        !dir.path(".env.local.kommo-env.tmp").exists(),
+        "the crash's leftover was replaced and renamed"
+    );
 }
 
 #[test]
@@ -162,13 +213,21 @@ fn if_expires_within_skips_a_fresh_token_and_refreshes_one_that_is_close() {
     a.extend(["--if-expires-within".to_string(), "2h".to_string()]);
     let out = run(&dir.0, &args(&a));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("not refreshed"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("not refreshed"),
+        "{}",
+        text(&out.stdout)
+    );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
     assert_eq!(k.double.posts_of(&old.refresh_token), 0);
 
     // The access token lives 24 h: within 25 h it is due.
     let mut a = refresh_args(&k);
-    a.extend(["--if-expires-within".to_string(), "25h".to_string(), "--quiet".to_string()]);
+    a.extend([
+        "--if-expires-within".to_string(),
+        "25h".to_string(),
+        "--quiet".to_string(),
+    ]);
     let out = run(&dir.0, &args(&a));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "", "--quiet");
@@ -192,10 +251,16 @@ fn revoked_and_expired_refresh_tokens_are_explained_with_their_own_exit_codes() 
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(err.contains("Token has been revoked"), "{err}");
-    assert!(err.contains(kommo::Hint::TokenRevoked.explain(kommo::Lang::En).fix), "{err}");
+    assert!(
+        err.contains(kommo::Hint::TokenRevoked.explain(kommo::Lang::En).fix),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
     // In Russian on request.
-    let out = run(&dir.0, &["refresh", "--upstream-base", &k.base(), "--lang", "ru"]);
+    let out = run(
+        &dir.0,
+        &["refresh", "--upstream-base", &k.base(), "--lang", "ru"],
+    );
     assert!(text(&out.stderr).contains(kommo::Hint::TokenRevoked.explain(kommo::Lang::Ru).cause));
 
     // A refresh token unused for more than 3 months has expired.
@@ -204,13 +269,16 @@ fn revoked_and_expired_refresh_tokens_are_explained_with_their_own_exit_codes() 
     let old = k.pair("demo");
     let before = env_file("demo.kommo.com", &old);
     std::fs::write(&file, &before).unwrap();
-    k.double
-        .clock()
-        .advance(Duration::from_secs(kommo::REFRESH_TOKEN_LIFETIME_SECS as u64 + 86_400));
+    k.double.clock().advance(Duration::from_secs(
+        kommo::REFRESH_TOKEN_LIFETIME_SECS as u64 + 86_400,
+    ));
     let out = run(&dir.0, &args(&refresh_args(&k)));
     assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("Token has expired") && err.contains("3 months"), "{err}");
+    assert!(
+        err.contains("Token has expired") && err.contains("3 months"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
 }
 
@@ -221,7 +289,8 @@ fn a_wrong_secret_is_refused_with_the_pages_explanation() {
     let file = dir.path(".env.local");
     let old = k.pair("demo");
     // The secret comes from the environment when the file has none.
-    let before = env_file("demo.kommo.com", &old).replace(&format!("KOMMO_TEST_CLIENT_SECRET='{DEMO_SECRET}'\n"), "");
+    let before = env_file("demo.kommo.com", &old)
+        .replace(&format!("KOMMO_TEST_CLIENT_SECRET='{DEMO_SECRET}'\n"), "");
     std::fs::write(&file, &before).unwrap();
     let out = cmd(&dir.0)
         .args(args(&refresh_args(&k)))
@@ -230,7 +299,10 @@ fn a_wrong_secret_is_refused_with_the_pages_explanation() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains(kommo::Hint::CheckClientSecret.explain(kommo::Lang::En).fix), "{err}");
+    assert!(
+        err.contains(kommo::Hint::CheckClientSecret.explain(kommo::Lang::En).fix),
+        "{err}"
+    );
     assert_no_secrets(&out, &["wrong-secret-value-1234567890", &old.refresh_token]);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
     // With the right one from the environment it works, and says where the secret came from.
@@ -251,10 +323,20 @@ fn no_connection_is_trouble_and_the_file_stays() {
     let before = env_file("demo.kommo.com", &k.pair("demo"));
     std::fs::write(&file, &before).unwrap();
     // A port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let out = run(&dir.0, &["refresh", "--upstream-base", &format!("http://{closed}")]);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = run(
+        &dir.0,
+        &["refresh", "--upstream-base", &format!("http://{closed}")],
+    );
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("could not connect"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("could not connect"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
 }
 
@@ -268,23 +350,39 @@ fn bad_input_gets_one_line_naming_the_variable_or_line_and_the_file_is_untouched
     let cases: Vec<(&str, String, &str)> = vec![
         (
             "missing refresh token",
-            good.lines().filter(|l| !l.contains("REFRESH_TOKEN=\"")).map(|l| format!("{l}\n")).collect(),
+            good.lines()
+                .filter(|l| !l.contains("REFRESH_TOKEN=\""))
+                .map(|l| format!("{l}\n"))
+                .collect(),
             "KOMMO_TEST_REFRESH_TOKEN is missing",
         ),
         (
             "missing client id",
-            good.lines().filter(|l| !l.starts_with("KOMMO_TEST_CLIENT_ID")).map(|l| format!("{l}\n")).collect(),
+            good.lines()
+                .filter(|l| !l.starts_with("KOMMO_TEST_CLIENT_ID"))
+                .map(|l| format!("{l}\n"))
+                .collect(),
             "KOMMO_TEST_CLIENT_ID is missing",
         ),
-        ("malformed line", good.replacen("\n\n", "\nthis line is not a variable\n", 1), "line 7:"),
+        (
+            "malformed line",
+            good.replacen("\n\n", "\nthis line is not a variable\n", 1),
+            "line 7:",
+        ),
         (
             "unknown account host",
-            good.replace("KOMMO_TEST_ACCOUNT_HOST=demo.kommo.com", "KOMMO_TEST_ACCOUNT_HOST=demo.evil.example"),
+            good.replace(
+                "KOMMO_TEST_ACCOUNT_HOST=demo.kommo.com",
+                "KOMMO_TEST_ACCOUNT_HOST=demo.evil.example",
+            ),
             "KOMMO_TEST_ACCOUNT_HOST: the account host must end in one of",
         ),
         (
             "www host",
-            good.replace("KOMMO_TEST_ACCOUNT_HOST=demo.kommo.com", "KOMMO_TEST_ACCOUNT_HOST=www.kommo.com"),
+            good.replace(
+                "KOMMO_TEST_ACCOUNT_HOST=demo.kommo.com",
+                "KOMMO_TEST_ACCOUNT_HOST=www.kommo.com",
+            ),
             "KOMMO_TEST_ACCOUNT_HOST: ",
         ),
         (
@@ -292,7 +390,11 @@ fn bad_input_gets_one_line_naming_the_variable_or_line_and_the_file_is_untouched
             format!("{good}KOMMO_TEST_REFRESH_TOKEN=def50200second\n"),
             "KOMMO_TEST_REFRESH_TOKEN is defined more than once (lines 16 and 18)",
         ),
-        ("an open quote", format!("{good}BROKEN=\"no end\n"), "line 18:"),
+        (
+            "an open quote",
+            format!("{good}BROKEN=\"no end\n"),
+            "line 18:",
+        ),
     ];
     for (what, content, needle) in cases {
         let dir = Scratch::new("bad");
@@ -303,7 +405,11 @@ fn bad_input_gets_one_line_naming_the_variable_or_line_and_the_file_is_untouched
         assert_eq!(out.status.code(), Some(2), "{what}: {err}");
         assert_eq!(err.lines().count(), 1, "{what}: one line: {err}");
         assert!(err.contains(needle), "{what}: {err}");
-        assert_eq!(std::fs::read(&file).unwrap(), content.as_bytes(), "{what}: untouched");
+        assert_eq!(
+            std::fs::read(&file).unwrap(),
+            content.as_bytes(),
+            "{what}: untouched"
+        );
         assert_eq!(text(&out.stdout), "", "{what}");
         assert_no_secrets(&out, &[DEMO_SECRET]);
     }
@@ -322,13 +428,26 @@ fn help_documents_the_exit_codes_and_takes_no_secret_flag() {
     let out = run(std::path::Path::new("."), &["--help"]);
     assert_eq!(out.status.code(), Some(0));
     let help = text(&out.stdout);
-    for code in ["0  done", "1  Kommo gave", "2  bad usage", "3  refused", "4  network", "5  the refresh token was revoked", "6  the refresh token expired"] {
+    for code in [
+        "0  done",
+        "1  Kommo gave",
+        "2  bad usage",
+        "3  refused",
+        "4  network",
+        "5  the refresh token was revoked",
+        "6  the refresh token expired",
+    ] {
         assert!(help.contains(code), "{code}: {help}");
     }
     for sub in ["refresh", "check", "exchange"] {
         let out = run(std::path::Path::new("."), &[sub, "--help"]);
         let help = text(&out.stdout);
-        assert!(!help.contains("--client-secret") && !help.contains("--refresh-token") && !help.contains("--access-token"), "{help}");
+        assert!(
+            !help.contains("--client-secret")
+                && !help.contains("--refresh-token")
+                && !help.contains("--access-token"),
+            "{help}"
+        );
     }
     let out = run(std::path::Path::new("."), &["refresh", "--bogus"]);
     assert_eq!(out.status.code(), Some(2));
@@ -345,7 +464,10 @@ fn check_passes_as_admin_and_as_non_admin() {
     let out = run(&dir.0, &["check", "--upstream-base", &k.base()]);
     let said = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{said}{}", text(&out.stderr));
-    assert!(said.contains("account    ok  Demo Company (id 31000001"), "{said}");
+    assert!(
+        said.contains("account    ok  Demo Company (id 31000001"),
+        "{said}"
+    );
     assert!(said.contains("users      ok"), "{said}");
     assert!(said.contains("leads      ok  612 (3 pages"), "{said}");
     assert!(said.contains("passed"), "{said}");
@@ -368,19 +490,39 @@ fn check_json_parses_and_backs_off_a_429_staying_under_the_pace() {
     let pair = k.pair("demo");
     std::fs::write(&file, env_file("demo.kommo.com", &pair)).unwrap();
     let out = run(&dir.0, &["check", "--json", "--upstream-base", &k.base()]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(v["passed"], true);
     assert_eq!(v["verdict"], "passed");
     assert_eq!(v["account_host"], "demo.kommo.com");
-    assert_eq!(v["report"]["leads"], serde_json::json!({"state": "ok", "value": 612}));
+    assert_eq!(
+        v["report"]["leads"],
+        serde_json::json!({"state": "ok", "value": 612})
+    );
     assert_eq!(v["report"]["account"]["value"]["id"], 31000001);
     let requests = v["requests"].as_array().unwrap();
     let throttled: Vec<_> = requests.iter().filter(|r| r["status"] == 429).collect();
-    assert!(!throttled.is_empty(), "the double's 2/s limit was hit: {requests:?}");
-    assert!(throttled.iter().all(|r| r["retry_in_ms"].as_u64().unwrap() >= 1000));
-    assert_eq!(v["retries_after_429"].as_u64().unwrap() as usize, throttled.len());
-    let ok = requests.iter().filter(|r| r["status"] == 200 || r["status"] == 204).count();
+    assert!(
+        !throttled.is_empty(),
+        "the double's 2/s limit was hit: {requests:?}"
+    );
+    assert!(throttled
+        .iter()
+        .all(|r| r["retry_in_ms"].as_u64().unwrap() >= 1000));
+    assert_eq!(
+        v["retries_after_429"].as_u64().unwrap() as usize,
+        throttled.len()
+    );
+    let ok = requests
+        .iter()
+        .filter(|r| r["status"] == 200 || r["status"] == 204)
+        .count();
     assert_eq!(ok, 3 + 4, "account, users, pipelines, 3 pages and the 204");
     assert!(!text(&out.stdout).contains(&pair.access_token));
     assert_eq!(v["token"], kommo::api::mask_token(&pair.access_token));
@@ -421,7 +563,15 @@ fn exchange_creates_a_file_then_updates_it_in_place() {
     let file = dir.path(".env.local");
     let code = k.double.grant_code("demo", DEMO_CLIENT_ID);
     let out = cmd(&dir.0)
-        .args(["exchange", "--code", "-", "--account", "demo.kommo.com", "--client-id", DEMO_CLIENT_ID])
+        .args([
+            "exchange",
+            "--code",
+            "-",
+            "--account",
+            "demo.kommo.com",
+            "--client-id",
+            DEMO_CLIENT_ID,
+        ])
         .args(["--redirect-uri", REDIRECT, "--upstream-base", &k.base()])
         .env("KOMMO_TEST_CLIENT_SECRET", DEMO_SECRET)
         .stdin(Stdio::piped())
@@ -438,34 +588,64 @@ fn exchange_creates_a_file_then_updates_it_in_place() {
     assert_eq!(mode(&file), 0o600);
     let pairs = dotenv(&file);
     let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
-    let want: Vec<String> = kommo::env::NAMES.iter().map(|n| format!("KOMMO_TEST_{n}")).collect();
+    let want: Vec<String> = kommo::env::NAMES
+        .iter()
+        .map(|n| format!("KOMMO_TEST_{n}"))
+        .collect();
     assert_eq!(names, want);
     let issued = k.double.issued_for(&code);
     assert_eq!(issued.len(), 1);
-    assert_eq!(value(&file, "KOMMO_TEST_ACCESS_TOKEN"), issued[0].access_token);
+    assert_eq!(
+        value(&file, "KOMMO_TEST_ACCESS_TOKEN"),
+        issued[0].access_token
+    );
     assert_eq!(value(&file, "KOMMO_TEST_ACCOUNT_HOST"), "demo.kommo.com");
     assert_eq!(value(&file, "KOMMO_TEST_DOMAIN"), "demo");
     assert_eq!(value(&file, "KOMMO_TEST_CLIENT_SECRET"), DEMO_SECRET);
-    assert_no_secrets(&out, &[&code, DEMO_SECRET, &issued[0].access_token, &issued[0].refresh_token]);
+    assert_no_secrets(
+        &out,
+        &[
+            &code,
+            DEMO_SECRET,
+            &issued[0].access_token,
+            &issued[0].refresh_token,
+        ],
+    );
     // The file it wrote refreshes.
     let out = run(&dir.0, &["refresh", "--upstream-base", &k.base()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
     // Update a user's own file: only the token lines change (the rest is already right).
-    let before = format!("{}EXTRA=kept\n", env_file("demo.kommo.com", &k.pair("demo")));
+    let before = format!(
+        "{}EXTRA=kept\n",
+        env_file("demo.kommo.com", &k.pair("demo"))
+    );
     std::fs::write(&file, &before).unwrap();
     set_mode(&file, 0o640);
     let code = k.double.grant_code("demo", DEMO_CLIENT_ID);
-    let out = run(&dir.0, &["exchange", "--code", &code, "--upstream-base", &k.base()]);
+    let out = run(
+        &dir.0,
+        &["exchange", "--code", &code, "--upstream-base", &k.base()],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let after = std::fs::read_to_string(&file).unwrap();
-    let changed: Vec<(&str, &str)> = before.lines().zip(after.lines()).filter(|(a, b)| a != b).collect();
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
     assert_eq!(changed.len(), 2, "{changed:#?}");
     assert_eq!(mode(&file), 0o640);
-    assert_eq!(value(&file, "KOMMO_TEST_REFRESH_TOKEN"), k.double.issued_for(&code)[0].refresh_token);
+    assert_eq!(
+        value(&file, "KOMMO_TEST_REFRESH_TOKEN"),
+        k.double.issued_for(&code)[0].refresh_token
+    );
 
     // A code used twice is explained, and the file stays.
-    let out = run(&dir.0, &["exchange", "--code", &code, "--upstream-base", &k.base()]);
+    let out = run(
+        &dir.0,
+        &["exchange", "--code", &code, "--upstream-base", &k.base()],
+    );
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains(kommo::Hint::CodeRevoked.explain(kommo::Lang::En).cause));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), after);
@@ -476,13 +656,22 @@ fn exchange_into_a_file_for_another_account_adds_what_is_missing() {
     let k = Kommo::demo();
     let dir = Scratch::new("exchange-2");
     let file = dir.path("app.env");
-    let before = "# only the app's own settings\nAPP_NAME='my app'\nKOMMO_TEST_CLIENT_ID=".to_string()
+    let before = "# only the app's own settings\nAPP_NAME='my app'\nKOMMO_TEST_CLIENT_ID="
+        .to_string()
         + DEMO_CLIENT_ID
         + "\n";
     std::fs::write(&file, &before).unwrap();
     let code = k.double.grant_code("sales", DEMO_CLIENT_ID);
     let out = cmd(&dir.0)
-        .args(["exchange", "--env-file", "app.env", "--code", &code, "--account", "sales.amocrm.ru"])
+        .args([
+            "exchange",
+            "--env-file",
+            "app.env",
+            "--code",
+            &code,
+            "--account",
+            "sales.amocrm.ru",
+        ])
         .args(["--upstream-base", &k.base()])
         .env("KOMMO_TEST_CLIENT_SECRET", DEMO_SECRET)
         .env("KOMMO_TEST_REDIRECT_URI", REDIRECT)
@@ -493,9 +682,18 @@ fn exchange_into_a_file_for_another_account_adds_what_is_missing() {
     assert!(after.starts_with(&before), "{after}");
     assert_eq!(value(&file, "KOMMO_TEST_ACCOUNT_HOST"), "sales.amocrm.ru");
     assert_eq!(value(&file, "KOMMO_TEST_REDIRECT_URI"), REDIRECT);
-    assert!(!after.contains(DEMO_SECRET), "a secret kept in the environment stays there");
+    assert!(
+        !after.contains(DEMO_SECRET),
+        "a secret kept in the environment stays there"
+    );
     let out = cmd(&dir.0)
-        .args(["check", "--env-file", "app.env", "--upstream-base", &k.base()])
+        .args([
+            "check",
+            "--env-file",
+            "app.env",
+            "--upstream-base",
+            &k.base(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
@@ -503,7 +701,15 @@ fn exchange_into_a_file_for_another_account_adds_what_is_missing() {
     // A bad --account is refused before the code is spent.
     let code = k.double.grant_code("sales", DEMO_CLIENT_ID);
     let out = cmd(&dir.0)
-        .args(["exchange", "--env-file", "app.env", "--code", &code, "--account", "https://sales.amocrm.ru"])
+        .args([
+            "exchange",
+            "--env-file",
+            "app.env",
+            "--code",
+            &code,
+            "--account",
+            "https://sales.amocrm.ru",
+        ])
         .env("KOMMO_TEST_CLIENT_SECRET", DEMO_SECRET)
         .output()
         .unwrap();
