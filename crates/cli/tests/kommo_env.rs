@@ -449,6 +449,10 @@ fn help_documents_the_exit_codes_and_takes_no_secret_flag() {
             "{help}"
         );
     }
+    // The README shows the same table.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let table = &help[help.find("Exit codes:").unwrap()..];
+    assert!(readme.contains(table.trim_end()), "README's exit codes differ from --help:\n{table}");
     let out = run(std::path::Path::new("."), &["refresh", "--bogus"]);
     assert_eq!(out.status.code(), Some(2));
 }
