@@ -48,11 +48,20 @@ pub fn account_host(
     Ok((h, said))
 }
 
+fn no_file(shown: &str) -> Failure {
+    Failure::bad(format!(
+        "{shown}: no such file (run `kommo-env exchange` first, or save the helper page's block there)"
+    ))
+}
+
 pub async fn run(ctx: &Ctx, args: &RefreshArgs) -> Result<()> {
     let shown = ctx.shown().to_string();
     let at_name = ctx.var("ACCESS_TOKEN");
     let rt_name = ctx.var("REFRESH_TOKEN");
 
+    if ctx.target.metadata().is_none() {
+        return Err(no_file(&shown));
+    }
     // The lock is held from this read to the rename. If another run holds it, note the refresh token it is about
     // to spend: if the file holds another one once the lock is ours, that run renewed the pair.
     let (_lock, seen_while_waiting) = match file::lock(&ctx.target)? {
@@ -71,10 +80,7 @@ pub async fn run(ctx: &Ctx, args: &RefreshArgs) -> Result<()> {
             (pending.wait()?, Some(before))
         }
     };
-    let text = ctx
-        .target
-        .read()?
-        .ok_or_else(|| Failure::bad(format!("{shown}: no such file (run `kommo-env exchange` first, or save the helper page's block there)")))?;
+    let text = ctx.target.read()?.ok_or_else(|| no_file(&shown))?;
     let env = EnvText::parse(&shown, text)?;
     let refresh_token = from_file(&env, &shown, &rt_name)?;
     let access_token = from_file(&env, &shown, &at_name)?;
@@ -102,7 +108,16 @@ pub async fn run(ctx: &Ctx, args: &RefreshArgs) -> Result<()> {
         Due::Unknown => ctx.say(format!(
             "{shown}: {at_name} is not a readable JWT, so its expiry is unknown: refreshing"
         )),
-        Due::Expiring { .. } | Due::Always => {}
+        Due::Expiring { expires_in } => ctx.say(format!(
+            "{shown}: {at_name} {} (within --if-expires-within {}): refreshing",
+            if expires_in >= 0 {
+                format!("expires in {}", span(expires_in))
+            } else {
+                format!("expired {}", span(expires_in))
+            },
+            humantime::format_duration(args.if_expires_within.unwrap_or_default()),
+        )),
+        Due::Always => {}
     }
 
     let client_id = required(Some(&env), &shown, &ctx.var("CLIENT_ID"))?;

@@ -22,14 +22,11 @@ fn args(v: &[String]) -> Vec<&str> {
 #[test]
 fn refresh_changes_only_the_two_token_lines_and_keeps_the_permissions() {
     let k = Kommo::demo();
-    let dir = Scratch::new("in-place");
-    let file = dir.path(".env.local");
-    let old = k.pair("demo");
-    let before = env_file("demo.kommo.com", &old);
-    std::fs::write(&file, &before).unwrap();
+    let s = k.saved("in-place", "demo");
+    let (dir, file, old, before) = (&s.dir, &s.file, &s.old, &s.before);
     set_mode(&file, 0o640);
 
-    let out = run(&dir.0, &args(&refresh_args(&k)));
+    let out = k.run_refresh(&dir.0, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let after = std::fs::read_to_string(&file).unwrap();
     let changed: Vec<(&str, &str)> = before
@@ -157,18 +154,15 @@ fn two_refreshes_at_once_spend_the_old_token_once_and_leave_a_valid_pair() {
     assert_eq!(k.api_status("demo", &at), 200);
     assert!(!k.is_revoked(&rt));
     // And the pair in the file refreshes again.
-    let out = run(&dir.0, &args(&refresh_args(&k)));
+    let out = k.run_refresh(&dir.0, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
 #[test]
 fn a_crash_between_write_and_rename_leaves_the_old_file_and_its_pair_working() {
     let k = Kommo::demo();
-    let dir = Scratch::new("crash");
-    let file = dir.path(".env.local");
-    let old = k.pair("demo");
-    let before = env_file("demo.kommo.com", &old);
-    std::fs::write(&file, &before).unwrap();
+    let s = k.saved("crash", "demo");
+    let (dir, file, old) = (&s.dir, &s.file, &s.old);
 
     let out = cmd(&dir.0)
         .args(args(&refresh_args(&k)))
@@ -181,18 +175,14 @@ fn a_crash_between_write_and_rename_leaves_the_old_file_and_its_pair_working() {
         None,
         "killed by the abort, not an exit: {out:?}"
     );
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        before,
-        "the old file is intact"
-    );
+    s.assert_untouched();
     assert_eq!(
         k.double.posts_of(&old.refresh_token),
         1,
         "the refresh happened at Kommo"
     );
     // The new pair was never used, so the old refresh token still works: the next run succeeds.
-    let out = run(&dir.0, &args(&refresh_args(&k)));
+    let out = k.run_refresh(&dir.0, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_ne!(value(&file, "KOMMO_TEST_REFRESH_TOKEN"), old.refresh_token);
     assert!(
@@ -204,50 +194,36 @@ fn a_crash_between_write_and_rename_leaves_the_old_file_and_its_pair_working() {
 #[test]
 fn if_expires_within_skips_a_fresh_token_and_refreshes_one_that_is_close() {
     let k = Kommo::demo();
-    let dir = Scratch::new("within");
-    let file = dir.path(".env.local");
-    let old = k.pair("demo");
-    let before = env_file("demo.kommo.com", &old);
-    std::fs::write(&file, &before).unwrap();
-    let mut a = refresh_args(&k);
-    a.extend(["--if-expires-within".to_string(), "2h".to_string()]);
-    let out = run(&dir.0, &args(&a));
+    let s = k.saved("within", "demo");
+    let (dir, file, old, before) = (&s.dir, &s.file, &s.old, &s.before);
+    let out = k.run_refresh(&dir.0, &["--if-expires-within", "2h"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("not refreshed"),
         "{}",
         text(&out.stdout)
     );
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    s.assert_untouched();
     assert_eq!(k.double.posts_of(&old.refresh_token), 0);
 
     // The access token lives 24 h: within 25 h it is due.
-    let mut a = refresh_args(&k);
-    a.extend([
-        "--if-expires-within".to_string(),
-        "25h".to_string(),
-        "--quiet".to_string(),
-    ]);
-    let out = run(&dir.0, &args(&a));
+    let out = k.run_refresh(&dir.0, &["--if-expires-within", "25h", "--quiet"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "", "--quiet");
     assert_eq!(k.double.posts_of(&old.refresh_token), 1);
-    assert_ne!(std::fs::read_to_string(&file).unwrap(), before);
+    assert_ne!(&std::fs::read_to_string(file).unwrap(), before);
 }
 
 #[test]
 fn revoked_and_expired_refresh_tokens_are_explained_with_their_own_exit_codes() {
     let k = Kommo::demo();
-    let dir = Scratch::new("revoked");
-    let file = dir.path(".env.local");
-    let old = k.pair("demo");
-    let before = env_file("demo.kommo.com", &old);
-    std::fs::write(&file, &before).unwrap();
+    let s = k.saved("revoked", "demo");
+    let (dir, old) = (&s.dir, &s.old);
     // Another copy refreshed and used the new pair: the file's refresh token is spent.
     let newer = k.refresh("demo", &old.refresh_token);
     assert_eq!(k.api_status("demo", &newer.access_token), 200);
 
-    let out = run(&dir.0, &args(&refresh_args(&k)));
+    let out = k.run_refresh(&dir.0, &[]);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(err.contains("Token has been revoked"), "{err}");
@@ -255,43 +231,37 @@ fn revoked_and_expired_refresh_tokens_are_explained_with_their_own_exit_codes() 
         err.contains(kommo::Hint::TokenRevoked.explain(kommo::Lang::En).fix),
         "{err}"
     );
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    s.assert_untouched();
     // In Russian on request.
-    let out = run(
-        &dir.0,
-        &["refresh", "--upstream-base", &k.base(), "--lang", "ru"],
-    );
+    let out = k.run_refresh(&dir.0, &["--lang", "ru"]);
     assert!(text(&out.stderr).contains(kommo::Hint::TokenRevoked.explain(kommo::Lang::Ru).cause));
 
     // A refresh token unused for more than 3 months has expired.
-    let dir = Scratch::new("expired");
-    let file = dir.path(".env.local");
-    let old = k.pair("demo");
-    let before = env_file("demo.kommo.com", &old);
-    std::fs::write(&file, &before).unwrap();
+    let s = k.saved("expired", "demo");
+    let dir = &s.dir;
     k.double.clock().advance(Duration::from_secs(
         kommo::REFRESH_TOKEN_LIFETIME_SECS as u64 + 86_400,
     ));
-    let out = run(&dir.0, &args(&refresh_args(&k)));
+    let out = k.run_refresh(&dir.0, &[]);
     assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert!(
         err.contains("Token has expired") && err.contains("3 months"),
         "{err}"
     );
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    s.assert_untouched();
 }
 
 #[test]
 fn a_wrong_secret_is_refused_with_the_pages_explanation() {
     let k = Kommo::demo();
-    let dir = Scratch::new("secret");
-    let file = dir.path(".env.local");
-    let old = k.pair("demo");
+    let mut s = k.saved("secret", "demo");
     // The secret comes from the environment when the file has none.
-    let before = env_file("demo.kommo.com", &old)
+    s.before = s
+        .before
         .replace(&format!("KOMMO_TEST_CLIENT_SECRET='{DEMO_SECRET}'\n"), "");
-    std::fs::write(&file, &before).unwrap();
+    std::fs::write(&s.file, &s.before).unwrap();
+    let (dir, old) = (&s.dir, &s.old);
     let out = cmd(&dir.0)
         .args(args(&refresh_args(&k)))
         .env("KOMMO_TEST_CLIENT_SECRET", "wrong-secret-value-1234567890")
@@ -304,7 +274,7 @@ fn a_wrong_secret_is_refused_with_the_pages_explanation() {
         "{err}"
     );
     assert_no_secrets(&out, &["wrong-secret-value-1234567890", &old.refresh_token]);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    s.assert_untouched();
     // With the right one from the environment it works, and says where the secret came from.
     let out = cmd(&dir.0)
         .args(args(&refresh_args(&k)))
@@ -318,10 +288,8 @@ fn a_wrong_secret_is_refused_with_the_pages_explanation() {
 #[test]
 fn no_connection_is_trouble_and_the_file_stays() {
     let k = Kommo::demo();
-    let dir = Scratch::new("offline");
-    let file = dir.path(".env.local");
-    let before = env_file("demo.kommo.com", &k.pair("demo"));
-    std::fs::write(&file, &before).unwrap();
+    let s = k.saved("offline", "demo");
+    let dir = &s.dir;
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -337,7 +305,7 @@ fn no_connection_is_trouble_and_the_file_stays() {
         "{}",
         text(&out.stderr)
     );
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    s.assert_untouched();
 }
 
 // ---- bad input ------------------------------------------------------------------------------------------------
@@ -400,7 +368,7 @@ fn bad_input_gets_one_line_naming_the_variable_or_line_and_the_file_is_untouched
         let dir = Scratch::new("bad");
         let file = dir.path(".env.local");
         std::fs::write(&file, &content).unwrap();
-        let out = run(&dir.0, &args(&refresh_args(&k)));
+        let out = k.run_refresh(&dir.0, &[]);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{what}: {err}");
         assert_eq!(err.lines().count(), 1, "{what}: one line: {err}");
@@ -414,9 +382,13 @@ fn bad_input_gets_one_line_naming_the_variable_or_line_and_the_file_is_untouched
         assert_no_secrets(&out, &[DEMO_SECRET]);
     }
     let dir = Scratch::new("nofile");
-    let out = run(&dir.0, &args(&refresh_args(&k)));
+    let out = k.run_refresh(&dir.0, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains(".env.local: no such file"));
+    assert!(
+        std::fs::read_dir(&dir.0).unwrap().next().is_none(),
+        "no lock file is left for a file that does not exist"
+    );
     let out = run(&dir.0, &["refresh", "--prefix", "1BAD"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--prefix"));
@@ -450,9 +422,13 @@ fn help_documents_the_exit_codes_and_takes_no_secret_flag() {
         );
     }
     // The README shows the same table.
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
     let table = &help[help.find("Exit codes:").unwrap()..];
-    assert!(readme.contains(table.trim_end()), "README's exit codes differ from --help:\n{table}");
+    assert!(
+        readme.contains(table.trim_end()),
+        "README's exit codes differ from --help:\n{table}"
+    );
     let out = run(std::path::Path::new("."), &["refresh", "--bogus"]);
     assert_eq!(out.status.code(), Some(2));
 }

@@ -11,8 +11,8 @@
 use serde::Serialize;
 
 use crate::api::{
-    problem_text, read_account, read_pipelines, read_users, LeadPager, PageError, PageOutcome,
-    Status, ACCOUNT_PATH, PIPELINES_PATH, USERS_PATH,
+    problem_text, read_account, read_pipelines, read_users, Account, LeadPager, PageError,
+    PageOutcome, Status, ACCOUNT_PATH, PIPELINES_PATH, USERS_PATH,
 };
 
 /// One part of the check. Serialized as `{"state": "ok", "value": …}` (the page's `data-state` keys).
@@ -38,21 +38,10 @@ pub struct Failure {
     pub text: String,
 }
 
-/// What `/api/v4/account` said.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AccountSeen {
-    pub id: i64,
-    pub name: String,
-    pub subdomain: String,
-    pub current_user_id: Option<i64>,
-    pub country: Option<String>,
-    pub currency: Option<String>,
-}
-
 /// The check's findings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
-    pub account: Part<AccountSeen>,
+    pub account: Part<Account>,
     /// How many users (admins only).
     pub users: Part<u64>,
     pub pipelines: Part<Vec<String>>,
@@ -185,17 +174,7 @@ impl ApiCheck {
         match self.stage {
             Stage::Account => {
                 if let (true, Answer::Got { status, body }) = (ok, &answer) {
-                    self.report.account = read(
-                        *status,
-                        read_account(body).map(|a| AccountSeen {
-                            id: a.id,
-                            name: a.name,
-                            subdomain: a.subdomain,
-                            current_user_id: a.current_user_id,
-                            country: a.country,
-                            currency: a.currency,
-                        }),
-                    );
+                    self.report.account = read(*status, read_account(body));
                     self.account_read = matches!(self.report.account, Part::Ok(_));
                     self.stage = Stage::Users;
                 } else if forbidden {

@@ -116,6 +116,49 @@ impl Kommo {
     }
 }
 
+/// A scratch directory holding `.env.local` with a fresh pair of `account`, as a user saved it.
+pub struct Saved {
+    pub dir: Scratch,
+    pub file: PathBuf,
+    pub old: TokenResponse,
+    pub before: String,
+}
+
+impl Saved {
+    /// The file is byte for byte what was saved.
+    pub fn assert_untouched(&self) {
+        assert_eq!(
+            std::fs::read_to_string(&self.file).unwrap(),
+            self.before,
+            "the file changed"
+        );
+    }
+}
+
+impl Kommo {
+    pub fn saved(&self, name: &str, account: &str) -> Saved {
+        let dir = Scratch::new(name);
+        let file = dir.path(".env.local");
+        let old = self.pair(account);
+        let before = env_file(&self.host_of(account), &old);
+        std::fs::write(&file, &before).unwrap();
+        Saved {
+            dir,
+            file,
+            old,
+            before,
+        }
+    }
+
+    /// `kommo-env refresh --upstream-base {double} {extra}` in `dir`.
+    pub fn run_refresh(&self, dir: &Path, extra: &[&str]) -> Output {
+        let base = self.base();
+        let mut a = vec!["refresh", "--upstream-base", &base];
+        a.extend_from_slice(extra);
+        run(dir, &a)
+    }
+}
+
 /// A scratch directory, removed at the end.
 pub struct Scratch(pub PathBuf);
 
