@@ -107,12 +107,12 @@ pub struct ExchangeArgs {
     #[arg(long, env = "KOMMO_ENV_ACCOUNT", value_name = "HOST")]
     pub account: Option<String>,
 
-    /// The integration id, when neither the file nor the environment has {PREFIX}CLIENT_ID.
+    /// The integration id (default: {PREFIX}CLIENT_ID from the file, else from the environment); saved in the file.
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
 
-    /// The Redirect URI saved in the integration, when neither the file nor the environment has
-    /// {PREFIX}REDIRECT_URI.
+    /// The Redirect URI saved in the integration (default: {PREFIX}REDIRECT_URI from the file, else from the
+    /// environment); saved in the file.
     #[arg(long, value_name = "URI")]
     pub redirect_uri: Option<String>,
 }
