@@ -24,11 +24,11 @@ fn refresh_changes_only_the_two_token_lines_and_keeps_the_permissions() {
     let k = Kommo::demo();
     let s = k.saved("in-place", "demo");
     let (dir, file, old, before) = (&s.dir, &s.file, &s.old, &s.before);
-    set_mode(&file, 0o640);
+    set_mode(file, 0o640);
 
     let out = k.run_refresh(&dir.0, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let after = std::fs::read_to_string(&file).unwrap();
+    let after = std::fs::read_to_string(file).unwrap();
     let changed: Vec<(&str, &str)> = before
         .lines()
         .zip(after.lines())
@@ -41,21 +41,21 @@ fn refresh_changes_only_the_two_token_lines_and_keeps_the_permissions() {
             && changed[0].1.ends_with("   # rotates daily")
     );
     assert!(changed[1].1.starts_with("export KOMMO_TEST_REFRESH_TOKEN="));
-    assert_eq!(mode(&file), 0o640);
+    assert_eq!(mode(file), 0o640);
 
     // The new pair, read back with dotenvy, is the one Kommo issued for the old refresh token, and it works.
     let issued = k.double.issued_for(&old.refresh_token);
     assert_eq!(issued.len(), 1);
     assert_eq!(
-        value(&file, "KOMMO_TEST_ACCESS_TOKEN"),
+        value(file, "KOMMO_TEST_ACCESS_TOKEN"),
         issued[0].access_token
     );
     assert_eq!(
-        value(&file, "KOMMO_TEST_REFRESH_TOKEN"),
+        value(file, "KOMMO_TEST_REFRESH_TOKEN"),
         issued[0].refresh_token
     );
     assert_eq!(
-        value(&file, "PRIVATE_KEY"),
+        value(file, "PRIVATE_KEY"),
         "-----BEGIN KEY-----\nKOMMO_TEST_REFRESH_TOKEN=not-this-one\n-----END KEY-----"
     );
     assert_eq!(k.api_status("demo", &issued[0].access_token), 200);
@@ -184,7 +184,7 @@ fn a_crash_between_write_and_rename_leaves_the_old_file_and_its_pair_working() {
     // The new pair was never used, so the old refresh token still works: the next run succeeds.
     let out = k.run_refresh(&dir.0, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_ne!(value(&file, "KOMMO_TEST_REFRESH_TOKEN"), old.refresh_token);
+    assert_ne!(value(file, "KOMMO_TEST_REFRESH_TOKEN"), old.refresh_token);
     assert!(
         !dir.path(".env.local.kommo-env.tmp").exists(),
         "the crash's leftover was replaced and renamed"
