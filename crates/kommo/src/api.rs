@@ -59,8 +59,8 @@ fn embedded<'a>(v: &'a Value, key: &str) -> Result<&'a [Value], ReadError> {
         .unwrap_or(&[]))
 }
 
-/// What the check shows of `/api/v4/account`. Extra fields are ignored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the check shows of `/api/v4/account`. Extra fields are ignored. Serializable for `kommo-env check --json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Account {
     pub id: i64,
     pub name: String,

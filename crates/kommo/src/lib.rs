@@ -4,16 +4,19 @@
 //! The facts follow `shared/docs/kommo-oauth.md` (the verified behaviour of the real service).
 
 pub mod api;
+pub mod apicheck;
 pub mod callback;
 pub mod consent;
 pub mod curl;
 pub mod env;
+pub mod envfile;
 pub mod hints;
 pub mod host;
 pub mod json;
 pub mod jwt;
 pub mod outcome;
 pub mod proxy;
+pub mod refresh;
 pub mod setup;
 pub mod token;
 
