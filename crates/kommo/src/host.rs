@@ -248,6 +248,9 @@ pub fn parse_suffix(input: &str) -> Result<String, HostError> {
 mod tests {
     use super::*;
 
+    /// Whether a refusal is the expected one.
+    type Refusal = fn(&HostError) -> bool;
+
     #[test]
     fn accepts_one_label_under_known_suffixes() {
         for h in [
@@ -268,7 +271,7 @@ mod tests {
 
     #[test]
     fn refuses_the_ssrf_table() {
-        let cases: &[(&str, fn(&HostError) -> bool)] = &[
+        let cases: &[(&str, Refusal)] = &[
             ("", |e| matches!(e, HostError::Empty)),
             ("kommo.com", |e| matches!(e, HostError::NotOneLabel { .. })),
             ("www.kommo.com", |e| matches!(e, HostError::WwwHost(_))),
@@ -390,7 +393,7 @@ mod tests {
             assert_eq!(parse_suffix(suffix).as_deref(), Ok(suffix));
         }
         // At parse time too, whatever suffixes the caller passes.
-        let cases: &[(&str, &str, fn(&HostError) -> bool)] = &[
+        let cases: &[(&str, &str, Refusal)] = &[
             ("m.4", "4", |e| matches!(e, HostError::EndsInNumber(_))),
             ("0x7f.0.0.1", "0.0.1", |e| matches!(e, HostError::IpLiteral)),
             ("a.0x7f", "0x7f", |e| {
