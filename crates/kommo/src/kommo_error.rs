@@ -1,5 +1,5 @@
-//! Kommo's OAuth error body, the one type both the token answer ([`crate::token`]) and the hint catalogue
-//! ([`crate::hints`]) need. It depends on neither: the catalogue reads it (and adds [`KommoError::classify`]), the
+//! Kommo's OAuth error body, the one type both the token answer (`token`) and the hint catalogue (`hints`) need.
+//! It depends on neither — not even in a doc link: the catalogue reads it (and adds `KommoError::classify`), the
 //! token reader produces it.
 
 use serde::{Deserialize, Serialize};
