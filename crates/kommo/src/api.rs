@@ -387,12 +387,41 @@ pub fn mask_token(token: &str) -> String {
     format!("{head}…{tail}")
 }
 
-/// `text` with every occurrence of `token` replaced by its mask (for showing answers and headers).
+/// `text` with every occurrence of `token` replaced by its mask (for showing answers and headers). Copies that
+/// overlap are masked as one stretch, so no copy survives: a plain `replace` masks the first of two overlapping
+/// copies and leaves the second readable once the mask's last characters join it.
 pub fn mask_in(text: &str, token: &str) -> String {
     if token.len() < 8 {
         return text.to_string();
     }
-    text.replace(token, &mask_token(token))
+    let mask = mask_token(token);
+    let mut out = String::with_capacity(text.len());
+    // The end of the stretch being masked, and where the text after the last masked stretch begins.
+    let mut stretch: Option<(usize, usize)> = None;
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(i) = text[from..].find(token).map(|i| from + i) {
+        let end = i + token.len();
+        stretch = match stretch {
+            Some((start, e)) if i < e => Some((start, end)),
+            Some((start, e)) => {
+                out.push_str(&text[copied..start]);
+                out.push_str(&mask);
+                copied = e;
+                Some((i, end))
+            }
+            None => Some((i, end)),
+        };
+        // The next copy may start inside this one: search again one character on.
+        from = i + text[i..].chars().next().map_or(1, char::len_utf8);
+    }
+    if let Some((start, e)) = stretch {
+        out.push_str(&text[copied..start]);
+        out.push_str(&mask);
+        copied = e;
+    }
+    out.push_str(&text[copied..]);
+    out
 }
 
 /// When an unused refresh token received at `issued_unix` expires (Unix seconds).
@@ -624,6 +653,33 @@ mod tests {
         assert!(!shown.contains(t));
         assert_eq!(shown.matches("eyJ…X9Qw").count(), 2);
         assert_eq!(mask_in("abc", ""), "abc");
+    }
+
+    /// Found by the property tests: the token, then the token without its first character. The old `replace`
+    /// masked the first copy, and the mask's last character (the token's last, `_`) joined the rest into a
+    /// whole visible token again.
+    #[test]
+    fn masking_leaves_no_copy_across_overlaps() {
+        let t = "_AaaaA__0AA0aA0_";
+        let text = format!("{t}{}", &t[1..]);
+        let shown = mask_in(&text, t);
+        assert!(!shown.contains(t), "{shown}");
+        assert_eq!(shown, "_Aa…aA0_");
+        // Overlapping and abutting copies each leave only masks.
+        let t = "abababababababab";
+        for text in [
+            t.repeat(2),
+            format!("x{t}ab{t}y"),
+            format!("{t}{}", &t[2..]),
+        ] {
+            let shown = mask_in(&text, t);
+            assert!(!shown.contains(t), "{text} → {shown}");
+            assert!(shown.contains(&mask_token(t)));
+        }
+        assert_eq!(
+            mask_in(&format!("a {t} b {t} c"), t),
+            "a aba…abab b aba…abab c"
+        );
     }
 
     #[test]

@@ -2,6 +2,16 @@
 //!
 //! Success: `?code=…&state=…&referer=kwid.kommo.com&client_id=…` (widget installs add `from_widget`).
 //! Denial: `?error=access_denied&client_id=…&state=…`.
+//!
+//! # Which query is a return
+//!
+//! Every reader here ([`looks_like_callback`], [`parse_callback`], [`read_pasted_return`], and
+//! `outcome::read_return` over [`parse_callback`]) follows one rule: the query (after one leading `?`, if any) is
+//! read as `application/x-www-form-urlencoded`, the way a browser's `URLSearchParams` reads `location.search`, and
+//! it is a return from consent **exactly when some key, percent-decoded, is `code` or `error`**. Nothing else makes
+//! it one: `?code?code=…` has the key `code?code`, not `code`, so it is an ordinary visit, and so is a query whose
+//! only oddity is a repeated `state` or `referer`. Only a return is then checked for being well-formed (each of
+//! [`RETURN_PARAMS`] at most once, not both a code and an error, …); an ordinary visit is never "malformed".
 
 use crate::consent::state_matches;
 use crate::host::{AccountHost, HostError};
@@ -100,20 +110,29 @@ pub const RETURN_PARAMS: [&str; 6] = [
     "error",
 ];
 
-/// Parse a query string (with or without the leading `?`). `Ok(None)` when it carries neither `code` nor `error`:
-/// an ordinary visit to the page.
+/// Parse a query string (with or without the leading `?`). `Ok(None)` when it carries neither a `code` nor an
+/// `error` key: an ordinary visit to the page, whatever else it holds (see the module's rule). `Err` only for a
+/// return that cannot be trusted as it stands.
 pub fn parse_callback(query: &str) -> Result<Option<Callback>, CallbackError> {
     let query = query.strip_prefix('?').unwrap_or(query);
     let mut values: [Option<String>; 6] = Default::default();
+    let mut repeated = None;
     for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         if let Some(i) = RETURN_PARAMS.iter().position(|k| *k == key) {
             if values[i].is_some() {
-                return Err(CallbackError::Duplicate(RETURN_PARAMS[i]));
+                repeated = repeated.or(Some(RETURN_PARAMS[i]));
+            } else {
+                values[i] = Some(value.into_owned());
             }
-            values[i] = Some(value.into_owned());
         }
     }
     let [code, state, referer, client_id, from_widget, error] = values;
+    if code.is_none() && error.is_none() {
+        return Ok(None);
+    }
+    if let Some(param) = repeated {
+        return Err(CallbackError::Duplicate(param));
+    }
     match (code, error) {
         (None, None) => Ok(None),
         (Some(_), Some(_)) => Err(CallbackError::CodeAndError),
@@ -145,7 +164,8 @@ pub fn parse_callback(query: &str) -> Result<Option<Callback>, CallbackError> {
     }
 }
 
-/// Whether a query string looks like a return from consent (has `code` or `error`), even if it is malformed.
+/// Whether a query string is a return from consent — some key is `code` or `error` (the module's rule) — even if
+/// it is malformed. Exactly when [`parse_callback`] gives anything but `Ok(None)`.
 pub fn looks_like_callback(query: &str) -> bool {
     let query = query.strip_prefix('?').unwrap_or(query);
     form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "code" || k == "error")
@@ -171,7 +191,11 @@ pub enum PasteError {
 }
 
 /// Read a pasted return: a whole address (`https://app.example/cb?code=…&state=…&referer=…`) or just its query.
-/// Whether the query is well-formed and its `state` this tab's is for [`crate::outcome::read_return`] to say.
+/// The text is trimmed and cut at the first `#` (the fragment); the query is what follows the first `?`, as a URL
+/// parser splits it (or the whole text, when it has no `?` and is no address). It is a return by the module's rule
+/// — [`looks_like_callback`] on that query — so `Ok` exactly when [`parse_callback`] of [`PastedReturn::query`]
+/// gives anything but `Ok(None)`. Whether the query is well-formed and its `state` this tab's is for
+/// `outcome::read_return` to say.
 pub fn read_pasted_return(text: &str) -> Result<PastedReturn, PasteError> {
     let text = text.trim();
     if text.is_empty() {
@@ -203,7 +227,10 @@ pub fn same_redirect(landed: &str, configured: &str) -> bool {
         };
         let end = rest.find('/').unwrap_or(rest.len());
         let path = if end == rest.len() { "/" } else { &rest[end..] };
-        (format!("{scheme}://{}", &rest[..end]).to_ascii_lowercase(), path)
+        (
+            format!("{scheme}://{}", &rest[..end]).to_ascii_lowercase(),
+            path,
+        )
     }
     parts(landed) == parts(configured)
 }
@@ -279,6 +306,34 @@ mod tests {
         assert!(!looks_like_callback("?x=1"));
     }
 
+    /// Issue 17: on this query `looks_like_callback` saw no return while `parse_callback` reported a duplicate
+    /// `state`. It holds no `code` key (`code?code` is one key), so it is an ordinary visit for every reader.
+    #[test]
+    fn every_reader_agrees_that_a_query_without_code_or_error_is_no_return() {
+        for q in [
+            "?code?code=def502%2Babc&state=s1&referer=kwid.kommo.com&state",
+            "?state=1&state=2",
+            "referer=a.kommo.com&referer=b.kommo.com&client_id=x&client_id=y",
+            "?%63ode?=1&errors=x&Code=1&ERROR=2",
+        ] {
+            assert_eq!(parse_callback(q), Ok(None), "{q}");
+            assert!(!looks_like_callback(q), "{q}");
+            assert_eq!(
+                read_pasted_return(&format!("https://app.example/cb?{q}")),
+                Err(PasteError::NoReturn)
+            );
+        }
+        // A percent-encoded key is its decoded self; a return with a repeated parameter stays malformed.
+        let q = "?%63ode=a&state=1&state=2&referer=x.kommo.com";
+        assert!(looks_like_callback(q));
+        assert_eq!(parse_callback(q), Err(CallbackError::Duplicate("state")));
+        // The first repeated parameter is the one named, wherever the code is.
+        assert_eq!(
+            parse_callback("referer=a&referer=b&state=1&state=2&error=x"),
+            Err(CallbackError::Duplicate("referer"))
+        );
+    }
+
     #[test]
     fn missing_state_is_refused() {
         let Some(Callback::Code(c)) = parse_callback("?code=a&referer=x.kommo.com").unwrap() else {
@@ -309,7 +364,8 @@ mod tests {
                 })
             );
         }
-        let denied = read_pasted_return("https://app.example/cb?error=access_denied&state=s1").unwrap();
+        let denied =
+            read_pasted_return("https://app.example/cb?error=access_denied&state=s1").unwrap();
         assert_eq!(denied.query, "error=access_denied&state=s1");
         // A malformed return is still a return: the flow names its problem.
         assert!(read_pasted_return("https://app.example/cb?code=a&code=b").is_ok());
@@ -330,13 +386,34 @@ mod tests {
 
     #[test]
     fn the_landed_address_must_be_the_redirect_uri() {
-        assert!(same_redirect("https://app.example/cb", "https://app.example/cb"));
-        assert!(same_redirect("https://app.example/cb", " HTTPS://App.Example/cb "));
+        assert!(same_redirect(
+            "https://app.example/cb",
+            "https://app.example/cb"
+        ));
+        assert!(same_redirect(
+            "https://app.example/cb",
+            " HTTPS://App.Example/cb "
+        ));
         assert!(same_redirect("https://app.example/", "https://app.example"));
-        assert!(!same_redirect("https://app.example/cb/", "https://app.example/cb"));
-        assert!(!same_redirect("https://app.example/CB", "https://app.example/cb"));
-        assert!(!same_redirect("http://app.example/cb", "https://app.example/cb"));
-        assert!(!same_redirect("https://app.example:8443/cb", "https://app.example/cb"));
-        assert!(!same_redirect("https://other.example/cb", "https://app.example/cb"));
+        assert!(!same_redirect(
+            "https://app.example/cb/",
+            "https://app.example/cb"
+        ));
+        assert!(!same_redirect(
+            "https://app.example/CB",
+            "https://app.example/cb"
+        ));
+        assert!(!same_redirect(
+            "http://app.example/cb",
+            "https://app.example/cb"
+        ));
+        assert!(!same_redirect(
+            "https://app.example:8443/cb",
+            "https://app.example/cb"
+        ));
+        assert!(!same_redirect(
+            "https://other.example/cb",
+            "https://app.example/cb"
+        ));
     }
 }

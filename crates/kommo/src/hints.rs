@@ -1,7 +1,9 @@
 //! The catalogue of Kommo OAuth error hints: how to recognise each one, what it means and what to do, in English
 //! and Russian. The Kommo double uses [`Hint::error`] to answer with the same bodies.
+//!
+//! The catalogue depends on the error body ([`crate::kommo_error`]), never the other way round.
 
-use crate::token::KommoError;
+use crate::kommo_error::KommoError;
 
 /// A language for user-facing text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -248,6 +250,13 @@ impl Hint {
             self,
             Hint::CodeExpired | Hint::CodeRevoked | Hint::CannotDecrypt | Hint::InvalidAccount
         )
+    }
+}
+
+impl KommoError {
+    /// The catalogue entry this error maps to ([`Hint::classify`]).
+    pub fn classify(&self) -> Hint {
+        Hint::classify(self)
     }
 }
 

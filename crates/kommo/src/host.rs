@@ -5,6 +5,11 @@
 //! other machine: the check here is strict on purpose. A host is accepted only when it is exactly one DNS label
 //! followed by one of the allowed suffixes, written in lowercase ASCII with nothing else around it (no scheme, port,
 //! user info, path, percent-encoding, trailing dot or IP literal).
+//!
+//! A host, and a configured suffix, must not *end in a number* in the sense of the WHATWG URL standard: a last label
+//! that is all ASCII digits, or `0x` followed by hex digits (or nothing). A URL parser (the browser's, and the `url`
+//! crate the proxy's HTTP client uses) reads any such host as an IPv4 address — `https://0x7f.0.0.1` is
+//! `https://127.0.0.1` — or refuses it (`https://m.4`), so it can never name a Kommo account.
 
 use std::fmt;
 
@@ -28,6 +33,8 @@ pub enum HostError {
     TrailingDot,
     #[error("an IP address is not a Kommo account host")]
     IpLiteral,
+    #[error("{0:?} ends in a number, which a URL parser reads as an IP address: an account host (and an allowed suffix) must end in a name, like kwid.kommo.com")]
+    EndsInNumber(String),
     #[error("the account host must end in one of: {0}")]
     NotAllowedSuffix(String),
     #[error("the account host must be exactly one label under {suffix} (like kwid.{suffix}), not {host}")]
@@ -54,6 +61,10 @@ impl HostError {
             HostError::Uppercase => "хост аккаунта должен быть написан строчными буквами".to_string(),
             HostError::TrailingDot => "хост аккаунта не должен заканчиваться точкой".to_string(),
             HostError::IpLiteral => "IP-адрес не может быть хостом аккаунта Kommo".to_string(),
+            HostError::EndsInNumber(h) => format!(
+                "{h:?} оканчивается числом, а такой адрес URL-парсер читает как IP-адрес: хост аккаунта (и разрешённый \
+                 суффикс) должен оканчиваться именем, например kwid.kommo.com"
+            ),
             HostError::NotAllowedSuffix(list) => format!("хост аккаунта должен оканчиваться на одно из: {list}"),
             HostError::NotOneLabel { host, suffix } => format!(
                 "хост аккаунта должен быть ровно одним именем перед {suffix} (например kwid.{suffix}), а не {host}"
@@ -81,7 +92,8 @@ impl AccountHost {
         Self::parse_with(input, DEFAULT_SUFFIXES.iter().copied())
     }
 
-    /// Validate against the given suffixes (each like `kommo.com`, lowercase, no leading dot).
+    /// Validate against the given suffixes (each like `kommo.com`, lowercase, no leading dot: as [`parse_suffix`]
+    /// gives them). A suffix that [`parse_suffix`] would refuse, or not give back unchanged, matches no host.
     pub fn parse_with<'a>(
         input: &str,
         suffixes: impl IntoIterator<Item = &'a str>,
@@ -96,14 +108,18 @@ impl AccountHost {
         if input.ends_with('.') {
             return Err(HostError::TrailingDot);
         }
-        if input
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(HostError::IpLiteral);
+        if ends_in_number(input) {
+            return Err(if input.split('.').all(is_ipv4_number) {
+                HostError::IpLiteral
+            } else {
+                HostError::EndsInNumber(input.to_string())
+            });
         }
         let suffixes: Vec<&str> = suffixes.into_iter().collect();
         for suffix in &suffixes {
+            if !matches!(parse_suffix(suffix), Ok(s) if s == *suffix) {
+                continue;
+            }
             let Some(label) = input
                 .strip_suffix(suffix)
                 .and_then(|rest| rest.strip_suffix('.'))
@@ -187,7 +203,32 @@ fn valid_label(label: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// Parse a suffix given in configuration (`example.org`), with the same character rules as a host.
+/// Whether a URL parser takes `host` for an IPv4 address: the WHATWG URL standard's "ends in a number" — the last
+/// label (or the one before an empty last label) is all ASCII digits or parses as an IPv4 number (`0x`/`0X` and hex
+/// digits, or nothing after them). Such a host becomes an IPv4 address (`0x7f.0.0.1` is 127.0.0.1) or is refused.
+pub fn ends_in_number(host: &str) -> bool {
+    let mut labels: Vec<&str> = host.split('.').collect();
+    if labels.last() == Some(&"") {
+        if labels.len() == 1 {
+            return false;
+        }
+        labels.pop();
+    }
+    labels.last().is_some_and(|last| is_ipv4_number(last))
+}
+
+/// A label the WHATWG IPv4 number parser accepts, or one of all ASCII digits (an octal number with an 8 or 9 is
+/// not a number, but still "ends in a number"): `127`, `0177`, `0x7f`, `0x`.
+fn is_ipv4_number(label: &str) -> bool {
+    let b = label.as_bytes();
+    if let Some(hex) = b.strip_prefix(b"0x").or_else(|| b.strip_prefix(b"0X")) {
+        return hex.iter().all(u8::is_ascii_hexdigit);
+    }
+    !b.is_empty() && b.iter().all(u8::is_ascii_digit)
+}
+
+/// Parse a suffix given in configuration (`example.org`), with the same character rules as a host; nor may it end
+/// in a number (see [`ends_in_number`]): every host under `4` or `0.0.1` would be an IP address or no host at all.
 pub fn parse_suffix(input: &str) -> Result<String, HostError> {
     let s = input.trim().trim_start_matches('.');
     if s.is_empty() {
@@ -197,12 +238,18 @@ pub fn parse_suffix(input: &str) -> Result<String, HostError> {
     if s.ends_with('.') || s.split('.').any(|l| !valid_label(l)) {
         return Err(HostError::BadLabel(s.to_string()));
     }
+    if ends_in_number(s) {
+        return Err(HostError::EndsInNumber(s.to_string()));
+    }
     Ok(s.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether a refusal is the expected one.
+    type Refusal = fn(&HostError) -> bool;
 
     #[test]
     fn accepts_one_label_under_known_suffixes() {
@@ -224,7 +271,7 @@ mod tests {
 
     #[test]
     fn refuses_the_ssrf_table() {
-        let cases: &[(&str, fn(&HostError) -> bool)] = &[
+        let cases: &[(&str, Refusal)] = &[
             ("", |e| matches!(e, HostError::Empty)),
             ("kommo.com", |e| matches!(e, HostError::NotOneLabel { .. })),
             ("www.kommo.com", |e| matches!(e, HostError::WwwHost(_))),
@@ -318,5 +365,74 @@ mod tests {
         assert!(AccountHost::parse("acme.example.test").is_err());
         assert!(parse_suffix("Example.test").is_err());
         assert!(parse_suffix("ex ample.test").is_err());
+    }
+
+    /// Issue 17: `--allow-suffix 4` made `m.4` an account host (no valid URL), and `--allow-suffix 0.0.1` made
+    /// `0x7f.0.0.1` one, which a URL parser reads as 127.0.0.1.
+    #[test]
+    fn refuses_hosts_and_suffixes_that_end_in_a_number() {
+        for suffix in [
+            "4",
+            "0.0.1",
+            "0x1",
+            "0x",
+            "kommo.0x7f",
+            "a.123",
+            "  .8 ",
+            "0177",
+        ] {
+            let err = parse_suffix(suffix).expect_err(suffix);
+            assert!(
+                matches!(err, HostError::EndsInNumber(_)),
+                "{suffix:?} gave {err:?}"
+            );
+            assert!(err.to_string().contains("ends in a number"), "{err}");
+            assert!(err.explain(Lang::Ru).contains("оканчивается числом"));
+        }
+        for suffix in ["0x7f.com", "4.example", "0xg", "x0", "a-1", "example.test"] {
+            assert_eq!(parse_suffix(suffix).as_deref(), Ok(suffix));
+        }
+        // At parse time too, whatever suffixes the caller passes.
+        let cases: &[(&str, &str, Refusal)] = &[
+            ("m.4", "4", |e| matches!(e, HostError::EndsInNumber(_))),
+            ("0x7f.0.0.1", "0.0.1", |e| matches!(e, HostError::IpLiteral)),
+            ("a.0x7f", "0x7f", |e| {
+                matches!(e, HostError::EndsInNumber(_))
+            }),
+            ("a.0x", "0x", |e| matches!(e, HostError::EndsInNumber(_))),
+            ("0x7f.1", "1", |e| matches!(e, HostError::IpLiteral)),
+            ("0177.1", "1", |e| matches!(e, HostError::IpLiteral)),
+            ("kwid.kommo.09", "kommo.09", |e| {
+                matches!(e, HostError::EndsInNumber(_))
+            }),
+        ];
+        for (host, suffix, ok) in cases {
+            let err = AccountHost::parse_with(host, [*suffix]).expect_err(host);
+            assert!(ok(&err), "{host:?} under {suffix:?} gave {err:?}");
+            assert_ne!(err.explain(Lang::Ru), err.to_string());
+        }
+        // A number-like label is fine anywhere but last.
+        let h = AccountHost::parse_with("0x7f.0x7f.com", ["0x7f.com"]).unwrap();
+        assert_eq!(h.subdomain(), "0x7f");
+        assert!(AccountHost::parse("123.kommo.com").is_ok());
+        // A suffix that parse_suffix refuses matches nothing.
+        assert!(matches!(
+            AccountHost::parse_with("a.xn--zz", ["xn--zz"]),
+            Err(HostError::NotAllowedSuffix(_))
+        ));
+        assert!(matches!(
+            AccountHost::parse_with("a.b..c", ["b..c"]),
+            Err(HostError::NotAllowedSuffix(_))
+        ));
+    }
+
+    #[test]
+    fn ends_in_a_number_as_whatwg_says() {
+        for h in ["1", "a.1", "a.0x", "a.0X1f", "a.1.", "0x7f.0.0.1", "a.0189"] {
+            assert!(ends_in_number(h), "{h}");
+        }
+        for h in ["", ".", "a", "a.b1", "a.0xg", "a.1a", "a..", "1.a", "a.x0"] {
+            assert!(!ends_in_number(h), "{h}");
+        }
     }
 }

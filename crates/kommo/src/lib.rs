@@ -14,6 +14,7 @@ pub mod hints;
 pub mod host;
 pub mod json;
 pub mod jwt;
+pub mod kommo_error;
 pub mod outcome;
 pub mod proxy;
 pub mod refresh;
@@ -24,8 +25,9 @@ pub use callback::{parse_callback, Callback, CodeReturn, ErrorReturn, StateProbl
 pub use consent::{consent_url, Mode, Service, Way};
 pub use hints::{Hint, Lang};
 pub use host::{AccountHost, HostError};
+pub use kommo_error::KommoError;
 pub use proxy::{Health, ProxyError, ProxyErrorCode, ACCOUNT_HEADER};
-pub use token::{GrantType, KommoError, TokenFailure, TokenRequest, TokenResponse};
+pub use token::{GrantType, TokenFailure, TokenRequest, TokenResponse};
 
 /// How long an authorization code stays valid, in seconds (20 minutes).
 pub const CODE_LIFETIME_SECS: i64 = 20 * 60;

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hints::Hint;
+pub use crate::kommo_error::KommoError;
 use crate::proxy::ProxyError;
 
 /// The token endpoint path on the account host.
@@ -83,34 +84,6 @@ pub struct TokenResponse {
     pub refresh_token: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_time: Option<i64>,
-}
-
-/// Kommo's OAuth error body: `{"hint","title","type","status","detail"}`. Every field is optional when reading,
-/// since versions differ.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct KommoError {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-impl KommoError {
-    /// The catalogue entry this error maps to.
-    pub fn classify(&self) -> Hint {
-        Hint::classify(self)
-    }
-
-    /// Whether the body looked like a Kommo error at all.
-    fn is_meaningful(&self) -> bool {
-        self.hint.is_some() || self.title.is_some() || self.detail.is_some()
-    }
 }
 
 /// Why a token request did not give tokens. Each variant keeps what was received so the page can show it raw.
