@@ -172,7 +172,7 @@ async fn extra_suffixes_come_from_configuration() {
 
 #[tokio::test]
 async fn a_host_no_https_url_can_name_is_the_proxys_own_refusal() {
-    // Suffixes whose last label is numeric (the library Config takes them unchecked) admit hosts that no https://
+    // Suffixes whose last label is numeric (the library Config takes them unchecked) would admit hosts that no https://
     // URL names (`m.4`) or that a URL parser reads as an IP address (`0x7f.0.0.1` is 127.0.0.1). Such a request
     // never leaves, and the answer is the proxy's own 400 — never `upstream_interrupted` ("may have arrived") or an
     // attempt to reach the address.
@@ -193,7 +193,13 @@ async fn a_host_no_https_url_can_name_is_the_proxys_own_refusal() {
                 "{host}: {}",
                 a.body
             );
-            assert!(err.message.contains(host), "{}", err.message);
+            // Since kommo::host refuses numeric last labels, admission stops these before the URL is built
+            // (the proxy's own URL check is unit-tested in forward.rs); either way the answer says why.
+            assert!(
+                err.message.contains(host) || err.message.contains("IP address"),
+                "{}",
+                err.message
+            );
         }
     }
 }
