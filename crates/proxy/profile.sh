@@ -105,9 +105,10 @@ groups = [
     ("http types (HeaderMap, Uri, …)", lambda d, k, s: re.search(r"\bhttp::|http_body", s)),
     ("axum / tower / matchit (routing, middleware)", lambda d, k, s: re.search(r"axum|tower|matchit", s)),
     ("tokio (runtime, I/O driver, sync)", lambda d, k, s: "tokio" in s or "mio::" in s),
+    ("url / idna (reqwest parsing the upstream URL)", lambda d, k, s: re.search(r"\burl::|idna", s)),
     ("kommo / kommo_proxy (the checks)", lambda d, k, s: "kommo" in s),
-    ("futures / bytes / other Rust", lambda d, k, s: d.startswith("kommo-proxy")),
-    ("libc other (locks, time, syscall stubs)", lambda d, k, s: "libc" in d),
+    ("libc other (locks, time, syscall stubs)", lambda d, k, s: "libc" in d or d.startswith("ld-")),
+    ("futures / bytes / other Rust", lambda d, k, s: True),
 ]
 total = sum(r[0] for r in rows)
 shares = {}

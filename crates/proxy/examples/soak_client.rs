@@ -119,7 +119,7 @@ impl Ctx {
         let req = match method {
             Method::Token => {
                 // Odd requests carry their own secret and refresh; even ones leave the secret to the proxy.
-                let body = if n % 2 == 0 {
+                let body = if n & 1 == 0 {
                     format!(
                         r#"{{"client_id":"{}","client_secret":"","grant_type":"authorization_code","code":"def502code{mark}{n}","redirect_uri":"https://helper.example/callback"}}"#,
                         self.client_id
