@@ -203,62 +203,87 @@ fn run_script(shell: &str, file: &Path, case: &Case, tool: &str) -> Result<Vars,
     Ok(got)
 }
 
-/// Every format of every case, read back by every reader this test has.
+/// Every format of one case, read back by every reader this test has: (read-backs, problems).
+fn read_back(case: &Case, dir: &Path) -> (usize, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for format in EnvFormat::ALL {
+        let block = match render_block(format, case.prefix, &case.values) {
+            Ok(b) => b,
+            Err(refusal) => {
+                if case.realistic {
+                    problems.push(format!(
+                        "{} {format:?}: a realistic case is refused: {refusal}",
+                        case.id
+                    ));
+                }
+                assert!(!refusal.problems.is_empty());
+                continue;
+            }
+        };
+        // Only "empty, so not set" may be said of a realistic value (the Vercel and GitHub scripts skip those).
+        if case.realistic && block.notices.iter().any(|n| n.hazard != Hazard::Empty) {
+            problems.push(format!(
+                "{} {format:?}: a realistic case has notices: {:?}",
+                case.id, block.notices
+            ));
+        }
+        let file = dir.join(format!("{}.{}", case.id, format.key()));
+        std::fs::write(&file, &block.text).unwrap();
+        let mut read = |reader: Reader, got: Result<Vars, String>| {
+            checked += 1;
+            problems.extend(compare(case, &block, reader, got));
+        };
+        match format {
+            EnvFormat::Dotenv => {
+                read(Reader::Dotenvy, dotenvy_read(&block.text));
+                read(Reader::Bash, source("bash", &file));
+                read(Reader::Sh, source("sh", &file));
+            }
+            EnvFormat::Shell => {
+                read(Reader::Bash, source("bash", &file));
+                read(Reader::Sh, source("sh", &file));
+            }
+            EnvFormat::Json => {
+                let got = serde_json::from_str::<Vars>(&block.text).map_err(|e| e.to_string());
+                read(Reader::Dotenvy, got); // nobody is flagged for JSON: exact for every JSON reader
+            }
+            // With sh here (the scripts say `sh vercel-env.sh`); run.sh runs them with bash too.
+            EnvFormat::Vercel => read(Reader::Vercel, run_script("sh", &file, case, "vercel")),
+            EnvFormat::GitHub => read(Reader::Gh, run_script("sh", &file, case, "gh")),
+            EnvFormat::Docker => {} // the real docker CLI reads it in scripts/env-parsers/run.sh
+        }
+    }
+    (checked, problems)
+}
+
+/// Every format of every case, read back by every reader this test has (four cases at a time: most of the time is
+/// spent starting shells).
 #[test]
 fn every_form_reads_back_exactly_or_says_why_not() {
     let dir = scratch("files");
-    let mut problems = Vec::new();
-    let mut checked = 0;
-    for case in cases() {
-        for format in EnvFormat::ALL {
-            let block = match render_block(format, case.prefix, &case.values) {
-                Ok(b) => b,
-                Err(refusal) => {
-                    if case.realistic {
-                        problems.push(format!(
-                            "{} {format:?}: a realistic case is refused: {refusal}",
-                            case.id
-                        ));
-                    }
-                    assert!(!refusal.problems.is_empty());
-                    continue;
-                }
-            };
-            // Only "empty, so not set" may be said of a realistic value (the Vercel and GitHub scripts skip those).
-            if case.realistic && block.notices.iter().any(|n| n.hazard != Hazard::Empty) {
-                problems.push(format!(
-                    "{} {format:?}: a realistic case has notices: {:?}",
-                    case.id, block.notices
-                ));
-            }
-            let file = dir.join(format!("{}.{}", case.id, format.key()));
-            std::fs::write(&file, &block.text).unwrap();
-            let mut read = |reader: Reader, got: Result<Vars, String>| {
-                checked += 1;
-                problems.extend(compare(&case, &block, reader, got));
-            };
-            match format {
-                EnvFormat::Dotenv => {
-                    read(Reader::Dotenvy, dotenvy_read(&block.text));
-                    read(Reader::Bash, source("bash", &file));
-                    read(Reader::Sh, source("sh", &file));
-                }
-                EnvFormat::Shell => {
-                    read(Reader::Bash, source("bash", &file));
-                    read(Reader::Sh, source("sh", &file));
-                }
-                EnvFormat::Json => {
-                    let got = serde_json::from_str::<Vars>(&block.text).map_err(|e| e.to_string());
-                    read(Reader::Dotenvy, got); // nobody is flagged for JSON: exact for every JSON reader
-                }
-                // With sh here (the scripts say `sh vercel-env.sh`); run.sh runs them with bash too.
-                EnvFormat::Vercel => read(Reader::Vercel, run_script("sh", &file, &case, "vercel")),
-                EnvFormat::GitHub => read(Reader::Gh, run_script("sh", &file, &case, "gh")),
-                EnvFormat::Docker => {} // the real docker CLI reads it in scripts/env-parsers/run.sh
-            }
-        }
-    }
+    let all = cases();
+    let results: Vec<(usize, Vec<String>)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let (all, dir) = (&all, &dir);
+                s.spawn(move || {
+                    all.iter()
+                        .skip(w)
+                        .step_by(4)
+                        .map(|case| read_back(case, dir))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
     std::fs::remove_dir_all(&dir).ok();
+    let checked: usize = results.iter().map(|r| r.0).sum();
+    let problems: Vec<String> = results.into_iter().flat_map(|r| r.1).collect();
     assert!(checked > 250, "only {checked} read-backs");
     assert!(
         problems.is_empty(),
