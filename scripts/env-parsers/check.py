@@ -363,12 +363,12 @@ def main():
         spec = case["formats"][fmt]
         if "refused" in spec:
             if case["realistic"]:
-                return "fail", [f"{case['id']}: a realistic case is refused: {spec['refused']}"]
+                return "fail", [f"{case['id']}: a realistic case is refused: {spec['refused']}"], set()
             if not spec["refused"]:
-                return "fail", [f"{case['id']}: refused without naming a variable"]
+                return "fail", [f"{case['id']}: refused without naming a variable"], set()
             if VERBOSE:
                 print(f"  {fmt}/{key} {case['id']}: refused {spec['refused']}", file=sys.stderr)
-            return "refused", []
+            return "refused", [], {p["hazard"] for p in spec["refused"]}
         if isinstance(read, tuple):
             read = run_script(*read, want)
         flagged = {n["variable"] for n in spec["notices"] if key in n["readers"]}
@@ -378,10 +378,11 @@ def main():
         try:
             got = read(os.path.join(work, spec["file"]))
         except ReadError as e:
-            return "fail", problems + [f"{case['id']}: the file was rejected: {e}"]
+            return "fail", problems + [f"{case['id']}: the file was rejected: {e}"], set()
         except Exception as e:  # noqa: BLE001
-            return "fail", problems + [f"{case['id']}: {type(e).__name__}: {e}"]
+            return "fail", problems + [f"{case['id']}: {type(e).__name__}: {e}"], set()
         differ = exact_flagged = 0
+        lost = set()
         for k in got:
             if k not in want:
                 problems.append(f"{case['id']}: defines {k}={short(got[k])}, which the block does not define")
@@ -391,17 +392,18 @@ def main():
                 continue
             if k in flagged:
                 differ += 1
+                lost.update(n["hazard"] for n in spec["notices"] if key in n["readers"] and n["variable"] == k)
             elif k not in got:
                 problems.append(f"{case['id']}: {k} is missing (want {short(v)})")
             else:
                 problems.append(f"{case['id']}: {k} reads {short(got[k])}, want {short(v)}")
         if problems:
-            return "fail", problems
+            return "fail", problems, set()
         if VERBOSE and (differ or exact_flagged):
             print(f"  {fmt}/{key} {case['id']}: {differ} read differently, {exact_flagged} flagged yet exact",
                   file=sys.stderr)
         # A flag the parser did not need is no failure (the page says a little too much), but it is counted.
-        return ("flagged" if differ else "pass"), ["over"] * exact_flagged
+        return ("flagged" if differ else "pass"), ["over"] * exact_flagged, {"~" + h for h in lost}
 
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
@@ -414,16 +416,23 @@ def main():
     for i, r in enumerate(readers):
         fmt, _key, label, version, _ = r
         res = results[i]
-        passed = sum(1 for s, _ in res if s in ("pass", "flagged", "refused"))
-        failed = sum(1 for s, _ in res if s == "fail")
-        over = sum(len(p) for s, p in res if s != "fail")
-        flagged = sum(1 for s, _ in res if s == "flagged")
-        refused = sum(1 for s, _ in res if s == "refused")
+        passed = sum(1 for s, _, _ in res if s in ("pass", "flagged", "refused"))
+        failed = sum(1 for s, _, _ in res if s == "fail")
+        over = sum(len(p) for s, p, _ in res if s != "fail")
+        flagged = sum(1 for s, _, _ in res if s == "flagged")
+        refused = sum(1 for s, _, _ in res if s == "refused")
+        classes = set().union(*(c for _, _, c in res))
         total_pass += passed
         total_fail += failed
         print(f"{fmt:7} {label:22} {version:18} {passed:3} passed, {failed} failed  "
               f"({flagged} read differently as flagged, {over} flagged yet exact, {refused} refused)")
-        for s, probs in res:
+        # The value classes this parser's grammar cannot carry, as this run saw them: flagged (read differently,
+        # and the render said so) or refused (the render wrote nothing).
+        differs = sorted(c[1:] for c in classes if c.startswith("~"))
+        refuses = sorted(c for c in classes if not c.startswith("~"))
+        print(f"{'':8}cannot carry: {', '.join(differs) or '-'} (flagged); "
+              f"{', '.join(refuses) or '-'} (the format refuses)")
+        for s, probs, _ in res:
             if s == "fail":
                 details.extend(f"  {fmt}/{label}: {p}" for p in probs)
     shutil.rmtree(sock_dir, ignore_errors=True)

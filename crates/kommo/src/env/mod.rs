@@ -381,6 +381,36 @@ pub(crate) struct Check {
     pub notice: Vec<(Hazard, Vec<Reader>)>,
 }
 
+/// What `format` does with ONE variable: the notices to show for it, or the problems that make the format refuse
+/// it. For a tool that writes single values (e.g. with [`dotenv_quote`]) and wants to warn as the page does.
+pub fn check_value(
+    format: EnvFormat,
+    name: &str,
+    value: &str,
+) -> Result<Vec<Notice>, Vec<Problem>> {
+    let check = tools::check(format, name, value);
+    if check.refuse.is_empty() {
+        Ok(check
+            .notice
+            .into_iter()
+            .map(|(hazard, readers)| Notice {
+                variable: name.to_string(),
+                hazard,
+                readers,
+            })
+            .collect())
+    } else {
+        Err(check
+            .refuse
+            .into_iter()
+            .map(|hazard| Problem {
+                variable: name.to_string(),
+                hazard,
+            })
+            .collect())
+    }
+}
+
 /// Render the block in `format`. `prefix` must come from [`parse_prefix`]. A [`Refusal`] lists every variable the
 /// format cannot carry; otherwise the [`Block`]'s notices say which readers will read which variable differently
 /// (none for realistic values: tokens, ids, secrets, URLs).
@@ -389,16 +419,10 @@ pub fn render_block(format: EnvFormat, prefix: &str, values: &EnvValues) -> Resu
     let mut problems = Vec::new();
     let mut notices = Vec::new();
     for (name, value) in &pairs {
-        let check = tools::check(format, name, value);
-        problems.extend(check.refuse.into_iter().map(|hazard| Problem {
-            variable: name.clone(),
-            hazard,
-        }));
-        notices.extend(check.notice.into_iter().map(|(hazard, readers)| Notice {
-            variable: name.clone(),
-            hazard,
-            readers,
-        }));
+        match check_value(format, name, value) {
+            Ok(n) => notices.extend(n),
+            Err(p) => problems.extend(p),
+        }
     }
     if !problems.is_empty() {
         return Err(Refusal { format, problems });

@@ -256,6 +256,15 @@ fn notices_and_refusals_in_both_languages() {
 }
 
 #[test]
+fn one_value_at_a_time() {
+    assert_eq!(check_value(EnvFormat::Dotenv, "X", "def502ab"), Ok(vec![]));
+    let notices = check_value(EnvFormat::Dotenv, "X", "a$B").unwrap();
+    assert_eq!(notices[0].hazard, Hazard::Dollar);
+    let problems = check_value(EnvFormat::Docker, "X", "a\nb").unwrap_err();
+    assert_eq!(problems[0].hazard, Hazard::LineBreak);
+}
+
+#[test]
 fn prefixes() {
     assert_eq!(parse_prefix(" kommo_test_ "), Ok("KOMMO_TEST_".into()));
     assert_eq!(parse_prefix(""), Ok(String::new()));

@@ -96,6 +96,7 @@ pub fn hostile() -> Vec<(&'static str, String)> {
         ("cr", "a\rb"),
         ("lf", "a\nb"),
         ("crlf-end", "abc\r\n"),
+        ("cr-end", "abc\r"),
         ("lf-end", "abc\n"),
         ("lf-twice", "a\nb\n"),
         ("u2028", "a\u{2028}b\u{2029}c"),
