@@ -374,11 +374,21 @@ pub struct Block {
     pub notices: Vec<Notice>,
 }
 
-/// What one value does in one format: the hazards that refuse it, and those that are only noticed.
+/// What one value does in one format: the hazards that refuse it, and (when `notices` is set) those that are only
+/// noticed.
 #[derive(Debug, Default)]
 pub(crate) struct Check {
     pub refuse: Vec<Hazard>,
     pub notice: Vec<(Hazard, Vec<Reader>)>,
+    pub notices: bool,
+}
+
+impl Check {
+    fn note(&mut self, hazard: Hazard, readers: &[Reader]) {
+        if self.notices {
+            self.notice.push((hazard, readers.to_vec()));
+        }
+    }
 }
 
 /// What `format` does with ONE variable: the notices to show for it, or the problems that make the format refuse
@@ -388,7 +398,7 @@ pub fn check_value(
     name: &str,
     value: &str,
 ) -> Result<Vec<Notice>, Vec<Problem>> {
-    let check = tools::check(format, name, value);
+    let check = tools::check(format, name, value, true);
     if check.refuse.is_empty() {
         Ok(check
             .notice
@@ -439,20 +449,21 @@ pub fn render_block(format: EnvFormat, prefix: &str, values: &EnvValues) -> Resu
 /// callers that show only text: the page should use [`render_block`] and show the notices and refusals
 /// ([`Refusal::explain`]) in the user's language.
 pub fn render(format: EnvFormat, prefix: &str, values: &EnvValues) -> String {
-    match render_block(format, prefix, values) {
-        Ok(block) => block.text,
-        Err(refusal) => {
-            let names: Vec<&str> = refusal
-                .problems
-                .iter()
-                .map(|p| p.variable.as_str())
-                .collect();
-            format!(
-                "# Not written: the {} format cannot carry {} exactly\n",
-                format.label(),
-                names.join(", ")
-            )
-        }
+    // The refusals only: this caller shows no notices, so it does not pay for them.
+    let pairs = values.pairs(prefix);
+    let refused: Vec<&str> = pairs
+        .iter()
+        .filter(|(name, value)| !tools::check(format, name, value, false).refuse.is_empty())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if refused.is_empty() {
+        tools::write(format, &values.comments, &pairs)
+    } else {
+        format!(
+            "# Not written: the {} format cannot carry {} exactly\n",
+            format.label(),
+            refused.join(", ")
+        )
     }
 }
 

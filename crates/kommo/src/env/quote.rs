@@ -43,7 +43,7 @@ fn form(value: &str) -> Form {
     {
         return Form::Bare;
     }
-    let single = !value.contains(['\'', '\n', '\r', '\0']) && !value.ends_with('\\');
+    let single = !has_any(value, b"'\n\r\0") && !value.ends_with('\\');
     if single {
         Form::Single
     } else {
@@ -84,12 +84,18 @@ pub fn dotenv_quote(value: &str) -> String {
     }
 }
 
-/// A `$` that dotenv-expand and Next.js take for a variable reference: `$NAME` or `${…}`.
-fn expands(value: &str) -> bool {
+/// Whether `value` holds any of these ASCII bytes. (Byte loops rather than `str::contains`: no string searcher
+/// in the page's wasm.)
+pub(crate) fn has_any(value: &str, set: &[u8]) -> bool {
+    value.bytes().any(|b| set.contains(&b))
+}
+
+/// Whether `value` holds `first` right before a byte for which `then` holds.
+fn has_pair(value: &str, first: u8, then: impl Fn(u8) -> bool) -> bool {
     value
-        .split('$')
-        .skip(1)
-        .any(|rest| rest.starts_with(|c: char| c == '{' || c == '_' || c.is_ascii_alphabetic()))
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == first && then(w[1]))
 }
 
 /// The readers of a `.env` file that read `value`, written by [`dotenv_quote`], differently.
@@ -99,49 +105,40 @@ pub(crate) fn dotenv_check(value: &str, check: &mut Check) {
     match form(value) {
         Form::Empty | Form::Bare => {}
         Form::Single => {
-            if value.contains("\\\\") {
-                check
-                    .notice
-                    .push((Hazard::BackslashPair, vec![PythonDotenv]));
+            if has_pair(value, b'\\', |b| b == b'\\') {
+                check.note(Hazard::BackslashPair, &[PythonDotenv]);
             }
-            if expands(value) {
-                let mut readers = vec![DotenvExpand, NextEnv];
-                if value.contains("${") {
-                    readers.insert(0, PythonDotenv);
-                }
-                check.notice.push((Hazard::Dollar, readers));
+            // `$NAME` or `${…}`: a variable reference to dotenv-expand and Next.js, `${…}` to python-dotenv too.
+            if has_pair(value, b'$', |b| b == b'{') {
+                check.note(Hazard::Dollar, &[PythonDotenv, DotenvExpand, NextEnv]);
+            } else if has_pair(value, b'$', |b| b == b'_' || b.is_ascii_alphabetic()) {
+                check.note(Hazard::Dollar, &[DotenvExpand, NextEnv]);
             }
         }
         Form::Double => {
-            if value.contains('\r') {
+            if has_any(value, b"\r") {
                 check.refuse.push(Hazard::CarriageReturn);
             }
-            if value.contains('`') {
+            if has_any(value, b"`") {
                 check.refuse.push(Hazard::Backtick);
             }
-            if value.contains('\\') {
-                check
-                    .notice
-                    .push((Hazard::Backslash, KEEP_ESCAPES.to_vec()));
+            if has_any(value, b"\\") {
+                check.note(Hazard::Backslash, &KEEP_ESCAPES);
             }
-            if value.contains('"') {
-                check
-                    .notice
-                    .push((Hazard::DoubleQuote, KEEP_ESCAPES.to_vec()));
+            if has_any(value, b"\"") {
+                check.note(Hazard::DoubleQuote, &KEEP_ESCAPES);
             }
-            if value.contains('$') {
+            if has_any(value, b"$") {
                 // Written `\$`: these keep the backslash (dotenv-expand and Next.js undo it).
-                check
-                    .notice
-                    .push((Hazard::Dollar, vec![PythonDotenv, NpmDotenv, NodeEnvFile]));
+                check.note(Hazard::Dollar, &[PythonDotenv, NpmDotenv, NodeEnvFile]);
             }
-            if value.contains('\n') {
-                check.notice.push((Hazard::LineBreak, vec![Bash, Sh]));
+            if has_any(value, b"\n") {
+                check.note(Hazard::LineBreak, &[Bash, Sh]);
             }
         }
     }
-    if value.contains("$(") {
-        check.notice.push((Hazard::Command, vec![DotenvExpand]));
+    if has_pair(value, b'$', |b| b == b'(') {
+        check.note(Hazard::Command, &[DotenvExpand]);
     }
 }
 

@@ -256,6 +256,20 @@ fn notices_and_refusals_in_both_languages() {
 }
 
 #[test]
+fn render_is_render_blocks_text() {
+    for secret in ["s3cr3t", "", "a$B", "x\\", "a\nb", "it's\r", "nul\0"] {
+        let mut v = sample();
+        v.client_secret = secret.into();
+        for f in EnvFormat::ALL {
+            match render_block(f, "P_", &v) {
+                Ok(block) => assert_eq!(render(f, "P_", &v), block.text, "{f:?} {secret:?}"),
+                Err(_) => assert!(render(f, "P_", &v).starts_with("# Not written: ")),
+            }
+        }
+    }
+}
+
+#[test]
 fn one_value_at_a_time() {
     assert_eq!(check_value(EnvFormat::Dotenv, "X", "def502ab"), Ok(vec![]));
     let notices = check_value(EnvFormat::Dotenv, "X", "a$B").unwrap();

@@ -19,7 +19,7 @@
 //! Both scripts pass each value as `printf '%s' 'value' | tool …`: `printf` is a builtin in bash, dash and zsh, so the
 //! value is in no process's arguments (`ps`), and run as a file the script leaves nothing in the shell's history.
 
-use super::quote::{dotenv_check, dotenv_quote, shell_quote};
+use super::quote::{dotenv_check, dotenv_quote, has_any, shell_quote};
 use super::{Check, Comment, EnvFormat, Hazard, Reader};
 
 /// The longest value the Vercel script passes: a pipe delivers up to `PIPE_BUF` (4096) bytes in one write, and
@@ -30,19 +30,19 @@ pub(crate) const VERCEL_MAX: usize = 4096;
 pub(crate) fn vercel_reads(value: &str) -> &str {
     for end in ["\r\n", "\n"] {
         if let Some(rest) = value.strip_suffix(end) {
-            return if rest.contains(['\n', '\r']) {
-                value
-            } else {
-                rest
-            };
+            return if has_any(rest, b"\n\r") { value } else { rest };
         }
     }
     value
 }
 
-pub(crate) fn check(format: EnvFormat, name: &str, value: &str) -> Check {
-    let mut check = Check::default();
-    if format != EnvFormat::Json && value.contains('\0') {
+/// The refusals for `value` in `format`, and the notices when `notices` is set.
+pub(crate) fn check(format: EnvFormat, name: &str, value: &str, notices: bool) -> Check {
+    let mut check = Check {
+        notices,
+        ..Check::default()
+    };
+    if format != EnvFormat::Json && has_any(value, b"\0") {
         check.refuse.push(Hazard::Nul);
         return check;
     }
@@ -50,7 +50,7 @@ pub(crate) fn check(format: EnvFormat, name: &str, value: &str) -> Check {
         EnvFormat::Json | EnvFormat::Shell => {}
         EnvFormat::Dotenv => dotenv_check(value, &mut check),
         EnvFormat::Docker => {
-            if value.contains('\n') {
+            if has_any(value, b"\n") {
                 check.refuse.push(Hazard::LineBreak);
             }
             if value.ends_with('\r') {
@@ -59,7 +59,7 @@ pub(crate) fn check(format: EnvFormat, name: &str, value: &str) -> Check {
         }
         EnvFormat::Vercel => {
             if value.is_empty() {
-                check.notice.push((Hazard::Empty, vec![Reader::Vercel]));
+                check.note(Hazard::Empty, &[Reader::Vercel]);
             } else if vercel_reads(value) != value {
                 check.refuse.push(Hazard::TrailingLineBreak);
             } else if value.len() > VERCEL_MAX {
@@ -71,8 +71,8 @@ pub(crate) fn check(format: EnvFormat, name: &str, value: &str) -> Check {
                 check.refuse.push(Hazard::ReservedName);
             }
             if value.is_empty() {
-                check.notice.push((Hazard::Empty, vec![Reader::Gh]));
-            } else if value.ends_with(['\r', '\n']) {
+                check.note(Hazard::Empty, &[Reader::Gh]);
+            } else if value.ends_with('\r') || value.ends_with('\n') {
                 check.refuse.push(Hazard::TrailingLineBreak);
             }
         }
