@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the page-size ceiling, native unit and integration tests (core, proxy, Kommo double, demo wiring),
-# the end-to-end tests that drive the built page in headless Chromium against the proxy and the double, Vercel's own
+# the end-to-end tests that drive the built page in headless Chromium against the proxy and the double, every env
+# block format read back by the real parsers of its tools (scripts/env-parsers/run.sh), Vercel's own
 # build of the deployment (scripts/vercel-build.sh), and the wasm-bindgen browser tests of the page's components in
 # headless Chromium. Installs what is missing first.
 set -euo pipefail
@@ -23,6 +24,9 @@ scripts/size.sh --no-build --ceiling | tail -n 3 || failed+=("size")
 
 step "native tests: core, proxy, Kommo double, end to end in headless Chromium"
 KOMMO_E2E_DIST="$root/dist" cargo test --workspace --exclude kommo-oauth-helper --no-fail-fast || failed+=("native/e2e")
+
+step "env blocks read back by the real parsers: python-dotenv, npm dotenv, dotenv-expand, @next/env, node, bash, sh, docker, vercel, gh"
+scripts/env-parsers/run.sh || failed+=("env-parsers")
 
 step "Vercel's own build of the page and the exchange function (vercel build, checked)"
 scripts/vercel-build.sh || failed+=("vercel")

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::callback::{
     check_state, parse_callback, Callback, CallbackError, CodeReturn, ErrorReturn, StateProblem,
 };
-use crate::env::EnvValues;
+use crate::env::{Comment, EnvValues};
 use crate::hints::Hint;
 use crate::host::AccountHost;
 use crate::token::TokenResponse;
@@ -158,21 +158,23 @@ pub fn env_values(
     expires_local: &str,
 ) -> EnvValues {
     let mut comments = vec![
-        format!("Account host: {host}"),
-        format!("Access token expires: {expires_local}; the refresh token rotates, save the new one after each refresh"),
+        Comment::new(format!("Account host: {host}")),
+        Comment::new(format!(
+            "Access token expires: {expires_local}; the refresh token rotates, save the new one after each refresh"
+        )),
     ];
     let client_secret = match secret {
         SecretSource::Typed(s) if !s.is_empty() => s,
         SecretSource::Typed(_) | SecretSource::Unknown => {
-            comments
-                .push("CLIENT_SECRET is empty: fill in the integration's secret key".to_string());
+            comments.push(Comment::new(
+                "CLIENT_SECRET is empty: fill in the integration's secret key",
+            ));
             ""
         }
         SecretSource::HeldByProxy => {
-            comments.push(
-                "CLIENT_SECRET is empty: the exchange proxy holds the secret key; your app needs it to refresh tokens"
-                    .to_string(),
-            );
+            comments.push(Comment::new(
+                "CLIENT_SECRET is empty: the exchange proxy holds the secret key; your app needs it to refresh tokens",
+            ));
             ""
         }
     };
@@ -206,12 +208,12 @@ pub fn long_lived_env_values(
         access_token: token.to_string(),
         refresh_token: String::new(),
         comments: vec![
-            format!("Account host: {host}"),
-            format!(
+            Comment::new(format!("Account host: {host}")),
+            Comment::new(format!(
                 "Long-lived token expires: {expires_local}; generate a new one in the integration's Keys and scopes tab before then"
-            ),
-            "REFRESH_TOKEN is empty: a long-lived token has no refresh token".to_string(),
-            "CLIENT_SECRET is empty: API calls with a long-lived token do not need it".to_string(),
+            )),
+            Comment::new("REFRESH_TOKEN is empty: a long-lived token has no refresh token"),
+            Comment::new("CLIENT_SECRET is empty: API calls with a long-lived token do not need it"),
         ],
     }
 }
@@ -395,7 +397,7 @@ mod tests {
              KOMMO_TEST_DOMAIN=kwid\n\
              KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n\
              KOMMO_TEST_CLIENT_ID=cid\n\
-             KOMMO_TEST_CLIENT_SECRET=''\n\
+             KOMMO_TEST_CLIENT_SECRET=\n\
              KOMMO_TEST_REDIRECT_URI=https://app.example/\n\
              KOMMO_TEST_ACCESS_TOKEN=a.b.c\n\
              KOMMO_TEST_REFRESH_TOKEN=def502\n"
@@ -414,7 +416,7 @@ mod tests {
             let v = env_values(&host, "cid", unknown, "https://app.example/", &tokens, "x");
             assert_eq!(v.client_secret, "");
             assert_eq!(
-                v.comments[2],
+                v.comments[2].as_str(),
                 "CLIENT_SECRET is empty: fill in the integration's secret key"
             );
         }
@@ -429,7 +431,7 @@ mod tests {
             out.contains("# REFRESH_TOKEN is empty: a long-lived token has no refresh token\n"),
             "{out}"
         );
-        assert!(out.contains("P_REFRESH_TOKEN=''\n"), "{out}");
+        assert!(out.contains("P_REFRESH_TOKEN=\n"), "{out}");
         assert!(out.contains("P_ACCESS_TOKEN=a.b.c\n"), "{out}");
         assert!(
             out.contains("P_DOMAIN=kwid\nP_ACCOUNT_HOST=kwid.amocrm.ru\n"),
