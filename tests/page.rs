@@ -1071,7 +1071,7 @@ async fn proxy_holding_the_secret_gives_an_empty_secret_with_a_note() {
         dotenv.contains("# CLIENT_SECRET is empty: the exchange proxy holds the secret key; your app needs it to refresh tokens\n"),
         "{dotenv}"
     );
-    assert!(dotenv.contains("KOMMO_TEST_CLIENT_SECRET=''\n"));
+    assert!(dotenv.contains("KOMMO_TEST_CLIENT_SECRET=\n"));
 }
 
 #[wasm_bindgen_test]
@@ -1994,7 +1994,7 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
         dotenv.contains("# REFRESH_TOKEN is empty: a long-lived token has no refresh token\n"),
         "{dotenv}"
     );
-    assert!(dotenv.contains("KOMMO_TEST_REFRESH_TOKEN=''\n"), "{dotenv}");
+    assert!(dotenv.contains("KOMMO_TEST_REFRESH_TOKEN=\n"), "{dotenv}");
     assert!(
         dotenv.contains(&format!("KOMMO_TEST_ACCESS_TOKEN={token}\n")),
         "{dotenv}"
