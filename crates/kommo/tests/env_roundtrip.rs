@@ -17,12 +17,10 @@ fn value() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
-    /// Ignored on today's code: a value ending in `\` is written `'…\'`, which dotenvy refuses ("Error parsing
-    /// line"), and a TAB or another control character inside double quotes is written as an escape dotenvy does
-    /// not read — the env-quoting bugs of issue 15, which another change fixes. Un-ignore it with that fix; do not
-    /// weaken it.
+    /// Failed before issue 15's fix: a value ending in `\` was written `'…\'`, which dotenvy refuses ("Error
+    /// parsing line"), and a TAB or another control character inside double quotes was written as an escape dotenvy
+    /// does not read.
     #[test]
-    #[ignore = "issue 15: today's dotenv quoting breaks on a trailing backslash, TAB and control characters"]
     fn dotenv_block_reads_back_exactly(
         prefix in prop_oneof![Just("KOMMO_TEST_".to_string()), Just(String::new()), "[a-z_]{1,6}"],
         values in prop::array::uniform7(value()),
@@ -32,7 +30,7 @@ proptest! {
     }
 }
 
-/// Realistic values read back today (the cases the hostile property above goes beyond).
+/// Realistic values read back (the cases the hostile property above goes beyond).
 #[test]
 fn realistic_values_read_back() {
     checks_env::env_block(
