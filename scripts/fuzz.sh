@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH="$HOME/.cargo/bin:$PATH"
 
-TARGETS=(callback pasted_return host token_answer setup_link jwt api_answer proxy_answer env_block)
+TARGETS=(callback pasted_return host token_answer setup_link jwt api_answer proxy_answer env_block token_body)
 
 if [[ ${1:-} == --list ]]; then
   printf '%s\n' "${TARGETS[@]}"
@@ -73,6 +73,7 @@ for t in "${TARGETS[@]}"; do
     callback | pasted_return | setup_link) dict=query ;;
     host) dict=host ;;
     env_block) dict=env ;;
+    token_body) dict=body ;;
     *) dict=json ;;
   esac
   args+=(-dict="$ROOT/fuzz/dict/$dict.dict")

@@ -1,11 +1,14 @@
-//! The properties the fuzz targets check: the very functions the property tests of `crates/kommo` run (one
-//! source, two drivers), plus how a target's raw bytes are cut into a reader's inputs.
+//! The properties the fuzz targets check: the very functions the property tests of `crates/kommo` and
+//! `crates/proxy` run (one source, two drivers), plus how a target's raw bytes are cut into a reader's inputs.
 
 #[path = "../../crates/kommo/tests/checks/mod.rs"]
 pub mod checks;
 
 #[path = "../../crates/kommo/tests/checks_env/mod.rs"]
 pub mod checks_env;
+
+#[path = "../../crates/proxy/tests/checks_body/mod.rs"]
+pub mod checks_body;
 
 /// The input as text (invalid UTF-8 replaced, as a browser's decoder would).
 pub fn text(data: &[u8]) -> String {
