@@ -5,6 +5,7 @@ use web_sys::HtmlElement;
 
 use crate::fake_proxy::*;
 use crate::harness::*;
+use kommo_oauth_helper::ids::*;
 use wasm_bindgen_test::*;
 
 #[wasm_bindgen_test]
@@ -12,11 +13,11 @@ async fn copy_confirms_in_a_live_region_and_keeps_focus() {
     let ns = "t-copy:";
     set_up(ns);
     let m = mount_ready(ns).await;
-    let button: HtmlElement = m.q("#copy-redirect-uri").unwrap().unchecked_into();
+    let button: HtmlElement = m.q(&sel(COPY_REDIRECT_URI)).unwrap().unchecked_into();
     button.focus().unwrap();
     button.click();
     let status = || {
-        m.q("#copy-redirect-uri + .copy-status")
+        m.q(&format!("#{COPY_REDIRECT_URI} + .copy-status"))
             .and_then(|e| e.text_content())
             .unwrap_or_default()
     };
@@ -33,7 +34,7 @@ async fn copy_confirms_in_a_live_region_and_keeps_focus() {
         status()
     );
     assert_eq!(
-        m.attr("#copy-redirect-uri + .copy-status", "aria-live")
+        m.attr(&format!("#{COPY_REDIRECT_URI} + .copy-status"), "aria-live")
             .as_deref(),
         Some("polite")
     );
@@ -44,7 +45,7 @@ async fn copy_confirms_in_a_live_region_and_keeps_focus() {
         .map(|e| e.id());
     assert_eq!(
         active.as_deref(),
-        Some("copy-redirect-uri"),
+        Some(COPY_REDIRECT_URI),
         "focus stays on the button"
     );
 }
@@ -60,14 +61,18 @@ async fn already_have_a_token_fields_are_described_marked_invalid_and_named_apar
         kommo_api(200, vec![]),
     );
     let m = exchanged(ns, api).await;
-    assert!(m.has("label[for='refresh-token']"), "the result's field");
+    assert!(
+        m.has(&format!("label[for='{REFRESH_TOKEN}']")),
+        "the result's field"
+    );
     let fields = [
-        "#long-lived-token",
-        "#long-lived-host",
-        "#paste-refresh-token",
-        "#refresh-host",
-    ];
-    for f in fields {
+        LONG_LIVED_TOKEN,
+        LONG_LIVED_HOST,
+        PASTE_REFRESH_TOKEN,
+        REFRESH_HOST,
+    ]
+    .map(sel);
+    for f in &fields {
         let ids = m.attr(f, "aria-describedby").unwrap_or_default();
         let ids: Vec<&str> = ids.split_whitespace().collect();
         assert_eq!(ids.len(), 2, "{f}: help and error");
@@ -78,15 +83,15 @@ async fn already_have_a_token_fields_are_described_marked_invalid_and_named_apar
         assert_eq!(m.attr(f, "aria-invalid").as_deref(), Some("false"), "{f}");
     }
     // Both forms sent empty: each field is invalid and its error (in its description) says why.
-    m.click("#use-long-lived");
-    m.click("#use-refresh-token");
+    m.click(&sel(USE_LONG_LIVED));
+    m.click(&sel(USE_REFRESH_TOKEN));
     until("all invalid", || {
         fields
             .iter()
             .all(|f| m.attr(f, "aria-invalid").as_deref() == Some("true"))
     })
     .await;
-    for f in fields {
+    for f in &fields {
         let ids = m.attr(f, "aria-describedby").unwrap();
         let error = ids.split_whitespace().last().unwrap();
         assert!(!m.text(&format!("#{error}")).is_empty(), "{f}: #{error}");

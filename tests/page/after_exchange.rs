@@ -5,6 +5,9 @@ use kommo_oauth_helper::browser;
 
 use crate::fake_proxy::*;
 use crate::harness::*;
+// The integration ID the tests type, not the id of its field (`ids::CLIENT_ID`).
+use crate::harness::CLIENT_ID;
+use kommo_oauth_helper::ids::*;
 use wasm_bindgen_test::*;
 
 #[wasm_bindgen_test]
@@ -18,38 +21,38 @@ async fn inspection_reads_every_claim_says_unverified_and_counts_down() {
         kommo_api(200, vec![]),
     );
     let m = exchanged(ns, api).await;
-    until("inspect", || m.has("#claim-account-id")).await;
-    assert_eq!(m.text("#claim-account-id"), "31000001");
-    assert_eq!(m.text("#claim-user-id"), "9000001");
-    assert_eq!(m.text("#claim-base-domain"), "kommo.com");
-    assert_eq!(m.text("#claim-api-domain"), "api-g.kommo.com");
-    assert_eq!(m.text("#claim-aud"), CLIENT_ID);
-    assert_eq!(m.text("#claim-scopes"), "crm, files, notifications");
+    until("inspect", || m.has(&sel(CLAIM_ACCOUNT_ID))).await;
+    assert_eq!(m.text(&sel(CLAIM_ACCOUNT_ID)), "31000001");
+    assert_eq!(m.text(&sel(CLAIM_USER_ID)), "9000001");
+    assert_eq!(m.text(&sel(CLAIM_BASE_DOMAIN)), "kommo.com");
+    assert_eq!(m.text(&sel(CLAIM_API_DOMAIN)), "api-g.kommo.com");
+    assert_eq!(m.text(&sel(CLAIM_AUD)), CLIENT_ID);
+    assert_eq!(m.text(&sel(CLAIM_SCOPES)), "crm, files, notifications");
     assert_eq!(
-        m.text("#claim-exp"),
+        m.text(&sel(CLAIM_EXP)),
         browser::local_time(exp as f64 * 1000.0)
     );
     assert_eq!(
-        m.text("#claim-iat"),
+        m.text(&sel(CLAIM_IAT)),
         browser::local_time((exp - 86400) as f64 * 1000.0)
     );
-    assert_eq!(m.text("#claim-nbf"), m.text("#claim-iat"));
-    assert!(m.text("#jwt-unverified").contains("not verified"));
-    assert!(!m.has("#jwt-error"));
+    assert_eq!(m.text(&sel(CLAIM_NBF)), m.text(&sel(CLAIM_IAT)));
+    assert!(m.text(&sel(JWT_UNVERIFIED)).contains("not verified"));
+    assert!(!m.has(&sel(JWT_ERROR)));
     // The countdown is live: about 3 hours, and it moves.
     let first: i64 = m
-        .attr("#token-countdown", "data-seconds")
+        .attr(&sel(TOKEN_COUNTDOWN), "data-seconds")
         .unwrap()
         .parse()
         .unwrap();
     assert!((3 * 3600 - 5..=3 * 3600 + 5).contains(&first), "{first}");
     assert!(
-        m.text("#token-countdown").contains("03:0"),
+        m.text(&sel(TOKEN_COUNTDOWN)).contains("03:0"),
         "{}",
-        m.text("#token-countdown")
+        m.text(&sel(TOKEN_COUNTDOWN))
     );
     until("the countdown ticks", || {
-        m.attr("#token-countdown", "data-seconds")
+        m.attr(&sel(TOKEN_COUNTDOWN), "data-seconds")
             .and_then(|s| s.parse::<i64>().ok())
             .is_some_and(|s| s < first)
     })
@@ -69,17 +72,17 @@ async fn an_older_token_without_api_domain_and_an_expired_one() {
         kommo_api(200, vec![]),
     );
     let m = exchanged(ns, api).await;
-    until("inspect", || m.has("#claim-account-id")).await;
-    assert_eq!(m.text("#claim-user-id"), "7");
-    assert!(m.text("#claim-api-domain").contains("older tokens"));
-    assert_eq!(m.text("#claim-scopes"), "crm");
+    until("inspect", || m.has(&sel(CLAIM_ACCOUNT_ID))).await;
+    assert_eq!(m.text(&sel(CLAIM_USER_ID)), "7");
+    assert!(m.text(&sel(CLAIM_API_DOMAIN)).contains("older tokens"));
+    assert_eq!(m.text(&sel(CLAIM_SCOPES)), "crm");
     assert_eq!(
-        m.attr("#token-countdown", "data-expired").as_deref(),
+        m.attr(&sel(TOKEN_COUNTDOWN), "data-expired").as_deref(),
         Some("1")
     );
     // The token says amocrm.ru but the return's host is kommo.com: the page names both and points at the host
     // (it does not claim the calls must fail: the service's rule for legacy hosts is not documented).
-    assert!(m.text("#claim-host-mismatch").contains("amocrm.ru"));
+    assert!(m.text(&sel(CLAIM_HOST_MISMATCH)).contains("amocrm.ru"));
 }
 
 #[wasm_bindgen_test]
@@ -96,22 +99,26 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
     let m = mounted(ns, api).await;
     assert_eq!(current_step(&m), "consent");
     // A bad host is refused with a message; nothing is kept.
-    m.type_into("#long-lived-token", &token);
-    m.type_into("#long-lived-host", "kwid.example.com");
-    m.click("#use-long-lived");
+    m.type_into(&sel(LONG_LIVED_TOKEN), &token);
+    m.type_into(&sel(LONG_LIVED_HOST), "kwid.example.com");
+    m.click(&sel(USE_LONG_LIVED));
     until("host error", || {
-        !m.text("#long-lived-host-error").is_empty()
+        !m.text(&sel(LONG_LIVED_HOST_ERROR)).is_empty()
     })
     .await;
-    assert_eq!(m.text("#long-lived-token-error"), "", "the token is fine");
-    assert!(!m.has("#result"));
+    assert_eq!(
+        m.text(&sel(LONG_LIVED_TOKEN_ERROR)),
+        "",
+        "the token is fine"
+    );
+    assert!(!m.has(&sel(RESULT)));
     // A host as people paste it (scheme, trailing slash) is fine.
-    m.type_into("#long-lived-host", " https://Kwid.Kommo.com/ ");
-    m.click("#use-long-lived");
-    until("result", || m.has("#result")).await;
+    m.type_into(&sel(LONG_LIVED_HOST), " https://Kwid.Kommo.com/ ");
+    m.click(&sel(USE_LONG_LIVED));
+    until("result", || m.has(&sel(RESULT))).await;
     assert_eq!(current_step(&m), "result");
-    assert!(!m.has("#consent-section"), "consent is skipped");
-    assert!(!m.has("#exchange"), "exchange is skipped");
+    assert!(!m.has(&sel(CONSENT_SECTION)), "consent is skipped");
+    assert!(!m.has(&sel(EXCHANGE)), "exchange is skipped");
     // The stepper says so too: setup done, consent/return/exchange skipped (not "done"), result current.
     let class_of = |step: &str| {
         m.q(&format!(".stepper li[data-step='{step}']"))
@@ -130,10 +137,10 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
     assert!(m
         .text(".stepper li[data-step='exchange']")
         .contains("skipped"));
-    assert!(!m.has("#refresh-section"), "nothing to refresh");
-    assert!(m.has("#long-lived-note"));
-    assert!(!m.has("#refresh-token"));
-    let dotenv = m.text("#env-dotenv");
+    assert!(!m.has(&sel(REFRESH_SECTION)), "nothing to refresh");
+    assert!(m.has(&sel(LONG_LIVED_NOTE)));
+    assert!(!m.has(&sel(REFRESH_TOKEN)));
+    let dotenv = m.text(&sel(ENV_DOTENV));
     assert!(
         dotenv.contains("# REFRESH_TOKEN is empty: a long-lived token has no refresh token\n"),
         "{dotenv}"
@@ -162,14 +169,14 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
         .unwrap()
         .contains("CLIENT_SECRET is empty: type the secret key"));
     assert_eq!(
-        m.text("#expires-at"),
+        m.text(&sel(EXPIRES_AT)),
         browser::local_time(exp as f64 * 1000.0)
     );
-    assert_eq!(m.text("#claim-user-id"), "9000001");
+    assert_eq!(m.text(&sel(CLAIM_USER_ID)), "9000001");
     // The API check uses it, on the pasted host.
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("1"));
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("1"));
     assert!(api_calls
         .borrow()
         .iter()
@@ -179,16 +186,16 @@ async fn a_long_lived_token_skips_consent_and_gets_an_env_block_without_refresh_
     drop(m);
     let (api, _, _) = FakeApi::full(None, vec![ok_answer()], kommo_api(200, vec![]));
     let m = mounted(ns, api).await;
-    assert!(m.text("#env-dotenv").contains(&token));
+    assert!(m.text(&sel(ENV_DOTENV)).contains(&token));
     let asked = answer_confirm(true);
-    m.click("#start-over");
-    until("consent again", || m.has("#consent-section")).await;
+    m.click(&sel(START_OVER));
+    until("consent again", || m.has(&sel(CONSENT_SECTION))).await;
     assert_eq!(
         asked.borrow().len(),
         1,
         "a long-lived token in hand is asked about too"
     );
-    assert!(!m.has("#result"));
+    assert!(!m.has(&sel(RESULT)));
     assert!(session().get_item(&format!("{ns}later")).unwrap().is_none());
 }
 
@@ -207,26 +214,29 @@ async fn a_token_that_is_not_a_jwt_gets_a_clear_message() {
         "a.!!!.c",
         "Bearer x.eyJub3QganNvbg.y",
     ] {
-        m.type_into("#long-lived-token", garbage);
-        m.type_into("#long-lived-host", "kwid.amocrm.ru");
-        m.click("#use-long-lived");
-        until("jwt error", || m.has("#jwt-error")).await;
-        assert!(!m.has("#claim-account-id"));
-        assert!(m.has("#result"), "the env block is still there");
+        m.type_into(&sel(LONG_LIVED_TOKEN), garbage);
+        m.type_into(&sel(LONG_LIVED_HOST), "kwid.amocrm.ru");
+        m.click(&sel(USE_LONG_LIVED));
+        until("jwt error", || m.has(&sel(JWT_ERROR))).await;
+        assert!(!m.has(&sel(CLAIM_ACCOUNT_ID)));
+        assert!(m.has(&sel(RESULT)), "the env block is still there");
         assert!(m
-            .text("#env-dotenv")
+            .text(&sel(ENV_DOTENV))
             .contains("KOMMO_TEST_DOMAIN=kwid\nKOMMO_TEST_ACCOUNT_HOST=kwid.amocrm.ru\n"));
-        assert_eq!(m.text("#expires-at"), "unknown");
+        assert_eq!(m.text(&sel(EXPIRES_AT)), "unknown");
     }
-    assert!(m.text("#jwt-error").contains("cannot be decoded"));
-    m.type_into("#long-lived-token", "def50200abcdefabcdef");
-    m.click("#use-long-lived");
-    until("not a JWT", || m.text("#jwt-error").contains("not a JWT")).await;
+    assert!(m.text(&sel(JWT_ERROR)).contains("cannot be decoded"));
+    m.type_into(&sel(LONG_LIVED_TOKEN), "def50200abcdefabcdef");
+    m.click(&sel(USE_LONG_LIVED));
+    until("not a JWT", || {
+        m.text(&sel(JWT_ERROR)).contains("not a JWT")
+    })
+    .await;
     // Spaces inside a token are refused outright.
-    m.type_into("#long-lived-token", "two words");
-    m.click("#use-long-lived");
+    m.type_into(&sel(LONG_LIVED_TOKEN), "two words");
+    m.click(&sel(USE_LONG_LIVED));
     until("token error", || {
-        !m.text("#long-lived-token-error").is_empty()
+        !m.text(&sel(LONG_LIVED_TOKEN_ERROR)).is_empty()
     })
     .await;
 }
@@ -243,14 +253,14 @@ async fn refresh_rotates_the_pair_updates_the_env_block_and_says_so() {
     );
     let m = exchanged(ns, api).await;
     assert!(m
-        .text("#env-dotenv")
+        .text(&sel(ENV_DOTENV))
         .contains("KOMMO_TEST_REFRESH_TOKEN=def50200first\n"));
     assert!(m
-        .text("#refresh-rotation")
+        .text(&sel(REFRESH_ROTATION))
         .contains("old refresh token dies once the new pair is used"));
-    assert!(!m.has("#refresh-result"));
-    m.click("#refresh");
-    until("refreshed", || m.has("#refresh-result")).await;
+    assert!(!m.has(&sel(REFRESH_RESULT)));
+    m.click(&sel(REFRESH));
+    until("refreshed", || m.has(&sel(REFRESH_RESULT))).await;
     assert_eq!(calls.borrow().len(), 2);
     let call = calls.borrow()[1].clone();
     assert_eq!(call.host, HOST);
@@ -259,7 +269,7 @@ async fn refresh_rotates_the_pair_updates_the_env_block_and_says_so() {
         TokenRequest::refresh(CLIENT_ID, "", "def50200first", "https://helper.example/"),
         "refresh_token grant, with the redirect URI, the secret left to the proxy"
     );
-    let dotenv = m.text("#env-dotenv");
+    let dotenv = m.text(&sel(ENV_DOTENV));
     assert!(
         dotenv.contains("KOMMO_TEST_REFRESH_TOKEN=def50200second\n"),
         "{dotenv}"
@@ -273,34 +283,36 @@ async fn refresh_rotates_the_pair_updates_the_env_block_and_says_so() {
         "{dotenv}"
     );
     until("fields", || {
-        m.input("#refresh-token").value() == "def50200second"
+        m.input(&sel(REFRESH_TOKEN)).value() == "def50200second"
     })
     .await;
-    assert!(m.text("#result-intro").contains("refreshed"));
-    assert!(m.text("#refresh-result").contains("Save it now"));
-    assert!(m.text("#refresh-result").contains("Token has been revoked"));
+    assert!(m.text(&sel(RESULT_INTRO)).contains("refreshed"));
+    assert!(m.text(&sel(REFRESH_RESULT)).contains("Save it now"));
+    assert!(m
+        .text(&sel(REFRESH_RESULT))
+        .contains("Token has been revoked"));
     // The unused refresh token's expiry: 3 months from when the new pair arrived.
     let later: serde_json::Value =
         serde_json::from_str(&session().get_item(&format!("{ns}later")).unwrap().unwrap()).unwrap();
     let at = later["at"].as_i64().unwrap();
     let want = browser::local_time(kommo::api::refresh_expires_at(at / 1000) as f64 * 1000.0);
-    assert_eq!(m.text("#refresh-expires-at"), want);
+    assert_eq!(m.text(&sel(REFRESH_EXPIRES_AT)), want);
     let days = (kommo::api::refresh_expires_at(at / 1000) - at / 1000) / 86400;
     assert_eq!(days, 90);
     // Refreshing again posts the newest refresh token.
-    m.click("#refresh");
+    m.click(&sel(REFRESH));
     until("third call", || calls.borrow().len() == 3).await;
     assert_eq!(
         calls.borrow()[2].request.refresh_token.as_deref(),
         Some("def50200second")
     );
     // A reload keeps the refreshed pair.
-    let before = m.text("#env-dotenv");
+    let before = m.text(&sel(ENV_DOTENV));
     drop(m);
     let (api, _, _) = FakeApi::full(None, vec![ok_answer()], kommo_api(200, vec![]));
     let m = mounted(ns, api).await;
-    assert_eq!(m.text("#env-dotenv"), before);
-    assert!(m.has("#refresh-result"));
+    assert_eq!(m.text(&sel(ENV_DOTENV)), before);
+    assert!(m.has(&sel(REFRESH_RESULT)));
 }
 
 #[wasm_bindgen_test]
@@ -319,33 +331,36 @@ async fn a_revoked_refresh_token_is_explained_on_the_paste_path() {
     );
     let m = mounted(ns, api).await;
     until_proxy(&m, "ok").await;
-    m.type_into("#paste-refresh-token", "  def50200old  ");
-    m.type_into("#refresh-host", "kwid.kommo.com");
-    m.click("#use-refresh-token");
-    until("refresh error", || m.has("#refresh-error")).await;
+    m.type_into(&sel(PASTE_REFRESH_TOKEN), "  def50200old  ");
+    m.type_into(&sel(REFRESH_HOST), "kwid.kommo.com");
+    m.click(&sel(USE_REFRESH_TOKEN));
+    until("refresh error", || m.has(&sel(REFRESH_ERROR))).await;
     assert_eq!(
-        m.attr("#refresh-error", "data-hint").as_deref(),
+        m.attr(&sel(REFRESH_ERROR), "data-hint").as_deref(),
         Some("token_revoked")
     );
-    let text = m.text("#refresh-error");
+    let text = m.text(&sel(REFRESH_ERROR));
     assert!(text.contains("Token has been revoked"), "{text}");
     assert!(
         text.contains("spent") && text.contains("uninstalled"),
         "{text}"
     );
-    assert!(m.text("#refresh-raw").contains("HTTP 401"));
+    assert!(m.text(&sel(REFRESH_RAW)).contains("HTTP 401"));
     let call = calls.borrow()[0].clone();
     assert_eq!(call.host, HOST);
     assert_eq!(
         call.request,
         TokenRequest::refresh(CLIENT_ID, "", "def50200old", "https://helper.example/")
     );
-    assert!(!m.has("#result"), "no tokens, no result");
+    assert!(!m.has(&sel(RESULT)), "no tokens, no result");
     // A wrong host is caught before anything is sent.
-    m.type_into("#refresh-host", "kwid.kommo.com.evil.net");
-    m.click("#use-refresh-token");
-    until("host error", || !m.text("#refresh-host-error").is_empty()).await;
-    assert_eq!(m.text("#paste-refresh-token-error"), "");
+    m.type_into(&sel(REFRESH_HOST), "kwid.kommo.com.evil.net");
+    m.click(&sel(USE_REFRESH_TOKEN));
+    until("host error", || {
+        !m.text(&sel(REFRESH_HOST_ERROR)).is_empty()
+    })
+    .await;
+    assert_eq!(m.text(&sel(PASTE_REFRESH_TOKEN_ERROR)), "");
     assert_eq!(calls.borrow().len(), 1);
 }
 
@@ -360,9 +375,9 @@ async fn a_refresh_the_proxy_cannot_sign_is_not_sent() {
     // The exchange itself went out with a typed secret; after a reload the secret is gone.
     code_returned(ns);
     let m = mounted(ns, api).await;
-    m.type_into("#secret", "s3cr3t");
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
+    m.type_into(&sel(SECRET), "s3cr3t");
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
     drop(m);
     let (api, calls2, _) = FakeApi::full(
         Some(health(false)),
@@ -371,13 +386,13 @@ async fn a_refresh_the_proxy_cannot_sign_is_not_sent() {
     );
     let m = mounted(ns, api).await;
     until_proxy(&m, "ok").await;
-    m.click("#refresh");
-    until("blocked", || m.has("#refresh-blocked")).await;
-    assert!(m.text("#refresh-blocked").contains("secret key"));
+    m.click(&sel(REFRESH));
+    until("blocked", || m.has(&sel(REFRESH_BLOCKED))).await;
+    assert!(m.text(&sel(REFRESH_BLOCKED)).contains("secret key"));
     assert!(calls2.borrow().is_empty());
     // With the secret typed again, it goes out with it.
-    m.type_into("#secret", "s3cr3t");
-    m.click("#refresh");
+    m.type_into(&sel(SECRET), "s3cr3t");
+    m.click(&sel(REFRESH));
     until("sent", || calls2.borrow().len() == 1).await;
     assert_eq!(calls2.borrow()[0].request.client_secret, "s3cr3t");
     assert_eq!(calls.borrow().len(), 1);
@@ -397,27 +412,30 @@ async fn a_proxy_holding_the_secret_for_exchanges_only_gets_no_secretless_refres
     );
     code_returned(ns);
     let m = mounted(ns, api).await;
-    until("held", || m.text("#secret-help").contains("code exchange")).await;
+    until("held", || {
+        m.text(&sel(SECRET_HELP)).contains("code exchange")
+    })
+    .await;
     // The exchange goes out without a secret: the proxy fills it in.
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
     assert_eq!(calls.borrow()[0].request.client_secret, "");
     // A refresh without the secret is not sent, and the page says why.
-    m.click("#refresh");
-    until("blocked", || m.has("#refresh-blocked")).await;
-    let text = m.text("#refresh-blocked");
+    m.click(&sel(REFRESH));
+    until("blocked", || m.has(&sel(REFRESH_BLOCKED))).await;
+    let text = m.text(&sel(REFRESH_BLOCKED));
     assert!(text.contains("code exchanges only"), "{text}");
     assert_eq!(calls.borrow().len(), 1);
     // The reason is re-worded by a language switch, like the rest of the page.
     set_lang(&m, "ru").await;
     until("russian reason", || {
-        m.has("#refresh-blocked")
-            && m.text("#refresh-blocked")
+        m.has(&sel(REFRESH_BLOCKED))
+            && m.text(&sel(REFRESH_BLOCKED))
                 .contains("только для обмена кода")
     })
     .await;
-    m.type_into("#secret", "s3cr3t");
-    m.click("#refresh");
+    m.type_into(&sel(SECRET), "s3cr3t");
+    m.click(&sel(REFRESH));
     until("sent", || calls.borrow().len() == 2).await;
     assert_eq!(calls.borrow()[1].request.client_secret, "s3cr3t");
 }

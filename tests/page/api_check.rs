@@ -6,6 +6,7 @@ use web_sys::Element;
 
 use crate::fake_proxy::*;
 use crate::harness::*;
+use kommo_oauth_helper::ids::*;
 use wasm_bindgen_test::*;
 
 #[wasm_bindgen_test]
@@ -19,11 +20,11 @@ async fn api_check_counts_leads_across_pages_to_204_paced_and_logged_masked() {
     );
     let m = exchanged(ns, api).await;
     assert_eq!(
-        m.attr("#api-account", "data-state").as_deref(),
+        m.attr(&sel(API_ACCOUNT), "data-state").as_deref(),
         Some("idle")
     );
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     let paths: Vec<String> = api_calls.borrow().iter().map(|c| c.path.clone()).collect();
     assert_eq!(
         paths,
@@ -51,22 +52,22 @@ async fn api_check_counts_leads_across_pages_to_204_paced_and_logged_masked() {
             w[1] - w[0]
         );
     }
-    assert!(m.text("#api-account").contains("Kwid Ltd"));
-    assert!(m.text("#api-account").contains("31000001"));
-    assert!(m.text("#api-users").contains('3'));
-    assert_eq!(m.attr("#api-users", "data-state").as_deref(), Some("ok"));
+    assert!(m.text(&sel(API_ACCOUNT)).contains("Kwid Ltd"));
+    assert!(m.text(&sel(API_ACCOUNT)).contains("31000001"));
+    assert!(m.text(&sel(API_USERS)).contains('3'));
+    assert_eq!(m.attr(&sel(API_USERS), "data-state").as_deref(), Some("ok"));
     assert!(m
-        .text("#api-pipelines")
+        .text(&sel(API_PIPELINES))
         .contains("Sales pipeline, Partners"));
-    assert_eq!(m.attr("#api-leads", "data-state").as_deref(), Some("ok"));
+    assert_eq!(m.attr(&sel(API_LEADS), "data-state").as_deref(), Some("ok"));
     assert!(
-        m.text("#api-leads").contains("612 in total (3 pages)"),
+        m.text(&sel(API_LEADS)).contains("612 in total (3 pages)"),
         "{}",
-        m.text("#api-leads")
+        m.text(&sel(API_LEADS))
     );
-    assert_eq!(m.attr("#leads-progress", "value").as_deref(), Some("1"));
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("1"));
-    let summary = m.text("#api-summary");
+    assert_eq!(m.attr(&sel(LEADS_PROGRESS), "value").as_deref(), Some("1"));
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("1"));
+    let summary = m.text(&sel(API_SUMMARY));
     assert!(summary.contains("All checks passed"), "{summary}");
     assert!(
         summary.contains("leads: 612")
@@ -87,7 +88,7 @@ async fn api_check_counts_leads_across_pages_to_204_paced_and_logged_masked() {
         })
         .collect();
     assert_eq!(statuses, ["200", "200", "200", "200", "200", "200", "204"]);
-    let log = m.text("#api-log");
+    let log = m.text(&sel(API_LOG));
     assert!(log.contains("ms"));
     assert!(!log.contains(&access), "the token is masked in the log");
     let masked = kommo::api::mask_token(&access);
@@ -103,27 +104,27 @@ async fn api_check_counts_leads_across_pages_to_204_paced_and_logged_masked() {
 async fn users_403_means_needs_an_admin_and_the_rest_still_passes() {
     let ns = "t-api-403:";
     let (m, _) = exchanged_with_api(ns, kommo_api(403, vec![40])).await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     assert_eq!(
-        m.attr("#api-users", "data-state").as_deref(),
+        m.attr(&sel(API_USERS), "data-state").as_deref(),
         Some("needs-admin")
     );
-    assert!(m.text("#api-users").contains("needs an admin"));
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("1"));
-    assert!(m.text("#api-summary").contains("users: needs an admin"));
-    assert!(m.text("#api-leads").contains("40 in total"));
+    assert!(m.text(&sel(API_USERS)).contains("needs an admin"));
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("1"));
+    assert!(m.text(&sel(API_SUMMARY)).contains("users: needs an admin"));
+    assert!(m.text(&sel(API_LEADS)).contains("40 in total"));
     // A 500 on users is a failure, not "needs an admin".
     drop(m);
     let ns = "t-api-500:";
     let (m, _) = exchanged_with_api(ns, kommo_api(500, vec![1])).await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     assert_eq!(
-        m.attr("#api-users", "data-state").as_deref(),
+        m.attr(&sel(API_USERS), "data-state").as_deref(),
         Some("failed")
     );
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("0"));
 }
 
 #[wasm_bindgen_test]
@@ -142,13 +143,13 @@ async fn api_check_waits_out_a_429_and_retries() {
         ok(path, n)
     });
     let (m, api_calls) = exchanged_with_api(ns, script).await;
-    m.click("#api-check");
+    m.click(&sel(API_CHECK));
     until("the 429 is logged", || {
         m.has(".api-log-entry[data-status='429']")
     })
     .await;
-    assert!(m.text("#api-log").contains("retrying in 1.0 s"));
-    until("summary", || m.has("#api-summary")).await;
+    assert!(m.text(&sel(API_LOG)).contains("retrying in 1.0 s"));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     let calls = api_calls.borrow().clone();
     assert_eq!(calls[0].path, "/api/v4/account");
     assert_eq!(calls[1].path, "/api/v4/account", "the same request again");
@@ -157,8 +158,8 @@ async fn api_check_waits_out_a_429_and_retries() {
         "waited {} ms",
         calls[1].at - calls[0].at
     );
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("1"));
-    assert!(m.text("#api-leads").contains("5 in total"));
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("1"));
+    assert!(m.text(&sel(API_LEADS)).contains("5 in total"));
 }
 
 #[wasm_bindgen_test]
@@ -173,7 +174,7 @@ async fn stop_really_stops_paging() {
         }
     });
     let (m, api_calls) = exchanged_with_api(ns, script).await;
-    m.click("#api-check");
+    m.click(&sel(API_CHECK));
     let leads_calls = || {
         api_calls
             .borrow()
@@ -181,41 +182,41 @@ async fn stop_really_stops_paging() {
             .filter(|c| c.path.starts_with("/api/v4/leads?"))
             .count()
     };
-    until("paging", || leads_calls() >= 2 && m.has("#leads-stop")).await;
+    until("paging", || leads_calls() >= 2 && m.has(&sel(LEADS_STOP))).await;
     assert!(
-        m.attr("#leads-progress", "value").is_none(),
+        m.attr(&sel(LEADS_PROGRESS), "value").is_none(),
         "indeterminate while paging"
     );
-    m.click("#leads-stop");
+    m.click(&sel(LEADS_STOP));
     let at_stop = api_calls.borrow().len();
     // Several pacing intervals later, nothing more was asked.
     sleep(800).await;
     assert_eq!(api_calls.borrow().len(), at_stop, "no request after Stop");
     assert_eq!(
-        m.attr("#api-leads", "data-state").as_deref(),
+        m.attr(&sel(API_LEADS), "data-state").as_deref(),
         Some("stopped")
     );
-    assert!(m.text("#api-leads").contains("stopped"));
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
-    assert!(m.text("#api-summary").contains("Stopped"));
-    assert!(!m.has("#leads-stop"));
+    assert!(m.text(&sel(API_LEADS)).contains("stopped"));
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("0"));
+    assert!(m.text(&sel(API_SUMMARY)).contains("Stopped"));
+    assert!(!m.has(&sel(LEADS_STOP)));
     assert!(
-        m.attr("#api-check", "disabled").is_none(),
+        m.attr(&sel(API_CHECK), "disabled").is_none(),
         "can check again"
     );
     // Stop and check again at once: the new check still keeps its distance from the last request.
-    m.click("#api-check");
+    m.click(&sel(API_CHECK));
     until("paging again", || {
-        leads_calls() >= 4 && m.has("#leads-stop")
+        leads_calls() >= 4 && m.has(&sel(LEADS_STOP))
     })
     .await;
     // Stop just after a request went out.
     let m0 = api_calls.borrow().len();
     until("a request", || api_calls.borrow().len() > m0).await;
-    m.click("#leads-stop");
+    m.click(&sel(LEADS_STOP));
     let n = api_calls.borrow().len();
-    until("enabled", || m.attr("#api-check", "disabled").is_none()).await;
-    m.click("#api-check");
+    until("enabled", || m.attr(&sel(API_CHECK), "disabled").is_none()).await;
+    m.click(&sel(API_CHECK));
     until("the new check's first request", || {
         api_calls.borrow().len() > n
     })
@@ -241,15 +242,15 @@ async fn a_refused_token_stops_the_check_after_the_account() {
         })
     });
     let (m, api_calls) = exchanged_with_api(ns, script).await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     assert_eq!(api_calls.borrow().len(), 1);
-    assert!(m.text("#api-account").contains("Token has been revoked"));
+    assert!(m.text(&sel(API_ACCOUNT)).contains("Token has been revoked"));
     assert_eq!(
-        m.attr("#api-leads", "data-state").as_deref(),
+        m.attr(&sel(API_LEADS), "data-state").as_deref(),
         Some("skipped")
     );
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("0"));
 }
 
 /// Any user may read `/api/v4/account`, so a 403 there is Kommo blocking the proxy's IP: the check stops at once
@@ -259,34 +260,34 @@ async fn an_account_403_means_the_ip_is_blocked_and_stops_the_check() {
     let ns = "t-api-blocked:";
     let script = kommo_api_blocking(vec![3], |path| path == "/api/v4/account");
     let (m, api_calls) = exchanged_with_api(ns, script).await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     assert_eq!(api_calls.borrow().len(), 1, "nothing after the 403");
     assert_eq!(
-        m.attr("#api-account", "data-state").as_deref(),
+        m.attr(&sel(API_ACCOUNT), "data-state").as_deref(),
         Some("blocked")
     );
-    let text = m.text("#api-account");
+    let text = m.text(&sel(API_ACCOUNT));
     assert!(
         text.contains("blocked the proxy's IP") && text.contains("do not retry in a loop"),
         "{text}"
     );
-    for part in ["#api-users", "#api-pipelines", "#api-leads"] {
+    for part in [API_USERS, API_PIPELINES, API_LEADS] {
         assert_eq!(
-            m.attr(part, "data-state").as_deref(),
+            m.attr(&sel(part), "data-state").as_deref(),
             Some("skipped"),
             "{part}"
         );
     }
-    assert!(!m.text("#api-users").contains("admin"));
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    assert!(!m.text(&sel(API_USERS)).contains("admin"));
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("0"));
     set_lang(&m, "ru").await;
     until("russian", || {
-        m.text("#api-account")
+        m.text(&sel(API_ACCOUNT))
             .contains("заблокировал IP-адрес прокси")
     })
     .await;
-    assert!(m.text("#api-account").contains("не повторяйте в цикле"));
+    assert!(m.text(&sel(API_ACCOUNT)).contains("не повторяйте в цикле"));
 
     // "Needs an admin" only once the account was read: after a failed account, a 403 on users is a failure.
     drop(m);
@@ -299,14 +300,14 @@ async fn an_account_403_means_the_ip_is_blocked_and_stops_the_check() {
         rest(path, n)
     });
     let (m, _) = exchanged_with_api(ns, script).await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     assert_eq!(
-        m.attr("#api-account", "data-state").as_deref(),
+        m.attr(&sel(API_ACCOUNT), "data-state").as_deref(),
         Some("failed")
     );
     assert_eq!(
-        m.attr("#api-users", "data-state").as_deref(),
+        m.attr(&sel(API_USERS), "data-state").as_deref(),
         Some("failed")
     );
 }
@@ -318,43 +319,45 @@ async fn a_403_on_pipelines_or_leads_is_the_ip_block_and_a_silent_proxy_is_named
     let ns = "t-api-pipelines-403:";
     let script = kommo_api_blocking(vec![3], |path| path == "/api/v4/leads/pipelines");
     let (m, api_calls) = exchanged_with_api(ns, script).await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     assert_eq!(
         api_calls.borrow().len(),
         3,
         "account, users, pipelines; no leads"
     );
-    assert_eq!(m.attr("#api-users", "data-state").as_deref(), Some("ok"));
+    assert_eq!(m.attr(&sel(API_USERS), "data-state").as_deref(), Some("ok"));
     assert_eq!(
-        m.attr("#api-pipelines", "data-state").as_deref(),
+        m.attr(&sel(API_PIPELINES), "data-state").as_deref(),
         Some("blocked")
     );
-    assert!(m.text("#api-pipelines").contains("blocked the proxy's IP"));
+    assert!(m
+        .text(&sel(API_PIPELINES))
+        .contains("blocked the proxy's IP"));
     assert_eq!(
-        m.attr("#api-leads", "data-state").as_deref(),
+        m.attr(&sel(API_LEADS), "data-state").as_deref(),
         Some("skipped")
     );
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("0"));
     drop(m);
 
     // A 403 on the second lead page (after many requests) is the block too, not a generic failure.
     let ns = "t-api-leads-403:";
     let script = kommo_api_blocking(vec![250, 250, 12], |path| path.ends_with("&page=2"));
     let (m, api_calls) = exchanged_with_api(ns, script).await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     assert_eq!(
         api_calls.borrow().len(),
         5,
         "account, users, pipelines, leads pages 1 and 2"
     );
     assert_eq!(
-        m.attr("#api-leads", "data-state").as_deref(),
+        m.attr(&sel(API_LEADS), "data-state").as_deref(),
         Some("blocked")
     );
-    assert!(m.text("#api-leads").contains("do not retry in a loop"));
-    assert_eq!(m.attr("#api-summary", "data-ok").as_deref(), Some("0"));
+    assert!(m.text(&sel(API_LEADS)).contains("do not retry in a loop"));
+    assert_eq!(m.attr(&sel(API_SUMMARY), "data-ok").as_deref(), Some("0"));
     drop(m);
 
     // The proxy stops answering mid-check: the line says so in the page's language, with the proxy's address.
@@ -366,10 +369,10 @@ async fn a_403_on_pipelines_or_leads_is_the_ip_block_and_a_silent_proxy_is_named
     });
     let (m, _) = exchanged_with_api(ns, script).await;
     set_lang(&m, "ru").await;
-    until("russian", || m.text("#api-check").contains("Проверить")).await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
-    let text = m.text("#api-account");
+    until("russian", || m.text(&sel(API_CHECK)).contains("Проверить")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
+    let text = m.text(&sel(API_ACCOUNT));
     assert!(
         text.contains("прокси по адресу http://127.0.0.1:9/api не отвечает"),
         "{text}"
@@ -377,8 +380,8 @@ async fn a_403_on_pipelines_or_leads_is_the_ip_block_and_a_silent_proxy_is_named
     assert!(!text.contains("could not reach"), "English leaked: {text}");
     // Switching back re-words the failure and the log entry: they are kept as data, not as Russian text.
     set_lang(&m, "en").await;
-    until("english", || m.text("#api-check").contains("Check")).await;
-    let text = m.text("#api-account");
+    until("english", || m.text(&sel(API_CHECK)).contains("Check")).await;
+    let text = m.text(&sel(API_ACCOUNT));
     assert!(
         text.contains("could not reach the proxy at http://127.0.0.1:9/api"),
         "{text}"

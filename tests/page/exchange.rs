@@ -8,6 +8,9 @@ use web_sys::Element;
 
 use crate::fake_proxy::*;
 use crate::harness::*;
+// The integration ID the tests type, not the id of its field (`ids::CLIENT_ID`).
+use crate::harness::CLIENT_ID;
+use kommo_oauth_helper::ids::{self, *};
 use wasm_bindgen_test::*;
 
 /// The dotenv block the page must show for [`token_body`] with the secret typed as `s3cr3t`.
@@ -52,15 +55,15 @@ async fn exchange_posts_once_and_renders_the_env_block() {
     let ns = "t-exchange:";
     code_returned(ns);
     let (m, calls) = mount_with_proxy(ns, false).await;
-    m.type_into("#secret", " s3cr3t ");
+    m.type_into(&sel(SECRET), " s3cr3t ");
     // A double click posts once.
-    m.click("#exchange");
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
+    m.click(&sel(EXCHANGE));
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
     assert_eq!(calls.borrow().len(), 1);
     // The keyboard lands on the result (the button it was on is gone), and the document order is the order on
     // screen: the result, the return, then Setup below them.
-    until_focused("result-h").await;
+    until_focused(RESULT_H).await;
     let ids: Vec<String> = {
         let list = m
             .root
@@ -78,10 +81,10 @@ async fn exchange_posts_once_and_renders_the_env_block() {
             .unwrap_or_else(|| panic!("{id} in {ids:?}"))
     };
     assert!(
-        at("result") < at("return-panel") && at("return-panel") < at("setup-section"),
+        at(RESULT) < at(RETURN_PANEL) && at(RETURN_PANEL) < at(SETUP_SECTION),
         "{ids:?}"
     );
-    assert!(at("setup-section") < at("have-token"), "{ids:?}");
+    assert!(at(SETUP_SECTION) < at(HAVE_TOKEN), "{ids:?}");
     // Walked through, so every earlier step is done and none skipped.
     assert_eq!(
         m.root
@@ -110,29 +113,29 @@ async fn exchange_posts_once_and_renders_the_env_block() {
         Some(CODE)
     );
     assert_eq!(current_step(&m), "result");
-    assert_eq!(m.text("#env-dotenv"), expected_dotenv());
+    assert_eq!(m.text(&sel(ENV_DOTENV)), expected_dotenv());
     until("token in its field", || {
-        m.input("#access-token").value() == access_token()
+        m.input(&sel(ACCESS_TOKEN)).value() == access_token()
     })
     .await;
     assert_eq!(
-        m.input("#access-token").type_(),
+        m.input(&sel(ACCESS_TOKEN)).type_(),
         "password",
         "masked until revealed"
     );
-    m.click("#reveal-tokens");
-    until("revealed", || m.input("#access-token").type_() == "text").await;
-    assert_eq!(m.input("#refresh-token").value(), "def50200refresh");
+    m.click(&sel(REVEAL_TOKENS));
+    until("revealed", || m.input(&sel(ACCESS_TOKEN)).type_() == "text").await;
+    assert_eq!(m.input(&sel(REFRESH_TOKEN)).value(), "def50200refresh");
     assert_eq!(
-        m.text("#expires-at"),
+        m.text(&sel(EXPIRES_AT)),
         browser::local_time(EXP as f64 * 1000.0)
     );
-    let shell = m.text("#env-shell");
+    let shell = m.text(&sel(ENV_SHELL));
     assert!(
         shell.contains("export KOMMO_TEST_CLIENT_SECRET='s3cr3t'\n"),
         "{shell}"
     );
-    let json: serde_json::Value = serde_json::from_str(&m.text("#env-json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&m.text(&sel(ENV_JSON))).unwrap();
     assert_eq!(json["KOMMO_TEST_ACCESS_TOKEN"], access_token().as_str());
     assert_eq!(json["KOMMO_TEST_DOMAIN"], "kwid");
     assert_eq!(json["KOMMO_TEST_ACCOUNT_HOST"], "kwid.kommo.com");
@@ -146,9 +149,11 @@ async fn exchange_posts_once_and_renders_the_env_block() {
     // Reload: the result is shown again and nothing is posted.
     drop(m);
     let (m, calls2) = mount_with_proxy(ns, false).await;
-    assert!(m.has("#result"));
-    assert!(m.text("#env-dotenv").contains("KOMMO_TEST_ACCESS_TOKEN="));
-    assert!(m.has("#start-over"));
+    assert!(m.has(&sel(RESULT)));
+    assert!(m
+        .text(&sel(ENV_DOTENV))
+        .contains("KOMMO_TEST_ACCESS_TOKEN="));
+    assert!(m.has(&sel(START_OVER)));
     sleep(50).await;
     assert!(calls2.borrow().is_empty(), "a reload never posts again");
 }
@@ -160,12 +165,12 @@ async fn proxy_holding_the_secret_gives_an_empty_secret_with_a_note() {
     let (m, calls) = mount_with_proxy(ns, true).await;
     until_proxy(&m, "ok").await;
     assert!(m
-        .text("#proxy-status")
+        .text(&sel(PROXY_STATUS))
         .contains("holds the secret key for this integration"));
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
     assert_eq!(calls.borrow()[0].request.client_secret, "");
-    let dotenv = m.text("#env-dotenv");
+    let dotenv = m.text(&sel(ENV_DOTENV));
     assert!(
         dotenv.contains("# CLIENT_SECRET is empty: the exchange proxy holds the secret key; your app needs it to refresh tokens\n"),
         "{dotenv}"
@@ -179,9 +184,9 @@ async fn a_reload_renders_the_same_result_while_the_proxy_health_is_unknown() {
     code_returned(ns);
     let (m, _) = mount_with_proxy(ns, true).await;
     until_proxy(&m, "ok").await;
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
-    let before = m.text("#result");
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
+    let before = m.text(&sel(RESULT));
     assert!(
         before.contains("the exchange proxy holds the secret key"),
         "{before}"
@@ -191,9 +196,9 @@ async fn a_reload_renders_the_same_result_while_the_proxy_health_is_unknown() {
     drop(m);
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mounted(ns, api).await;
-    assert_eq!(m.text("#result"), before);
+    assert_eq!(m.text(&sel(RESULT)), before);
     until_proxy(&m, "missing").await;
-    assert_eq!(m.text("#result"), before);
+    assert_eq!(m.text(&sel(RESULT)), before);
     assert!(calls.borrow().is_empty());
 }
 
@@ -203,7 +208,7 @@ async fn without_a_secret_nothing_is_posted() {
     code_returned(ns);
     let (m, calls) = mount_with_proxy(ns, false).await;
     until_proxy(&m, "ok").await;
-    m.click("#exchange");
+    m.click(&sel(EXCHANGE));
     until("need secret", || {
         m.root
             .text_content()
@@ -225,27 +230,27 @@ async fn kommo_refusal_is_explained_and_inputs_are_kept() {
     let body = serde_json::to_string(&Hint::CheckClientSecret.error()).unwrap();
     let (api, calls) = FakeApi::new(Some(health(false)), token_answer(401, body.clone(), None));
     let m = mounted(ns, api).await;
-    m.type_into("#secret", "wrong");
-    m.click("#exchange");
-    until("exchange error", || m.has("#exchange-error")).await;
+    m.type_into(&sel(SECRET), "wrong");
+    m.click(&sel(EXCHANGE));
+    until("exchange error", || m.has(&sel(EXCHANGE_ERROR))).await;
     assert_eq!(
-        m.attr("#exchange-error", "data-hint").as_deref(),
+        m.attr(&sel(EXCHANGE_ERROR), "data-hint").as_deref(),
         Some("check_client_secret")
     );
     assert_eq!(
-        m.text("#hint-cause"),
+        m.text(&sel(HINT_CAUSE)),
         Hint::CheckClientSecret.explain(Lang::En).cause
     );
     assert_eq!(
-        m.text("#hint-fix"),
+        m.text(&sel(HINT_FIX)),
         Hint::CheckClientSecret.explain(Lang::En).fix
     );
-    assert!(m.text("#raw-answer").contains(&body));
-    assert!(m.text("#raw-answer").starts_with("HTTP 401"));
-    assert_eq!(m.input("#secret").value(), "wrong", "the input is kept");
-    assert_eq!(m.input("#client-id").value(), CLIENT_ID);
+    assert!(m.text(&sel(RAW_ANSWER)).contains(&body));
+    assert!(m.text(&sel(RAW_ANSWER)).starts_with("HTTP 401"));
+    assert_eq!(m.input(&sel(SECRET)).value(), "wrong", "the input is kept");
+    assert_eq!(m.input(&sel(ids::CLIENT_ID)).value(), CLIENT_ID);
     // A secret error does not spend the code: the user may fix it and try again, explicitly.
-    assert!(m.has("#exchange"));
+    assert!(m.has(&sel(EXCHANGE)));
     assert_eq!(calls.borrow().len(), 1);
 }
 
@@ -256,15 +261,21 @@ async fn a_dead_code_offers_only_start_over() {
     let body = serde_json::to_string(&Hint::CodeRevoked.error()).unwrap();
     let (api, _) = FakeApi::new(Some(health(true)), token_answer(400, body, None));
     let m = mounted(ns, api).await;
-    m.click("#exchange");
-    until("exchange error", || m.has("#exchange-error")).await;
+    m.click(&sel(EXCHANGE));
+    until("exchange error", || m.has(&sel(EXCHANGE_ERROR))).await;
     assert_eq!(
-        m.attr("#exchange-error", "data-hint").as_deref(),
+        m.attr(&sel(EXCHANGE_ERROR), "data-hint").as_deref(),
         Some("code_revoked")
     );
-    assert!(!m.has("#exchange"), "a revoked code cannot be tried again");
+    assert!(
+        !m.has(&sel(EXCHANGE)),
+        "a revoked code cannot be tried again"
+    );
     assert_eq!(
-        m.root.query_selector_all("#start-over").unwrap().length(),
+        m.root
+            .query_selector_all(&sel(START_OVER))
+            .unwrap()
+            .length(),
         1
     );
 }
@@ -282,14 +293,14 @@ async fn one_dropped_connection_does_not_leave_the_proxy_marked_missing() {
     );
     let m = mounted(ns, api).await;
     until_proxy(&m, "ok").await;
-    m.click("#exchange");
-    until("proxy error", || m.has("#proxy-error")).await;
+    m.click(&sel(EXCHANGE));
+    until("proxy error", || m.has(&sel(PROXY_ERROR))).await;
     // Asked again, the proxy answers: Setup says so, and nothing claims the secret is missing.
     until_proxy(&m, "ok").await;
     assert!(m
-        .text("#proxy-status")
+        .text(&sel(PROXY_STATUS))
         .contains("holds the secret key for this integration"));
-    assert!(!m.text("#exchange-section").contains("No proxy answers"));
+    assert!(!m.text(&sel(EXCHANGE_SECTION)).contains("No proxy answers"));
     fresh(ns, "");
 }
 
@@ -315,9 +326,9 @@ async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
         "manual way folded while a proxy answers"
     );
     *api.health.borrow_mut() = None;
-    m.type_into("#secret", "s3cr3t");
-    m.click("#exchange");
-    until("proxy error", || m.has("#proxy-error")).await;
+    m.type_into(&sel(SECRET), "s3cr3t");
+    m.click(&sel(EXCHANGE));
+    until("proxy error", || m.has(&sel(PROXY_ERROR))).await;
     until_proxy(&m, "missing").await;
     assert!(
         m.q("details.manual")
@@ -327,11 +338,11 @@ async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
         "the manual way opens"
     );
     assert_eq!(
-        m.attr("#proxy-error", "data-proxy-error").as_deref(),
+        m.attr(&sel(PROXY_ERROR), "data-proxy-error").as_deref(),
         Some("unreachable")
     );
-    assert!(m.text("#proxy-error").contains("CORS"));
-    assert!(!m.has("#exchange-error"));
+    assert!(m.text(&sel(PROXY_ERROR)).contains("CORS"));
+    assert!(!m.has(&sel(EXCHANGE_ERROR)));
     assert_eq!(
         session()
             .get_item(&format!("{ns}posted"))
@@ -340,7 +351,7 @@ async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
         Some(CODE)
     );
     // The curl command targets the account host with the exact request.
-    let curl = m.text("#curl-command");
+    let curl = m.text(&sel(CURL_COMMAND));
     assert!(
         curl.starts_with("curl -sS -X POST 'https://kwid.kommo.com/oauth2/access_token'"),
         "{curl}"
@@ -354,7 +365,7 @@ async fn proxy_unreachable_is_explained_and_the_code_is_marked_posted() {
     drop(m);
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mounted(ns, api).await;
-    assert!(m.has("#code-maybe-spent"));
+    assert!(m.has(&sel(CODE_MAYBE_SPENT)));
     sleep(50).await;
     assert!(calls.borrow().is_empty());
 }
@@ -377,10 +388,10 @@ async fn a_connection_broken_mid_exchange_says_the_code_may_be_spent() {
         )
         .await;
         assert_eq!(
-            m.attr("#proxy-error", "data-proxy-error").as_deref(),
+            m.attr(&sel(PROXY_ERROR), "data-proxy-error").as_deref(),
             Some("upstream_interrupted")
         );
-        let fix = m.text("#proxy-error .fix");
+        let fix = m.text(&format!("#{PROXY_ERROR} .fix"));
         assert!(fix.contains(maybe) && !fix.contains(not_used), "{fix}");
     }
     let m = refused_by_proxy(
@@ -393,7 +404,7 @@ async fn a_connection_broken_mid_exchange_says_the_code_may_be_spent() {
     )
     .await;
     assert!(m
-        .text("#proxy-error .fix")
+        .text(&format!("#{PROXY_ERROR} .fix"))
         .contains("the code was not used"));
 }
 
@@ -420,10 +431,10 @@ async fn an_html_answer_is_explained_by_its_status() {
         )
         .await;
         assert_eq!(
-            m.attr("#proxy-error", "data-proxy-error").as_deref(),
+            m.attr(&sel(PROXY_ERROR), "data-proxy-error").as_deref(),
             Some("upstream_not_json")
         );
-        let fix = m.text("#proxy-error .fix");
+        let fix = m.text(&format!("#{PROXY_ERROR} .fix"));
         assert!(fix.contains(want), "{status} {lang}: {fix}");
     }
 }
@@ -434,17 +445,17 @@ async fn pasted_answer_feeds_the_result() {
     code_returned(ns);
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mounted(ns, api).await;
-    m.type_into("#secret", "s3cr3t");
-    m.type_into("#paste-answer", "not json");
-    m.click("#use-pasted");
+    m.type_into(&sel(SECRET), "s3cr3t");
+    m.type_into(&sel(PASTE_ANSWER), "not json");
+    m.click(&sel(USE_PASTED));
     until("paste error", || {
-        m.text("#paste-error").contains("not JSON")
+        m.text(&sel(PASTE_ERROR)).contains("not JSON")
     })
     .await;
-    m.type_into("#paste-answer", &format!("  {}\n", token_body()));
-    m.click("#use-pasted");
-    until("result", || m.has("#result")).await;
-    assert_eq!(m.text("#env-dotenv"), expected_dotenv());
+    m.type_into(&sel(PASTE_ANSWER), &format!("  {}\n", token_body()));
+    m.click(&sel(USE_PASTED));
+    until("result", || m.has(&sel(RESULT))).await;
+    assert_eq!(m.text(&sel(ENV_DOTENV)), expected_dotenv());
     assert!(
         calls.borrow().is_empty(),
         "the manual way posts nothing through the page"
@@ -457,18 +468,18 @@ async fn pasted_kommo_error_gets_the_same_hint() {
     code_returned(ns);
     let m = mount_ready(ns).await;
     let body = serde_json::to_string_pretty(&Hint::CodeExpired.error()).unwrap();
-    m.type_into("#paste-answer", &body);
-    m.click("#use-pasted");
-    until("exchange error", || m.has("#exchange-error")).await;
+    m.type_into(&sel(PASTE_ANSWER), &body);
+    m.click(&sel(USE_PASTED));
+    until("exchange error", || m.has(&sel(EXCHANGE_ERROR))).await;
     assert_eq!(
-        m.attr("#exchange-error", "data-hint").as_deref(),
+        m.attr(&sel(EXCHANGE_ERROR), "data-hint").as_deref(),
         Some("code_expired")
     );
     assert_eq!(
-        m.text("#hint-cause"),
+        m.text(&sel(HINT_CAUSE)),
         Hint::CodeExpired.explain(Lang::En).cause
     );
-    assert!(m.text("#raw-answer").starts_with("HTTP 400"));
+    assert!(m.text(&sel(RAW_ANSWER)).starts_with("HTTP 400"));
 }
 
 /// In the demo the manual curl goes to the Kommo double at the consent base and names the account in
@@ -490,9 +501,9 @@ async fn the_demo_curl_goes_to_the_double_and_the_intro_fits_either_secret() {
     );
     session().set_item(&format!("{ns}state"), STATE).unwrap();
     let m = mount_ready(ns).await;
-    assert!(m.has("#demo-badge"));
-    until("curl", || !m.text("#curl-command").is_empty()).await;
-    let curl = m.text("#curl-command");
+    assert!(m.has(&sel(DEMO_BADGE)));
+    until("curl", || !m.text(&sel(CURL_COMMAND)).is_empty()).await;
+    let curl = m.text(&sel(CURL_COMMAND));
     assert!(
         curl.starts_with(
             "curl -sS -X POST 'http://127.0.0.1:8081/oauth2/access_token' \\\n  -H 'x-forwarded-host: demo.kommo.com' \\\n"
@@ -502,16 +513,16 @@ async fn the_demo_curl_goes_to_the_double_and_the_intro_fits_either_secret() {
     assert!(!curl.contains("https://demo.kommo.com"), "{curl}");
     assert!(curl.contains("\"client_secret\":\"PASTE-YOUR-SECRET-KEY\""));
     // The text above it is true with the placeholder and with a typed key.
-    let intro = m.text("#manual-intro");
+    let intro = m.text(&sel(MANUAL_INTRO));
     assert!(
         intro.contains("put in place of PASTE-YOUR-SECRET-KEY")
             && intro.contains("once the key is in it, do not share")
             && !intro.contains("contains your secret key"),
         "{intro}"
     );
-    m.type_into("#secret", "s3cr3t");
+    m.type_into(&sel(SECRET), "s3cr3t");
     until("the typed key", || {
-        m.text("#curl-command")
+        m.text(&sel(CURL_COMMAND))
             .contains("\"client_secret\":\"s3cr3t\"")
     })
     .await;

@@ -8,6 +8,7 @@ use web_sys::Element;
 
 use crate::fake_proxy::*;
 use crate::harness::*;
+use kommo_oauth_helper::ids::*;
 use wasm_bindgen_test::*;
 
 /// An element's top left corner in page coordinates.
@@ -65,30 +66,30 @@ async fn the_first_render_comes_in_parts_and_nothing_on_screen_moves() {
         }
         let (api, _) = FakeApi::new(Some(health(false)), ok_answer());
         let m = mount(ns, api);
-        assert_eq!(m.attr("#app", "data-ready").as_deref(), Some("0"));
+        assert_eq!(m.attr(&sel(APP), "data-ready").as_deref(), Some("0"));
         assert!(
-            !m.has("h1") && !m.has("#setup-section"),
+            !m.has("h1") && !m.has(&sel(SETUP_SECTION)),
             "only the root at first"
         );
 
-        let watched = [
+        let watched: [&str; 11] = [
             "h1",
             ".stepper",
-            "#return-panel",
-            "#exchange-section",
-            "#setup-section",
-            "#secret",
-            "#redirect-uri",
-            "#share-link",
-            "#consent-section",
-            "#have-token",
+            &sel(RETURN_PANEL),
+            &sel(EXCHANGE_SECTION),
+            &sel(SETUP_SECTION),
+            &sel(SECRET),
+            &sel(REDIRECT_URI),
+            &sel(SHARE_LINK),
+            &sel(CONSENT_SECTION),
+            &sel(HAVE_TOKEN),
             "footer",
         ];
         let mut seen: Vec<(&str, (f64, f64))> = Vec::new();
         let mut states = 0;
         for _ in 0..500 {
             // Until the proxy's answer changes the status line (a later, real change of the content).
-            if m.attr("#proxy-status", "data-state")
+            if m.attr(&sel(PROXY_STATUS), "data-state")
                 .is_some_and(|s| s != "checking")
             {
                 break;
@@ -108,7 +109,7 @@ async fn the_first_render_comes_in_parts_and_nothing_on_screen_moves() {
             if seen.len() > before {
                 states += 1;
             }
-            if m.attr("#app", "data-ready").as_deref() == Some("1") {
+            if m.attr(&sel(APP), "data-ready").as_deref() == Some("1") {
                 break;
             }
             sleep(1).await;
@@ -118,14 +119,15 @@ async fn the_first_render_comes_in_parts_and_nothing_on_screen_moves() {
             "after_return={after_return}: parts arrive one by one ({states} seen)"
         );
         ready(&m).await;
-        for sel in [
+        let whole: [&str; 6] = [
             "h1",
             ".stepper",
-            "#setup-section",
-            "#share-link",
-            "#have-token",
+            &sel(SETUP_SECTION),
+            &sel(SHARE_LINK),
+            &sel(HAVE_TOKEN),
             "footer",
-        ] {
+        ];
+        for sel in whole {
             assert!(
                 m.has(sel),
                 "after_return={after_return}: {sel} is there once ready"
@@ -133,14 +135,14 @@ async fn the_first_render_comes_in_parts_and_nothing_on_screen_moves() {
         }
         let top = |sel: &str| page_top(&m.q(sel).unwrap());
         if after_return {
-            assert!(m.has("#return-panel") && !m.has("#consent-section"));
+            assert!(m.has(&sel(RETURN_PANEL)) && !m.has(&sel(CONSENT_SECTION)));
             assert!(
-                top("#return-panel") < top("#setup-section"),
+                top(&sel(RETURN_PANEL)) < top(&sel(SETUP_SECTION)),
                 "the current step comes first"
             );
         } else {
-            assert!(m.has("#consent-section") && !m.has("#return-panel"));
-            assert!(top("#setup-section") < top("#consent-section"));
+            assert!(m.has(&sel(CONSENT_SECTION)) && !m.has(&sel(RETURN_PANEL)));
+            assert!(top(&sel(SETUP_SECTION)) < top(&sel(CONSENT_SECTION)));
         }
         drop(m);
     }

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use kommo_oauth_helper::ids::*;
 use kommo_oauth_helper::{Api, ApiError, AppConfig, AppWith, Store};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -99,6 +100,11 @@ pub fn code_returned(ns: &str) {
         &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com"),
     );
     setup_pending(ns);
+}
+
+/// The CSS selector of the element with this id (one of [`ids`]).
+pub fn sel(id: &str) -> String {
+    format!("#{id}")
 }
 
 pub struct Mounted {
@@ -214,7 +220,7 @@ pub async fn until(what: &str, cond: impl Fn() -> bool) {
 /// Wait until Setup's proxy status line says `state` (`checking`, `ok`, `missing`, …).
 pub async fn until_proxy(m: &Mounted, state: &str) {
     until(&format!("the proxy status {state}"), || {
-        m.attr("#proxy-status", "data-state").as_deref() == Some(state)
+        m.attr(&sel(PROXY_STATUS), "data-state").as_deref() == Some(state)
     })
     .await;
 }
@@ -256,7 +262,7 @@ pub async fn mount_ready(ns: &str) -> Mounted {
 
 pub async fn ready(m: &Mounted) {
     until("data-ready", || {
-        m.attr("#app", "data-ready").as_deref() == Some("1")
+        m.attr(&sel(APP), "data-ready").as_deref() == Some("1")
     })
     .await;
 }
@@ -266,8 +272,8 @@ pub async fn exchanged(ns: &str, api: Rc<FakeApi>) -> Mounted {
     fresh(ns, &format!("?code={CODE}&state={STATE}&referer={HOST}"));
     setup_pending(ns);
     let m = mounted(ns, api).await;
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
     m
 }
 
@@ -292,14 +298,14 @@ pub async fn refused_by_proxy(ns: &str, lang: &str, refusal: kommo::ProxyError) 
     setup_pending(ns);
     let (api, _) = FakeApi::new(Some(health(true)), Err(ApiError::Proxy(refusal)));
     let m = mounted(ns, api).await;
-    m.click("#exchange");
-    until("proxy error", || m.has("#proxy-error")).await;
+    m.click(&sel(EXCHANGE));
+    until("proxy error", || m.has(&sel(PROXY_ERROR))).await;
     m
 }
 
 /// Switch the page's language with its select, as a user does, and wait for the re-render.
 pub async fn set_lang(m: &Mounted, code: &str) {
-    let select: web_sys::HtmlSelectElement = m.q("#lang").unwrap().unchecked_into();
+    let select: web_sys::HtmlSelectElement = m.q(&sel(LANG)).unwrap().unchecked_into();
     select.set_value(code);
     select
         .dispatch_event(&web_sys::Event::new("change").unwrap())

@@ -2,6 +2,7 @@
 
 use crate::fake_proxy::*;
 use crate::harness::*;
+use kommo_oauth_helper::ids::*;
 use wasm_bindgen_test::*;
 
 #[wasm_bindgen_test]
@@ -23,17 +24,17 @@ async fn language_switch_is_remembered() {
 async fn the_new_views_speak_russian_and_keep_their_state_across_a_language_switch() {
     let ns = "t-api-ru:";
     let (m, _) = exchanged_with_api(ns, kommo_api(403, vec![2])).await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
     set_lang(&m, "ru").await;
     until("russian", || {
-        m.text("#api-summary").contains("Все проверки пройдены")
+        m.text(&sel(API_SUMMARY)).contains("Все проверки пройдены")
     })
     .await;
-    assert!(m.text("#api-users").contains("нужен администратор"));
-    assert!(m.text("#jwt-unverified").contains("без проверки"));
-    assert!(m.text("#refresh-rotation").contains("3 месяца"));
-    assert!(m.text("#have-token").contains("Долгосрочный токен"));
+    assert!(m.text(&sel(API_USERS)).contains("нужен администратор"));
+    assert!(m.text(&sel(JWT_UNVERIFIED)).contains("без проверки"));
+    assert!(m.text(&sel(REFRESH_ROTATION)).contains("3 месяца"));
+    assert!(m.text(&sel(HAVE_TOKEN)).contains("Долгосрочный токен"));
     assert_eq!(
         m.root
             .query_selector_all(".api-log-entry")
@@ -55,11 +56,11 @@ async fn a_refused_account_host_is_explained_in_russian() {
     local().set_item(&format!("{ns}lang"), "ru").unwrap();
     setup_pending(ns);
     let (m, calls) = mount_with_proxy(ns, true).await;
-    let text = m.text("#host-error");
+    let text = m.text(&sel(HOST_ERROR));
     assert!(text.contains("Это не хост аккаунта"), "{text}");
     assert!(text.contains("сайт самого Kommo"), "{text}");
     assert!(!text.contains("own site"), "English reason leaked: {text}");
-    assert!(!m.has("#exchange"));
+    assert!(!m.has(&sel(EXCHANGE)));
     assert!(calls.borrow().is_empty());
 }
 
@@ -76,18 +77,20 @@ async fn a_proxy_refusal_in_the_russian_page_quotes_the_proxy_and_says_the_fix_i
     };
     let m = refused_by_proxy("t-proxyref-ru:", "ru", refusal).await;
     assert_eq!(
-        m.attr("#proxy-error", "data-proxy-error").as_deref(),
+        m.attr(&sel(PROXY_ERROR), "data-proxy-error").as_deref(),
         Some("client_not_allowed")
     );
-    let quote = m.q("#proxy-error q").expect("the proxy's words are quoted");
+    let quote = m
+        .q(&format!("#{PROXY_ERROR} q"))
+        .expect("the proxy's words are quoted");
     assert_eq!(quote.get_attribute("lang").as_deref(), Some("en"));
     assert_eq!(
         quote.text_content().unwrap_or_default(),
         "this proxy only exchanges codes for its own integration"
     );
-    let cause = m.text("#proxy-error .cause");
+    let cause = m.text(&format!("#{PROXY_ERROR} .cause"));
     assert!(cause.starts_with("Прокси отказал"), "{cause}");
-    let fix = m.text("#proxy-error .fix");
+    let fix = m.text(&format!("#{PROXY_ERROR} .fix"));
     assert!(fix.chars().any(|c| ('а'..='я').contains(&c)), "{fix}");
 }
 
@@ -98,20 +101,20 @@ async fn already_have_a_token_keeps_what_was_typed_across_a_language_switch() {
     let ns = "t-have-lang:";
     set_up(ns);
     let m = mount_ready(ns).await;
-    m.type_into("#long-lived-token", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
-    m.type_into("#long-lived-host", "kwid.example.com");
-    m.type_into("#paste-refresh-token", "def50200saved");
-    m.type_into("#refresh-host", "kwid.amocrm.ru");
+    m.type_into(&sel(LONG_LIVED_TOKEN), "eyJhbGciOiJSUzI1NiJ9.e30.c2ln");
+    m.type_into(&sel(LONG_LIVED_HOST), "kwid.example.com");
+    m.type_into(&sel(PASTE_REFRESH_TOKEN), "def50200saved");
+    m.type_into(&sel(REFRESH_HOST), "kwid.amocrm.ru");
     set_lang(&m, "ru").await;
     // The re-rendered fields get their values set a moment after the new text is there.
     let values = |m: &Mounted, expected: [&str; 4]| {
         let fields = [
-            "#long-lived-token",
-            "#long-lived-host",
-            "#paste-refresh-token",
-            "#refresh-host",
+            LONG_LIVED_TOKEN,
+            LONG_LIVED_HOST,
+            PASTE_REFRESH_TOKEN,
+            REFRESH_HOST,
         ];
-        fields.map(|f| value_of(m, f)) == expected
+        fields.map(|f| value_of(m, &sel(f))) == expected
     };
     let typed = [
         "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
@@ -121,33 +124,36 @@ async fn already_have_a_token_keeps_what_was_typed_across_a_language_switch() {
     ];
     until("all four kept", || values(&m, typed)).await;
     // The host is refused; its error follows the language.
-    m.click("#use-long-lived");
+    m.click(&sel(USE_LONG_LIVED));
     until("host error", || {
-        m.text("#long-lived-host-error")
+        m.text(&sel(LONG_LIVED_HOST_ERROR))
             .contains("Введите хост аккаунта")
     })
     .await;
     assert_eq!(
-        m.attr("#long-lived-host", "aria-invalid").as_deref(),
+        m.attr(&sel(LONG_LIVED_HOST), "aria-invalid").as_deref(),
         Some("true")
     );
     assert_eq!(
-        m.attr("#long-lived-token", "aria-invalid").as_deref(),
+        m.attr(&sel(LONG_LIVED_TOKEN), "aria-invalid").as_deref(),
         Some("false")
     );
     set_lang(&m, "en").await;
     until("all four kept again", || values(&m, typed)).await;
     assert!(
-        m.text("#long-lived-host-error")
+        m.text(&sel(LONG_LIVED_HOST_ERROR))
             .contains("Enter the account host"),
         "{}",
-        m.text("#long-lived-host-error")
+        m.text(&sel(LONG_LIVED_HOST_ERROR))
     );
     // Fixing the host clears its error; the token is then used (and cleared), the rest stays.
-    m.type_into("#long-lived-host", "kwid.kommo.com");
-    until("error gone", || m.text("#long-lived-host-error").is_empty()).await;
-    m.click("#use-long-lived");
-    until("result", || m.has("#result")).await;
+    m.type_into(&sel(LONG_LIVED_HOST), "kwid.kommo.com");
+    until("error gone", || {
+        m.text(&sel(LONG_LIVED_HOST_ERROR)).is_empty()
+    })
+    .await;
+    m.click(&sel(USE_LONG_LIVED));
+    until("result", || m.has(&sel(RESULT))).await;
     let after = ["", "kwid.kommo.com", "def50200saved", "kwid.amocrm.ru"];
     until("a used token is cleared, the rest stays", || {
         values(&m, after)
@@ -171,24 +177,24 @@ async fn the_pasted_curl_answer_and_the_manual_way_survive_a_language_switch() {
     until("unfolded", open).await;
     // The `toggle` event comes in a task of its own (as it does before a user's next action).
     sleep(20).await;
-    m.type_into("#paste-answer", "{not json");
-    m.click("#use-pasted");
+    m.type_into(&sel(PASTE_ANSWER), "{not json");
+    m.click(&sel(USE_PASTED));
     until("paste error", || {
-        m.text("#paste-error").contains("not JSON")
+        m.text(&sel(PASTE_ERROR)).contains("not JSON")
     })
     .await;
     set_lang(&m, "ru").await;
     // The re-render's own `toggle` events come a task later: they must not undo the user's choice.
     sleep(50).await;
     assert!(open(), "still unfolded by hand");
-    assert_eq!(value_of(&m, "#paste-answer"), "{not json");
+    assert_eq!(value_of(&m, &sel(PASTE_ANSWER)), "{not json");
     assert!(
-        m.text("#paste-error").contains("Это не JSON"),
+        m.text(&sel(PASTE_ERROR)).contains("Это не JSON"),
         "{}",
-        m.text("#paste-error")
+        m.text(&sel(PASTE_ERROR))
     );
     assert_eq!(
-        m.attr("#paste-answer", "aria-invalid").as_deref(),
+        m.attr(&sel(PASTE_ANSWER), "aria-invalid").as_deref(),
         Some("true")
     );
     // Folded by hand stays folded too.
@@ -198,8 +204,8 @@ async fn the_pasted_curl_answer_and_the_manual_way_survive_a_language_switch() {
     set_lang(&m, "en").await;
     sleep(50).await;
     assert!(!open(), "still folded by hand");
-    assert_eq!(value_of(&m, "#paste-answer"), "{not json");
-    assert!(m.text("#paste-error").contains("not JSON"));
+    assert_eq!(value_of(&m, &sel(PASTE_ANSWER)), "{not json");
+    assert!(m.text(&sel(PASTE_ERROR)).contains("not JSON"));
     assert!(calls.borrow().is_empty());
 }
 
@@ -209,9 +215,9 @@ async fn the_russian_api_check_has_one_colon_and_says_ms_in_russian() {
     let ns = "t-api-ru-words:";
     let (m, _) = exchanged_with_api(ns, kommo_api(200, vec![1])).await;
     set_lang(&m, "ru").await;
-    m.click("#api-check");
-    until("summary", || m.has("#api-summary")).await;
-    assert_eq!(m.text("#api-users"), "Пользователи: найдено 3");
+    m.click(&sel(API_CHECK));
+    until("summary", || m.has(&sel(API_SUMMARY))).await;
+    assert_eq!(m.text(&sel(API_USERS)), "Пользователи: найдено 3");
     let times = m.root.query_selector_all(".log-ms").unwrap();
     assert_eq!(times.length(), 5);
     for i in 0..times.length() {

@@ -5,6 +5,9 @@ use kommo_oauth_helper::browser;
 
 use crate::fake_proxy::*;
 use crate::harness::*;
+// The integration ID the tests type, not the id of its field (`ids::CLIENT_ID`).
+use crate::harness::CLIENT_ID;
+use kommo_oauth_helper::ids::*;
 use wasm_bindgen_test::*;
 
 #[wasm_bindgen_test]
@@ -17,25 +20,30 @@ async fn a_return_with_another_state_is_set_aside_and_the_pending_consent_stays(
     setup_pending(ns);
     let (m, calls) = mount_with_proxy(ns, true).await;
     assert_eq!(
-        m.attr("#return-set-aside", "data-problem").as_deref(),
+        m.attr(&sel(RETURN_SET_ASIDE), "data-problem").as_deref(),
         Some("Mismatch"),
         "the CSRF stop is shown"
     );
-    let notice = m.text("#return-set-aside");
+    let notice = m.text(&sel(RETURN_SET_ASIDE));
     assert!(
         notice.contains("differs from the one this page sent"),
         "{notice}"
     );
     assert!(notice.contains("crafted link"), "{notice}");
-    assert!(!m.has("#exchange"), "no way to exchange an untrusted code");
-    assert!(!m.has("#curl-command"), "no curl either");
-    assert!(!m.has("#return-panel") && !m.has("#start-over"));
+    assert!(
+        !m.has(&sel(EXCHANGE)),
+        "no way to exchange an untrusted code"
+    );
+    assert!(!m.has(&sel(CURL_COMMAND)), "no curl either");
+    assert!(!m.has(&sel(RETURN_PANEL)) && !m.has(&sel(START_OVER)));
     assert_eq!(
         current_step(&m),
         "consent",
         "the consent this tab started is still pending"
     );
-    assert!(m.text("#consent-url").contains(&format!("state={STATE}")));
+    assert!(m
+        .text(&sel(CONSENT_URL))
+        .contains(&format!("state={STATE}")));
     sleep(50).await;
     assert!(calls.borrow().is_empty(), "nothing was posted");
     let stored = all_storage_values(ns);
@@ -53,17 +61,17 @@ async fn a_return_with_another_state_is_set_aside_and_the_pending_consent_stays(
     );
     assert_eq!(window().location().search().unwrap(), "");
     // "Hide" removes the notice and leaves the keyboard on the steps below it.
-    m.click("#set-aside-hide");
-    until("notice hidden", || !m.has("#return-set-aside")).await;
-    until_focused("steps").await;
+    m.click(&sel(SET_ASIDE_HIDE));
+    until("notice hidden", || !m.has(&sel(RETURN_SET_ASIDE))).await;
+    until_focused(STEPS).await;
     // The genuine return, arriving next in this tab, is still accepted.
     drop(m);
     at_url(&format!(
         "?code={CODE}&state={STATE}&referer=kwid.kommo.com"
     ));
     let (m, _) = mount_with_proxy(ns, true).await;
-    assert!(m.has("#exchange"), "the genuine return is exchangeable");
-    assert!(!m.has("#return-set-aside"));
+    assert!(m.has(&sel(EXCHANGE)), "the genuine return is exchangeable");
+    assert!(!m.has(&sel(RETURN_SET_ASIDE)));
     assert_eq!(current_step(&m), "exchange");
     fresh(ns, "");
 }
@@ -73,7 +81,7 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
     let ns = "t-crafted:";
     let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
     let mut m = exchanged(ns, api).await;
-    let env = m.text("#env-dotenv");
+    let env = m.text(&sel(ENV_DOTENV));
     assert!(env.contains("ACCESS_TOKEN="), "{env}");
     // The same tab opens crafted returns: another account's code, a denial, an unreadable one.
     // Back to the consent page and "Allow" again: a new code with this tab's own, already used-up state.
@@ -90,22 +98,22 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
         let m2 = mount(ns, api);
         ready(&m2).await;
         assert_eq!(
-            m2.attr("#return-set-aside", "data-problem").as_deref(),
+            m2.attr(&sel(RETURN_SET_ASIDE), "data-problem").as_deref(),
             Some(problem),
             "{query}"
         );
         assert!(m2
-            .text("#return-set-aside")
+            .text(&sel(RETURN_SET_ASIDE))
             .contains("Nothing in this tab changed"));
-        assert!(m2.has("#result"), "{query}: the result stays");
+        assert!(m2.has(&sel(RESULT)), "{query}: the result stays");
         if query == again {
             assert!(m2
-                .text("#return-set-aside")
+                .text(&sel(RETURN_SET_ASIDE))
                 .contains("not waiting for a return"));
         }
-        assert_eq!(m2.text("#env-dotenv"), env, "{query}: the same tokens");
-        assert_eq!(m2.text("#account-host"), HOST);
-        assert!(!m2.has("#denied") && !m2.has("#callback-error"));
+        assert_eq!(m2.text(&sel(ENV_DOTENV)), env, "{query}: the same tokens");
+        assert_eq!(m2.text(&sel(ACCOUNT_HOST)), HOST);
+        assert!(!m2.has(&sel(DENIED)) && !m2.has(&sel(CALLBACK_ERROR)));
         sleep(50).await;
         assert!(calls.borrow().is_empty(), "{query}: nothing was posted");
         let stored = all_storage_values(ns);
@@ -117,7 +125,7 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
     }
     // Start over would discard tokens that cannot be fetched again: it asks first, and "no" keeps everything.
     let asked = answer_confirm(false);
-    m.click("#start-over");
+    m.click(&sel(START_OVER));
     sleep(50).await;
     assert_eq!(asked.borrow().len(), 1);
     assert!(
@@ -125,14 +133,14 @@ async fn a_crafted_return_after_the_exchange_keeps_the_tokens() {
         "{:?}",
         asked.borrow()
     );
-    assert_eq!(m.text("#env-dotenv"), env, "declined: the tokens stay");
+    assert_eq!(m.text(&sel(ENV_DOTENV)), env, "declined: the tokens stay");
     // "Yes" starts over, clearing the notice with everything else, and puts the keyboard on the consent button.
     let asked = answer_confirm(true);
-    m.click("#start-over");
-    until("consent step", || m.has("#consent-url")).await;
+    m.click(&sel(START_OVER));
+    until("consent step", || m.has(&sel(CONSENT_URL))).await;
     assert_eq!(asked.borrow().len(), 1);
-    assert!(!m.has("#return-set-aside") && !m.has("#result"));
-    until_focused("go-same-tab").await;
+    assert!(!m.has(&sel(RETURN_SET_ASIDE)) && !m.has(&sel(RESULT)));
+    until_focused(GO_SAME_TAB).await;
     fresh(ns, "");
 }
 
@@ -146,10 +154,10 @@ async fn a_return_in_a_tab_that_started_nothing_is_refused() {
     store_setup(ns);
     let (m, calls) = mount_with_proxy(ns, true).await;
     assert_eq!(
-        m.attr("#state-error", "data-problem").as_deref(),
+        m.attr(&sel(STATE_ERROR), "data-problem").as_deref(),
         Some("NothingStored")
     );
-    assert!(!m.has("#exchange"));
+    assert!(!m.has(&sel(EXCHANGE)));
     assert!(calls.borrow().is_empty());
 }
 
@@ -164,18 +172,18 @@ async fn declined_consent_says_so_and_offers_retry() {
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mounted(ns, api).await;
     assert!(
-        m.text("#denied").contains("Decline"),
+        m.text(&sel(DENIED)).contains("Decline"),
         "{}",
-        m.text("#denied")
+        m.text(&sel(DENIED))
     );
     assert!(
-        !m.has("#start-over"),
+        !m.has(&sel(START_OVER)),
         "the declined panel has its own Try again"
     );
-    assert!(!m.has("#exchange"));
-    m.click("#retry");
-    until("consent again", || m.has("#go-same-tab")).await;
-    assert!(!m.has("#denied"));
+    assert!(!m.has(&sel(EXCHANGE)));
+    m.click(&sel(RETRY));
+    until("consent again", || m.has(&sel(GO_SAME_TAB))).await;
+    assert!(!m.has(&sel(DENIED)));
     assert!(
         session().get_item(&format!("{ns}state")).unwrap().is_some(),
         "a fresh state for the retry"
@@ -190,12 +198,12 @@ async fn declined_consent_says_so_and_offers_retry() {
     setup_pending(ns);
     let m = mount_ready(ns).await;
     let title = m
-        .q("#denied h3")
+        .q(&format!("#{DENIED} h3"))
         .unwrap()
         .text_content()
         .unwrap_or_default();
     assert_eq!(title, "The consent page returned an error");
-    assert!(m.text("#denied").contains("“server_error”"));
+    assert!(m.text(&sel(DENIED)).contains("“server_error”"));
     fresh(ns, "");
 }
 
@@ -207,23 +215,23 @@ async fn malformed_return_names_the_problem() {
     let (api, calls) = FakeApi::new(None, ok_answer());
     let m = mounted(ns, api).await;
     // This tab has a consent pending: the unreadable return is set aside, naming the problem.
-    let msg = m.text("#return-set-aside");
+    let msg = m.text(&sel(RETURN_SET_ASIDE));
     assert!(msg.contains("“code” appears more than once"), "{msg}");
-    assert!(!m.has("#exchange") && !m.has("#callback-error"));
+    assert!(!m.has(&sel(EXCHANGE)) && !m.has(&sel(CALLBACK_ERROR)));
     assert!(calls.borrow().is_empty());
     drop(m);
     // In a tab that holds nothing it is the return itself.
     fresh(ns, "?code=a&code=b&referer=kwid.kommo.com");
     let m = mount_ready(ns).await;
-    let msg = m.text("#callback-error");
+    let msg = m.text(&sel(CALLBACK_ERROR));
     assert!(msg.contains("“code” appears more than once"), "{msg}");
-    assert!(!m.has("#exchange") && !m.has("#return-set-aside"));
+    assert!(!m.has(&sel(EXCHANGE)) && !m.has(&sel(RETURN_SET_ASIDE)));
 
     // A code without referer.
     drop(m);
     fresh(ns, &format!("?code=a&state={STATE}"));
     let m = mount_ready(ns).await;
-    assert!(m.text("#callback-error").contains("no “referer”"));
+    assert!(m.text(&sel(CALLBACK_ERROR)).contains("no “referer”"));
 }
 
 #[wasm_bindgen_test]
@@ -245,8 +253,8 @@ async fn query_is_stripped_and_the_return_survives_a_reload() {
         "#top",
         "the fragment stays"
     );
-    assert_eq!(m.text("#account-host"), "kwid.kommo.com");
-    let countdown = m.text("#code-countdown");
+    assert_eq!(m.text(&sel(ACCOUNT_HOST)), "kwid.kommo.com");
+    let countdown = m.text(&sel(CODE_COUNTDOWN));
     assert!(
         countdown.contains("20:00") || countdown.contains("19:5"),
         "{countdown}"
@@ -259,8 +267,8 @@ async fn query_is_stripped_and_the_return_survives_a_reload() {
     // A reload (re-mount without the query) still knows the return.
     drop(m);
     let (m, _) = mount_with_proxy(ns, true).await;
-    assert_eq!(m.text("#account-host"), "kwid.kommo.com");
-    assert!(m.has("#exchange"));
+    assert_eq!(m.text(&sel(ACCOUNT_HOST)), "kwid.kommo.com");
+    assert!(m.has(&sel(EXCHANGE)));
     fresh(ns, "");
 }
 
@@ -271,34 +279,42 @@ async fn an_address_kommo_sent_elsewhere_is_pasted_back_and_exchanged() {
     awaiting_return(ns);
     let (m, calls) = mount_with_proxy(ns, false).await;
     assert!(
-        m.q("#landed-details").unwrap().has_attribute("open"),
+        m.q(&sel(LANDED_DETAILS)).unwrap().has_attribute("open"),
         "open when the Redirect URI is not this page"
     );
     assert!(m
-        .text("#consent-section .lead")
+        .text(&format!("#{CONSENT_SECTION} .lead"))
         .contains("copy that address and paste it below"));
     // Nothing, an address without a code, another address than Setup's Redirect URI: each says what to do.
-    m.click("#landed-read");
+    m.click(&sel(LANDED_READ));
     until("empty", || {
-        m.text("#landed-error").contains("Paste the address first")
+        m.text(&sel(LANDED_ERROR))
+            .contains("Paste the address first")
     })
     .await;
-    m.type_into("#landed", "https://helper.example/?utm_source=x");
+    m.type_into(&sel(LANDED), "https://helper.example/?utm_source=x");
     until("no code", || {
-        m.text("#landed-error").contains("carries no code")
+        m.text(&sel(LANDED_ERROR)).contains("carries no code")
     })
     .await;
     let other = format!("https://app.example/cb?code={CODE}&state={STATE}&referer=kwid.kommo.com");
-    m.type_into("#landed", &other);
-    m.click("#landed-read");
+    m.type_into(&sel(LANDED), &other);
+    m.click(&sel(LANDED_READ));
     until("other redirect", || {
-        m.text("#landed-error")
+        m.text(&sel(LANDED_ERROR))
             .contains("You landed on https://app.example/cb, but the Redirect URI in Setup is https://helper.example/")
     })
     .await;
-    assert_eq!(m.attr("#landed", "aria-invalid").as_deref(), Some("true"));
-    assert_eq!(m.input("#landed").value(), other, "what was pasted stays");
-    assert!(!m.has("#exchange") && !m.has("#return-panel"));
+    assert_eq!(
+        m.attr(&sel(LANDED), "aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        m.input(&sel(LANDED)).value(),
+        other,
+        "what was pasted stays"
+    );
+    assert!(!m.has(&sel(EXCHANGE)) && !m.has(&sel(RETURN_PANEL)));
     assert_eq!(
         session()
             .get_item(&format!("{ns}state"))
@@ -309,20 +325,20 @@ async fn an_address_kommo_sent_elsewhere_is_pasted_back_and_exchanged() {
     );
     // The address Kommo really sent the user to.
     m.type_into(
-        "#landed",
+        &sel(LANDED),
         &format!("https://helper.example/?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}"),
     );
-    until("error gone", || m.text("#landed-error").is_empty()).await;
-    m.click("#landed-read");
-    until("return read", || m.has("#exchange")).await;
-    assert_eq!(m.text("#account-host"), "kwid.kommo.com");
+    until("error gone", || m.text(&sel(LANDED_ERROR)).is_empty()).await;
+    m.click(&sel(LANDED_READ));
+    until("return read", || m.has(&sel(EXCHANGE))).await;
+    assert_eq!(m.text(&sel(ACCOUNT_HOST)), "kwid.kommo.com");
     assert!(
         session().get_item(&format!("{ns}state")).unwrap().is_none(),
         "the state is used up"
     );
-    m.type_into("#secret", "s3cr3t");
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
+    m.type_into(&sel(SECRET), "s3cr3t");
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
     assert_eq!(
         calls.borrow()[0].request,
         TokenRequest::authorization_code(CLIENT_ID, "s3cr3t", CODE, "https://helper.example/")
@@ -336,16 +352,16 @@ async fn a_pasted_address_with_another_state_is_set_aside() {
     awaiting_return(ns);
     let m = mount_ready(ns).await;
     m.type_into(
-        "#landed",
+        &sel(LANDED),
         &format!("https://helper.example/?code={CODE}&state={OTHER_STATE}&referer=kwid.kommo.com"),
     );
-    m.click("#landed-read");
-    until("set aside", || m.has("#return-set-aside")).await;
+    m.click(&sel(LANDED_READ));
+    until("set aside", || m.has(&sel(RETURN_SET_ASIDE))).await;
     assert_eq!(
-        m.attr("#return-set-aside", "data-problem").as_deref(),
+        m.attr(&sel(RETURN_SET_ASIDE), "data-problem").as_deref(),
         Some("Mismatch")
     );
-    assert!(!m.has("#exchange"));
+    assert!(!m.has(&sel(EXCHANGE)));
     assert_eq!(
         session()
             .get_item(&format!("{ns}state"))
@@ -361,7 +377,7 @@ async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messa
     let ns = "t-popup:";
     awaiting_return(ns);
     let (m, calls) = mount_with_proxy(ns, true).await;
-    assert!(m.has("#go-popup"));
+    assert!(m.has(&sel(GO_POPUP)));
 
     // Another origin posting a perfectly shaped return is ignored.
     let data = js_sys::Object::new();
@@ -381,7 +397,7 @@ async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messa
     sleep(50).await;
     leptos::task::tick().await;
     assert!(
-        !m.has("#return-panel"),
+        !m.has(&sel(RETURN_PANEL)),
         "a message from another origin changes nothing"
     );
     assert_eq!(
@@ -397,11 +413,11 @@ async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messa
         &window(),
         &format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}")
     ));
-    until("return from the popup", || m.has("#account-host")).await;
-    assert_eq!(m.text("#account-host"), "kwid.kommo.com");
+    until("return from the popup", || m.has(&sel(ACCOUNT_HOST))).await;
+    assert_eq!(m.text(&sel(ACCOUNT_HOST)), "kwid.kommo.com");
     assert_eq!(current_step(&m), "exchange");
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
     assert_eq!(calls.borrow().len(), 1);
     assert_eq!(calls.borrow()[0].request.code.as_deref(), Some(CODE));
 
@@ -412,7 +428,7 @@ async fn a_return_posted_by_the_popup_is_handled_like_a_return_and_foreign_messa
     ));
     sleep(50).await;
     leptos::task::tick().await;
-    assert!(m.has("#result"));
+    assert!(m.has(&sel(RESULT)));
     assert_eq!(calls.borrow().len(), 1);
 }
 
@@ -425,12 +441,12 @@ async fn a_referer_that_is_not_an_account_host_is_shown_and_never_used() {
     );
     setup_pending(ns);
     let (m, calls) = mount_with_proxy(ns, true).await;
-    assert_eq!(m.text("#account-host"), "kwid.kommo.com.evil.example");
+    assert_eq!(m.text(&sel(ACCOUNT_HOST)), "kwid.kommo.com.evil.example");
     assert!(m
-        .text("#host-error")
+        .text(&sel(HOST_ERROR))
         .contains("not a Kommo or amoCRM account host"));
-    assert!(!m.has("#exchange"));
-    assert!(!m.has("#curl-command"));
+    assert!(!m.has(&sel(EXCHANGE)));
+    assert!(!m.has(&sel(CURL_COMMAND)));
     assert_eq!(current_step(&m), "return");
     sleep(50).await;
     assert!(calls.borrow().is_empty());
@@ -442,11 +458,11 @@ async fn a_referer_that_is_not_an_account_host_is_shown_and_never_used() {
     );
     setup_pending(ns);
     let m = mount_ready(ns).await;
-    assert_eq!(m.text("#account-host"), "kwid\\0.kommo.com");
+    assert_eq!(m.text(&sel(ACCOUNT_HOST)), "kwid\\0.kommo.com");
     // Nor can Setup take a Redirect URI with a fragment, where Kommo's ?code=… would land after the #.
-    m.type_into("#redirect-uri", "https://helper.example/#cb");
+    m.type_into(&sel(REDIRECT_URI), "https://helper.example/#cb");
     until("fragment refused", || {
-        m.text("#redirect-error").contains("#fragment")
+        m.text(&sel(REDIRECT_ERROR)).contains("#fragment")
     })
     .await;
     fresh(ns, "");
@@ -466,12 +482,14 @@ async fn an_old_code_is_called_expired_but_can_still_be_tried() {
         .unwrap();
     let (m, calls) = mount_with_proxy(ns, true).await;
     assert_eq!(
-        m.attr("#code-countdown", "data-expired").as_deref(),
+        m.attr(&sel(CODE_COUNTDOWN), "data-expired").as_deref(),
         Some("1")
     );
-    assert!(m.text("#code-countdown").contains("older than 20 minutes"));
-    assert!(m.has("#start-over"));
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
+    assert!(m
+        .text(&sel(CODE_COUNTDOWN))
+        .contains("older than 20 minutes"));
+    assert!(m.has(&sel(START_OVER)));
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
     assert_eq!(calls.borrow().len(), 1);
 }
