@@ -1,4 +1,5 @@
-//! After the exchange: token inspection, long-lived tokens, refresh (the rotated pair, the env block, what may be sent).
+//! After the exchange: token inspection, long-lived tokens, refresh (the rotated pair, the env block, what may be
+//! sent).
 
 use kommo::{Health, Hint, TokenRequest};
 use kommo_oauth_helper::browser;

@@ -1,4 +1,5 @@
-//! The code exchange: what is posted, the env block, refusals by Kommo or the proxy, an unreachable proxy, and the manual way (curl and a pasted answer).
+//! The code exchange: what is posted, the env block, refusals by Kommo or the proxy, an unreachable proxy, and the
+//! manual way (curl and a pasted answer).
 
 use kommo::outcome::{env_values, SecretSource};
 use kommo::{Hint, Lang, TokenRequest, TokenResponse};
@@ -13,27 +14,9 @@ use crate::harness::CLIENT_ID;
 use kommo_oauth_helper::ids::{self, *};
 use wasm_bindgen_test::*;
 
-/// The dotenv block the page must show for [`token_body`] with the secret typed as `s3cr3t`.
-fn expected_dotenv() -> String {
-    let expires = browser::local_time(EXP as f64 * 1000.0);
-    format!(
-        "# Account host: kwid.kommo.com\n\
-         # Access token expires: {expires}; the refresh token rotates, save the new one after each refresh\n\
-         KOMMO_TEST_ENABLED=1\n\
-         KOMMO_TEST_DOMAIN=kwid\n\
-         KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n\
-         KOMMO_TEST_CLIENT_ID={CLIENT_ID}\n\
-         KOMMO_TEST_CLIENT_SECRET=s3cr3t\n\
-         KOMMO_TEST_REDIRECT_URI=https://helper.example/\n\
-         KOMMO_TEST_ACCESS_TOKEN={}\n\
-         KOMMO_TEST_REFRESH_TOKEN=def50200refresh\n",
-        access_token()
-    )
-}
-
 #[wasm_bindgen_test]
 fn env_values_are_the_ones_the_core_renders() {
-    // Guard for the expected text above: the core's own rendering of the same values.
+    // Guard for `expected_dotenv`: the core's own rendering of the same values.
     let host = kommo::AccountHost::parse("kwid.kommo.com").unwrap();
     let tokens: TokenResponse = serde_json::from_str(&token_body()).unwrap();
     let v = env_values(

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use kommo::{Health, TokenRequest, TokenResponse};
 use kommo_oauth_helper::api::LocalFuture;
-use kommo_oauth_helper::{Api, ApiAnswer, ApiError, RawAnswer};
+use kommo_oauth_helper::{browser, Api, ApiAnswer, ApiError, RawAnswer};
 
 use crate::harness::CLIENT_ID;
 
@@ -180,6 +180,24 @@ pub fn token_body() -> String {
 
 pub fn ok_answer() -> Result<RawAnswer, ApiError> {
     token_answer(200, token_body(), Some("application/json"))
+}
+
+/// The dotenv block the page must show for [`token_body`] with the secret typed as `s3cr3t`.
+pub fn expected_dotenv() -> String {
+    let expires = browser::local_time(EXP as f64 * 1000.0);
+    format!(
+        "# Account host: kwid.kommo.com\n\
+         # Access token expires: {expires}; the refresh token rotates, save the new one after each refresh\n\
+         KOMMO_TEST_ENABLED=1\n\
+         KOMMO_TEST_DOMAIN=kwid\n\
+         KOMMO_TEST_ACCOUNT_HOST=kwid.kommo.com\n\
+         KOMMO_TEST_CLIENT_ID={CLIENT_ID}\n\
+         KOMMO_TEST_CLIENT_SECRET=s3cr3t\n\
+         KOMMO_TEST_REDIRECT_URI=https://helper.example/\n\
+         KOMMO_TEST_ACCESS_TOKEN={}\n\
+         KOMMO_TEST_REFRESH_TOKEN=def50200refresh\n",
+        access_token()
+    )
 }
 
 /// What the proxy passes on from Kommo's token endpoint: this status, body and content type.

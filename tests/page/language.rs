@@ -1,4 +1,5 @@
-//! The language: the switch is remembered, keeps what was typed and what was shown, and the Russian page speaks Russian throughout.
+//! The language: the switch is remembered, keeps what was typed and what was shown, and the Russian page speaks
+//! Russian throughout.
 
 use crate::fake_proxy::*;
 use crate::harness::*;

@@ -1,4 +1,5 @@
-//! Back from consent: returns that are this tab's own, foreign, crafted, declined, malformed, pasted back, posted by the popup, or old.
+//! Back from consent: returns that are this tab's own, foreign, crafted, declined, malformed, pasted back, posted by
+//! the popup, or old.
 
 use kommo::TokenRequest;
 use kommo_oauth_helper::browser;
