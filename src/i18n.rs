@@ -4,6 +4,8 @@
 pub use kommo::Lang;
 
 /// `{}` placeholders are filled in order by [`fill`].
+// Serialize only for the tests, which read every field by name (no cost to the page).
+#[cfg_attr(test, derive(serde::Serialize))]
 pub struct Tx {
     pub lang_label: &'static str,
     pub title: &'static str,
@@ -799,14 +801,82 @@ static RU: Tx = Tx {
     footer: "Работает в вашем браузере. Секретный ключ и токены уходят только в выбранный вами прокси.",
 };
 
+// Plain tests natively (`cargo test -p kommo-oauth-helper --lib`), and in headless Chromium with the page's browser
+// tests (`--target wasm32-unknown-unknown`), where a plain `#[test]` would not run.
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[cfg(target_arch = "wasm32")]
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn fill_in_order() {
         assert_eq!(fill("a {} b {}", &["1", "2"]), "a 1 b 2");
         assert_eq!(fill("a {}", &[]), "a ");
         assert_eq!(fill("none", &["x"]), "none");
+    }
+
+    /// The braces of a string in order: `{}` (a placeholder [`fill`] fills) and any lone `{` or `}` it shows.
+    fn braces(text: &str) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(i) = rest.find(['{', '}']) {
+            rest = &rest[i..];
+            let (brace, len) = if rest.starts_with("{}") {
+                ("{}", 2)
+            } else if rest.starts_with('{') {
+                ("{", 1)
+            } else {
+                ("}", 1)
+            };
+            out.push(brace);
+            rest = &rest[len..];
+        }
+        out
+    }
+
+    #[test]
+    fn braces_are_read_in_order() {
+        assert_eq!(braces("a {} b {}"), ["{}", "{}"]);
+        assert_eq!(braces("from { to } at {}"), ["{", "}", "{}"]);
+        assert_eq!(braces("none"), Vec::<&str>::new());
+    }
+
+    /// [`fill`] puts the values in by position, so a string that has one `{}` fewer in one language loses a value
+    /// there (and one more shows the next value in the wrong place). Every field of [`Tx`] is read by name (through
+    /// its test-only `Serialize`), so a field added later is checked too.
+    #[test]
+    fn every_string_has_the_same_placeholders_in_english_and_russian() {
+        let fields = |tx: &Tx| match serde_json::to_value(tx).unwrap() {
+            serde_json::Value::Object(map) => map,
+            other => panic!("Tx serialized as {other}"),
+        };
+        let (en, ru) = (fields(&EN), fields(&RU));
+        assert!(en.len() > 200, "every field is read: {}", en.len());
+        let mut differ = Vec::new();
+        let mut with_placeholders = 0;
+        for (field, en_text) in &en {
+            let (en_text, ru_text) = (en_text.as_str().unwrap(), ru[field].as_str().unwrap());
+            with_placeholders += usize::from(en_text.contains("{}"));
+            if braces(en_text) != braces(ru_text) {
+                differ.push(format!(
+                    "{field}: {:?} in English, {:?} in Russian\n  en: {en_text}\n  ru: {ru_text}",
+                    braces(en_text),
+                    braces(ru_text)
+                ));
+            }
+        }
+        assert!(
+            with_placeholders >= 40,
+            "{with_placeholders} strings with {{}}"
+        );
+        assert!(
+            differ.is_empty(),
+            "placeholders differ:\n{}",
+            differ.join("\n")
+        );
     }
 }

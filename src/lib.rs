@@ -10,6 +10,7 @@ pub mod api;
 pub mod browser;
 pub mod check;
 pub mod i18n;
+pub mod ids;
 pub mod json;
 pub mod kept;
 pub mod steps;
