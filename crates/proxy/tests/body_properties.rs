@@ -3,29 +3,31 @@
 
 mod checks_body;
 
+use kommo_proxy::token_body::SINGLE_FIELDS;
 use proptest::prelude::*;
+
+/// The token fields, then `extra` spellings, as a strategy of names (mostly these, sometimes any `other` text).
+fn names(extra: &[&'static str], other: &'static str) -> impl Strategy<Value = String> {
+    let fixed = prop::sample::select([SINGLE_FIELDS, extra].concat()).prop_map(str::to_string);
+    prop_oneof![4 => fixed, 1 => other]
+}
 
 /// A form body made of token field names (plain, PHP-equivalent spellings, near misses) and values around the held
 /// id, the two grants and the empty secret.
 fn form_body() -> impl Strategy<Value = String> {
-    let fixed = prop::sample::select(vec![
-        "client_id",
-        "client.id",
-        "client id",
-        "client_id[]",
-        "client_secret",
-        "client.secret",
-        "grant_type",
-        "grant.type",
-        "code",
-        "refresh_token",
-        "redirect_uri",
-        "Client_id",
-        "client%5Fid",
-        "client_id%00",
-    ])
-    .prop_map(str::to_string);
-    let name = prop_oneof![4 => fixed, 1 => "[a-z_.\\[\\] %]{0,12}"];
+    let name = names(
+        &[
+            "client.id",
+            "client id",
+            "client_id[]",
+            "client.secret",
+            "grant.type",
+            "Client_id",
+            "client%5Fid",
+            "client_id%00",
+        ],
+        "[a-z_.\\[\\] %]{0,12}",
+    );
     let value = prop_oneof![
         Just(checks_body::HELD_ID.to_string()),
         Just("other-id".to_string()),
@@ -52,17 +54,7 @@ fn form_body() -> impl Strategy<Value = String> {
 
 /// A JSON body: an object of token fields with string, null or other values, sometimes repeated keys.
 fn json_body() -> impl Strategy<Value = String> {
-    let fixed = prop::sample::select(vec![
-        "client_id",
-        "client_secret",
-        "grant_type",
-        "code",
-        "refresh_token",
-        "redirect_uri",
-        "client\\u005fid",
-    ])
-    .prop_map(str::to_string);
-    let key = prop_oneof![4 => fixed, 1 => "[a-z_]{0,10}"];
+    let key = names(&["client\\u005fid"], "[a-z_]{0,10}");
     let value = prop_oneof![
         Just(format!("\"{}\"", checks_body::HELD_ID)),
         Just("\"authorization_code\"".to_string()),
@@ -74,7 +66,10 @@ fn json_body() -> impl Strategy<Value = String> {
         "\"[a-z0-9-]{0,8}\"",
     ];
     prop::collection::vec((key, value), 0..7).prop_map(|pairs| {
-        let inner: Vec<String> = pairs.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+        let inner: Vec<String> = pairs
+            .into_iter()
+            .map(|(k, v)| format!("\"{k}\":{v}"))
+            .collect();
         format!("{{{}}}", inner.join(","))
     })
 }
@@ -107,7 +102,10 @@ fn the_check_sees_filled_bodies() {
         client_secret: Some(checks_body::HELD_SECRET.to_string()),
         ..kommo_proxy::Config::default()
     };
-    let body = format!("client_id={}&client_secret=&grant_type=authorization_code&code=x", checks_body::HELD_ID);
+    let body = format!(
+        "client_id={}&client_secret=&grant_type=authorization_code&code=x",
+        checks_body::HELD_ID
+    );
     let (out, _) = kommo_proxy::held_secret::fill_secret(
         &config,
         Some("application/x-www-form-urlencoded".into()),

@@ -45,7 +45,10 @@ pub fn token_body(form: bool, signs_refresh: bool, pass_through: bool, body: &[u
             let copies = form_urlencoded::parse(body)
                 .filter(|(k, _)| php_field_name(k) == *field)
                 .count();
-            assert!(copies <= 1, "{field} came {copies} times and was not refused");
+            assert!(
+                copies <= 1,
+                "{field} came {copies} times and was not refused"
+            );
         }
     }
     if repeated.is_err() {
@@ -70,13 +73,22 @@ pub fn token_body(form: bool, signs_refresh: bool, pass_through: bool, body: &[u
         if form {
             form_reads(bytes, name)
         } else {
-            let map: Map<String, Value> = serde_json::from_slice(bytes).expect("a filled JSON body is an object");
+            let map: Map<String, Value> =
+                serde_json::from_slice(bytes).expect("a filled JSON body is an object");
             json_reads(&map, name)
         }
     };
     let shown = String::from_utf8_lossy(body);
-    assert_eq!(read(&out, "client_id").as_deref(), Some(HELD_ID), "secret filled for another id: {shown:?}");
-    assert_eq!(read(&out, "client_secret").as_deref(), Some(HELD_SECRET), "{shown:?}");
+    assert_eq!(
+        read(&out, "client_id").as_deref(),
+        Some(HELD_ID),
+        "secret filled for another id: {shown:?}"
+    );
+    assert_eq!(
+        read(&out, "client_secret").as_deref(),
+        Some(HELD_SECRET),
+        "{shown:?}"
+    );
     let grant = read(&out, "grant_type");
     assert!(
         grant.as_deref() == Some("authorization_code")
@@ -84,7 +96,11 @@ pub fn token_body(form: bool, signs_refresh: bool, pass_through: bool, body: &[u
         "secret filled into grant_type {grant:?}: {shown:?}"
     );
     for field in SINGLE_FIELDS.iter().filter(|f| **f != "client_secret") {
-        assert_eq!(read(&out, field), read(body, field), "{field} changed on the way: {shown:?}");
+        assert_eq!(
+            read(&out, field),
+            read(body, field),
+            "{field} changed on the way: {shown:?}"
+        );
     }
     assert!(!contains(body, HELD_SECRET) || contains(&out, HELD_SECRET));
 }
