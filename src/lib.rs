@@ -1,20 +1,18 @@
 //! The Kommo OAuth helper page: a Leptos client-side app that walks a developer from a new Kommo/amoCRM
 //! integration to a ready env block (Setup → Consent → Return → Exchange → Result), then refreshes the tokens,
-//! inspects the access token and checks the API with them ([`check`]); a long-lived token or a saved refresh token
-//! skips straight to the result ([`kept`]).
+//! inspects the access token and checks the API with them ([`state::api_check`]); a long-lived token or a saved refresh token
+//! skips straight to the result ([`state::kept`]).
 //!
 //! The protocol lives in the `kommo` crate; this crate is the thin browser layer. [`AppWith`] takes an
 //! [`AppConfig`] so tests can mount the whole app with a fake [`Api`] and their own storage namespace.
 
 pub mod api;
 pub mod browser;
-pub mod check;
 pub mod i18n;
 pub mod json;
-pub mod kept;
-pub mod steps;
+pub mod state;
 pub mod storage;
-mod widgets;
+pub mod views;
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -30,9 +28,10 @@ use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
 pub use api::{Api, ApiAnswer, ApiError, HttpApi, RawAnswer};
-pub use check::Check;
+pub use state::api_check::Check;
 use i18n::{tx, Tx};
-pub use kept::{Kept, KeptKind};
+pub use state::kept::{Kept, KeptKind};
+use state::kept;
 pub use storage::{keys, Area, Store};
 
 /// The storage namespace of the real page.
@@ -1212,36 +1211,36 @@ pub fn AppWith(
                     </button>
                 </div>
             </Show>
-            <steps::ret::SetAsideNotice />
+            <views::return_panel::SetAsideNotice />
             <Stepper />
             // Focusable from code only (`tabindex=-1`): where the keyboard lands when a notice above it goes away.
             // The document order is the visual order (keyboard and screen readers follow it): after a return the
             // result and the current step come first and Setup moves below them.
             <main id="steps" tabindex="-1">
                 <Show when=move || !ctx.after_return() && ctx.shown(Piece::SetupTop)>
-                    <steps::setup::SetupStep />
+                    <views::setup::SetupStep />
                 </Show>
                 <Show when=move || !ctx.after_return() && ctx.shown(Piece::Consent)>
-                    <steps::consent::ConsentStep />
+                    <views::consent::ConsentStep />
                 </Show>
                 <Show when=move || ctx.step() == Step::Result>
-                    <steps::result::ResultStep />
-                    <steps::refresh::RefreshStep />
-                    <steps::inspect::InspectStep />
-                    <steps::check::CheckStep />
+                    <views::result::ResultStep />
+                    <views::refresh::RefreshStep />
+                    <views::inspect::InspectStep />
+                    <views::api_check::CheckStep />
                 </Show>
                 <Show when=move || ctx.ret.with(|r| r.is_some())>
-                    <steps::ret::ReturnStep />
+                    <views::return_panel::ReturnStep />
                 </Show>
                 <Show when=move || ctx.step() == Step::Exchange>
-                    <steps::exchange::ExchangeStep />
+                    <views::exchange::ExchangeStep />
                 </Show>
                 <StartOver />
                 <Show when=move || ctx.after_return() && ctx.shown(Piece::SetupTop)>
-                    <steps::setup::SetupStep />
+                    <views::setup::SetupStep />
                 </Show>
                 <Show when=move || ctx.shown(Piece::Tail)>
-                    <steps::have_token::HaveToken />
+                    <views::have_token::HaveToken />
                 </Show>
             </main>
             <Show when=move || ctx.shown(Piece::Tail)>

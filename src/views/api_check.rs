@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::check::{LogLine, Part};
+use crate::state::api_check::{LogLine, Part};
 use crate::i18n::{fill, Tx};
 use crate::{use_ctx, Check};
 

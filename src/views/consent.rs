@@ -7,7 +7,7 @@ use kommo::callback::{read_pasted_return, same_redirect, PasteError, PastedRetur
 use kommo::consent::{consent_url, Way};
 
 use crate::i18n::{fill, Tx};
-use crate::widgets::CopyButton;
+use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, Ctx, Popup};
 
 /// The pasted return address, read and checked against the Redirect URI in Setup; the error in words.

@@ -7,7 +7,7 @@ use kommo::outcome::hint_key;
 use kommo::{Hint, ProxyErrorCode};
 
 use crate::i18n::{fill, tx};
-use crate::widgets::CopyButton;
+use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, ApiError, ProxyHealth};
 use kommo::Lang;
 

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::i18n::fill;
-use crate::kept::{parse_pasted_host, parse_pasted_token};
-use crate::steps::refresh::refresh_problem;
+use crate::state::kept::{parse_pasted_host, parse_pasted_token};
+use crate::views::refresh::refresh_problem;
 use crate::{browser, use_ctx, RefreshFrom};
 
 /// The card with both forms. What is typed lives in [`crate::Ctx`] (a language switch re-renders this card); the

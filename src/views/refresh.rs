@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use kommo::api::refresh_expires_at;
 
 use crate::i18n::fill;
-use crate::steps::exchange::{error_view, ErrorIds};
+use crate::views::exchange::{error_view, ErrorIds};
 use crate::{browser, use_ctx, Ctx, KeptKind, RefreshFrom};
 
 /// The refresh error's ids: `#refresh-error[data-hint=…]` for Kommo's refusals, `[data-proxy-error=…]` otherwise.

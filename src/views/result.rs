@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use kommo::env::{parse_prefix, render, EnvFormat, DEFAULT_PREFIX};
 
 use crate::i18n::fill;
-use crate::widgets::CopyButton;
+use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, KeptKind, SecretWas};
 
 /// Everything the result view shows, computed from the tokens in hand.

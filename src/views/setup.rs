@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::fill;
-use crate::widgets::CopyButton;
+use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, Piece, ProxyHealth, Setup};
 
 /// The setup form. Enter anywhere moves on to consent.

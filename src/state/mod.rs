@@ -1,0 +1,4 @@
+//! The app's state.
+
+pub mod api_check;
+pub mod kept;
