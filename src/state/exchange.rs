@@ -51,13 +51,46 @@ pub enum SecretWas {
 
 /// The manual way's disclosure ("exchange by hand with curl") as the user left it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Manual {
     /// Open while no proxy answers, closed while one does.
-    FollowsHealth,
+    FollowsHealth = 0,
     /// Opened by hand against what the proxy's health says.
-    Opened,
+    Opened = 1,
     /// Closed by hand against what the proxy's health says.
-    Closed,
+    Closed = 2,
+}
+
+/// Where the manual way's disclosure stands: a [`Manual`], kept in a `RwSignal<u8>` (the page has one already; a
+/// signal of a new type would add its own copy of the signal code to the wasm).
+#[derive(Clone, Copy)]
+pub struct ManualWay(RwSignal<u8>);
+
+impl ManualWay {
+    fn new() -> Self {
+        ManualWay(RwSignal::new(Manual::FollowsHealth as u8))
+    }
+
+    fn from(v: u8) -> Manual {
+        match v {
+            1 => Manual::Opened,
+            2 => Manual::Closed,
+            _ => Manual::FollowsHealth,
+        }
+    }
+
+    /// Tracked.
+    pub fn get(&self) -> Manual {
+        Self::from(self.0.get())
+    }
+
+    pub fn get_untracked(&self) -> Manual {
+        Self::from(self.0.get_untracked())
+    }
+
+    pub fn set(&self, m: Manual) {
+        self.0.set(m as u8);
+    }
 }
 
 /// The exchange part of [`Ctx`].
@@ -72,7 +105,7 @@ pub struct Exchange {
     pub failure: RwSignal<Option<ApiError>>,
     /// Kommo's answer pasted back from curl (memory only: it holds tokens).
     pub pasted: Draft,
-    pub manual: RwSignal<Manual>,
+    pub manual: ManualWay,
 }
 
 impl Exchange {
@@ -84,7 +117,7 @@ impl Exchange {
             answer: RwSignal::new(store.get_json(Area::Session, keys::ANSWER)),
             failure: RwSignal::new(None),
             pasted: Draft::new(),
-            manual: RwSignal::new(Manual::FollowsHealth),
+            manual: ManualWay::new(),
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::{browser, Api};
 
 pub use api_check::{ApiCheck, Check};
 pub use draft::{Draft, TokenDraft};
-pub use exchange::{Answer, Exchange, Manual, SecretWas};
+pub use exchange::{Answer, Exchange, Manual, ManualWay, SecretWas};
 pub use flow::{Flow, Popup, Received};
 pub use health::ProxyHealth;
 pub use kept::{Kept, KeptKind, Tokens};
