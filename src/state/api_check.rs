@@ -1,6 +1,6 @@
 //! The API check (the old guide's `test-kommo.ts`): account, users, pipelines and the leads total, through the
 //! proxy to the account host from `referer`, paced under Kommo's rate limit, backing off on 429, every request
-//! logged with its token masked. The rules are in [`kommo::api`]; the browser's loop around them is in [`run`].
+//! logged with its token masked. The rules are in [`kommo::api`]; the browser's loop around them is in `run.rs`.
 
 mod run;
 

@@ -176,7 +176,7 @@ impl Ctx {
     }
 
     /// Whether `piece` of the page is rendered yet. The first render comes in parts, one task apart, each after the
-    /// previous one was painted ([`crate::app::effects::render_in_parts`]): rendering the whole page in one go
+    /// previous one was painted (`app::effects::render_in_parts`): rendering the whole page in one go
     /// blocked a mid-range phone's main thread for about 200 ms (much of it V8 compiling wasm functions on their
     /// first call). Part 0 is the app's state and effects with an empty root, then the [`Piece`]s follow in the
     /// page's visual order — after a return the current step's cards come first and Setup moves below them — so

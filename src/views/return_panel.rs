@@ -148,7 +148,7 @@ fn malformed_text(t: &Tx, problem: &Malformed) -> String {
     }
 }
 
-/// The notice for a return that was set aside ([`crate::Ctx::set_aside`]): why, and that nothing changed.
+/// The notice for a return that was set aside ([`crate::state::Flow::set_aside`]): why, and that nothing changed.
 #[component]
 pub fn SetAsideNotice() -> impl IntoView {
     let ctx = use_ctx();
