@@ -4,20 +4,13 @@
 use leptos::prelude::*;
 
 /// One field as typed, and whether its form was sent (its error shows from then on).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct Draft {
     pub text: RwSignal<String>,
     pub tried: RwSignal<bool>,
 }
 
 impl Draft {
-    pub fn new() -> Self {
-        Draft {
-            text: RwSignal::new(String::new()),
-            tried: RwSignal::new(false),
-        }
-    }
-
     /// Empty, and not tried.
     pub fn clear(&self) {
         self.text.set(String::new());
@@ -25,32 +18,10 @@ impl Draft {
     }
 }
 
-impl Default for Draft {
-    fn default() -> Self {
-        Draft::new()
-    }
-}
-
 /// A token and its account host as typed (the two fields of one form), and whether the form was sent.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub struct TokenDraft {
     pub token: RwSignal<String>,
     pub host: RwSignal<String>,
     pub tried: RwSignal<bool>,
-}
-
-impl TokenDraft {
-    pub fn new() -> Self {
-        TokenDraft {
-            token: RwSignal::new(String::new()),
-            host: RwSignal::new(String::new()),
-            tried: RwSignal::new(false),
-        }
-    }
-}
-
-impl Default for TokenDraft {
-    fn default() -> Self {
-        TokenDraft::new()
-    }
 }

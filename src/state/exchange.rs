@@ -116,7 +116,7 @@ impl Exchange {
             in_flight: RwSignal::new(false),
             answer: RwSignal::new(store.get_json(Area::Session, keys::ANSWER)),
             failure: RwSignal::new(None),
-            pasted: Draft::new(),
+            pasted: Draft::default(),
             manual: ManualWay::new(),
         }
     }

@@ -54,7 +54,7 @@ impl Flow {
             set_aside: RwSignal::new(None),
             popup: RwSignal::new(Popup::Idle),
             popup_window: StoredValue::new_local(None),
-            landed: Draft::new(),
+            landed: Draft::default(),
         }
     }
 }

@@ -161,7 +161,7 @@ impl Tokens {
         Tokens {
             newer: RwSignal::new(store.get_json(Area::Session, keys::LATER)),
             revealed: RwSignal::new(false),
-            long_lived: TokenDraft::new(),
+            long_lived: TokenDraft::default(),
         }
     }
 }

@@ -64,7 +64,7 @@ impl Refreshing {
     pub(crate) fn new() -> Self {
         Refreshing {
             last: RwSignal::new(Refresh::default()),
-            pasted: TokenDraft::new(),
+            pasted: TokenDraft::default(),
         }
     }
 }
