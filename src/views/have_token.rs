@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 
 use crate::i18n::fill;
-use crate::kept::{parse_pasted_host, parse_pasted_token};
-use crate::steps::refresh::refresh_problem;
+use crate::state::kept::{parse_pasted_host, parse_pasted_token};
+use crate::views::refresh::refresh_problem;
+use crate::views::widgets::{field_error, invalid};
 use crate::{browser, use_ctx, RefreshFrom};
 
 /// The card with both forms. What is typed lives in [`crate::Ctx`] (a language switch re-renders this card); the
@@ -13,17 +14,19 @@ use crate::{browser, use_ctx, RefreshFrom};
 #[component]
 pub fn HaveToken() -> AnyView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
+    let t = ctx.t_untracked();
+    let long_lived = ctx.kept.long_lived;
+    let pasted = ctx.refresh.pasted;
 
     let ll_token_error = field_error(
-        ctx.long_lived,
-        ctx.long_lived_tried,
+        long_lived.token,
+        long_lived.tried,
         not_token,
         t.long_lived_token_needed,
     );
     let ll_host_error = field_error(
-        ctx.long_lived_host,
-        ctx.long_lived_tried,
+        long_lived.host,
+        long_lived.tried,
         not_host,
         t.pasted_host_invalid,
     );
@@ -31,13 +34,13 @@ pub fn HaveToken() -> AnyView {
         ev.prevent_default();
         let ok = ctx
             .use_long_lived(
-                &ctx.long_lived.get_untracked(),
-                &ctx.long_lived_host.get_untracked(),
+                &long_lived.token.get_untracked(),
+                &long_lived.host.get_untracked(),
             )
             .is_ok();
-        ctx.long_lived_tried.set(!ok);
+        long_lived.tried.set(!ok);
         if ok {
-            ctx.long_lived.set(String::new());
+            long_lived.token.set(String::new());
             request_animation_frame(|| {
                 browser::scroll_to_id("result");
                 browser::focus_id("result-h");
@@ -46,34 +49,29 @@ pub fn HaveToken() -> AnyView {
     };
 
     let rt_token_error = field_error(
-        ctx.pasted_refresh,
-        ctx.pasted_refresh_tried,
+        pasted.token,
+        pasted.tried,
         not_token,
         t.refresh_token_needed,
     );
-    let rt_host_error = field_error(
-        ctx.pasted_refresh_host,
-        ctx.pasted_refresh_tried,
-        not_host,
-        t.pasted_host_invalid,
-    );
+    let rt_host_error = field_error(pasted.host, pasted.tried, not_host, t.pasted_host_invalid);
     let rt_in_flight = move || {
         ctx.refresh
+            .last
             .with(|r| r.in_flight && r.from == RefreshFrom::Pasted)
     };
     let on_refresh = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let token = parse_pasted_token(&ctx.pasted_refresh.get_untracked());
-        let host = parse_pasted_host(&ctx.pasted_refresh_host.get_untracked());
-        ctx.pasted_refresh_tried
-            .set(token.is_none() || host.is_none());
+        let token = parse_pasted_token(&pasted.token.get_untracked());
+        let host = parse_pasted_host(&pasted.host.get_untracked());
+        pasted.tried.set(token.is_none() || host.is_none());
         if let (Some(token), Some(host)) = (token, host) {
             ctx.refresh_tokens(RefreshFrom::Pasted, host.as_str(), &token);
         }
     };
     let with_setup = move || {
         let id = ctx.client_id().unwrap_or_else(|_| "—".to_string());
-        let redirect = ctx.setup.with(|s| s.redirect_uri.trim().to_string());
+        let redirect = ctx.setup.fields.with(|s| s.redirect_uri.trim().to_string());
         fill(t.paste_refresh_uses, &[&id, &redirect])
     };
     // One closure type for every field (each distinct closure costs wasm bytes).
@@ -97,8 +95,8 @@ pub fn HaveToken() -> AnyView {
                         autocomplete="off"
                         aria-describedby="long-lived-help long-lived-token-error"
                         aria-invalid=invalid(ll_token_error)
-                        prop:value=value(ctx.long_lived)
-                        on:input=input(ctx.long_lived)
+                        prop:value=value(long_lived.token)
+                        on:input=input(long_lived.token)
                     ></textarea>
                     <p id="long-lived-token-error" class="error" aria-live="polite">{ll_token_error}</p>
                 </div>
@@ -112,8 +110,8 @@ pub fn HaveToken() -> AnyView {
                         placeholder="yourcompany.kommo.com"
                         aria-describedby="long-lived-host-help long-lived-host-error"
                         aria-invalid=invalid(ll_host_error)
-                        prop:value=value(ctx.long_lived_host)
-                        on:input=input(ctx.long_lived_host)
+                        prop:value=value(long_lived.host)
+                        on:input=input(long_lived.host)
                     />
                     <p id="long-lived-host-help" class="help">{t.account_host_help}</p>
                     <p id="long-lived-host-error" class="error" aria-live="polite">{ll_host_error}</p>
@@ -135,8 +133,8 @@ pub fn HaveToken() -> AnyView {
                         autocomplete="off"
                         aria-describedby="paste-refresh-help paste-refresh-token-error"
                         aria-invalid=invalid(rt_token_error)
-                        prop:value=value(ctx.pasted_refresh)
-                        on:input=input(ctx.pasted_refresh)
+                        prop:value=value(pasted.token)
+                        on:input=input(pasted.token)
                     ></textarea>
                     <p id="paste-refresh-token-error" class="error" aria-live="polite">{rt_token_error}</p>
                 </div>
@@ -150,8 +148,8 @@ pub fn HaveToken() -> AnyView {
                         placeholder="yourcompany.kommo.com"
                         aria-describedby="refresh-host-help refresh-host-error"
                         aria-invalid=invalid(rt_host_error)
-                        prop:value=value(ctx.pasted_refresh_host)
-                        on:input=input(ctx.pasted_refresh_host)
+                        prop:value=value(pasted.host)
+                        on:input=input(pasted.host)
                     />
                     <p id="refresh-host-help" class="help">{t.account_host_help}</p>
                     <p id="refresh-host-error" class="error" aria-live="polite">{rt_host_error}</p>
@@ -172,24 +170,6 @@ pub fn HaveToken() -> AnyView {
         </section>
     }
     .into_any()
-}
-
-/// A field's error, worded at render time in the page's language: shown once its form was sent, while `bad` says
-/// the value will not do.
-fn field_error(
-    value: RwSignal<String>,
-    tried: RwSignal<bool>,
-    bad: fn(&str) -> bool,
-    text: &'static str,
-) -> impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static {
-    move || (tried.get() && value.with(|v| bad(v))).then_some(text)
-}
-
-/// `aria-invalid` for a field with this error.
-fn invalid(
-    error: impl Fn() -> Option<&'static str> + Send + Sync + 'static,
-) -> impl Fn() -> &'static str + Send + Sync + 'static {
-    move || if error().is_some() { "true" } else { "false" }
 }
 
 fn not_token(v: &str) -> bool {

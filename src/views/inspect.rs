@@ -24,7 +24,7 @@ fn countdown(t: &Tx, secs: i64) -> String {
 #[component]
 pub fn InspectStep() -> AnyView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
+    let t = ctx.t_untracked();
     let token = Memo::new(move |_| ctx.current().map(|k| (k.access_token, k.host)));
     let claims = Memo::new(move |_| {
         token.with(|k| {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use kommo::env::{parse_prefix, render, EnvFormat, DEFAULT_PREFIX};
 
 use crate::i18n::fill;
-use crate::widgets::CopyButton;
+use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, KeptKind, SecretWas};
 
 /// Everything the result view shows, computed from the tokens in hand.
@@ -27,16 +27,17 @@ struct Shown {
 #[component]
 pub fn ResultStep() -> AnyView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
+    let t = ctx.t_untracked();
     let shown = Memo::new(move |_| {
         let kept = ctx.current()?;
         let expires = kept
             .expires_ms()
             .map(browser::local_time)
             .unwrap_or_else(|| "unknown".to_string());
-        let values = kept.env_values(&ctx.secret.get(), &expires)?;
+        let values = kept.env_values(&ctx.setup.secret.get(), &expires)?;
         let prefix = ctx
             .setup
+            .fields
             .with(|s| parse_prefix(&s.prefix))
             .unwrap_or_else(|_| DEFAULT_PREFIX.to_string());
         Some(Shown {
@@ -61,17 +62,18 @@ pub fn ResultStep() -> AnyView {
     let json = get(|s| s.json.clone());
     let kind = Memo::new(move |_| shown.with(|s| s.as_ref().map(|s| s.kind)));
     let long_lived = move || kind.get() == Some(KeptKind::LongLived);
-    let reveal = ctx.reveal;
+    let reveal = ctx.kept.revealed;
     let input_type = move || if reveal.get() { "text" } else { "password" };
     // The secret is unknown only when it matters: not for a long-lived token, not when the proxy held it.
     let secret_unknown = move || {
-        ctx.secret.with(|s| s.trim().is_empty())
+        ctx.setup.secret.with(|s| s.trim().is_empty())
             && ctx
-                .later
+                .kept
+                .newer
                 .with(|l| l.as_ref().map(|k| (k.kind, k.secret)))
                 .map_or_else(
                     || {
-                        ctx.answer.with(|a| {
+                        ctx.exchange.answer.with(|a| {
                             a.as_ref()
                                 .is_some_and(|a| a.secret != SecretWas::HeldByProxy)
                         })

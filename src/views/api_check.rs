@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::check::{LogLine, Part};
 use crate::i18n::{fill, Tx};
+use crate::state::api_check::{LogLine, Part};
 use crate::{use_ctx, Check};
 
 fn part_text<T>(t: &'static Tx, part: &Part<T>, done: impl Fn(&T) -> String) -> String {
@@ -109,8 +109,8 @@ fn log_entry(t: &'static Tx, l: LogLine, host: String) -> impl IntoView {
 #[component]
 pub fn CheckStep() -> AnyView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
-    let c = ctx.check;
+    let t = ctx.t_untracked();
+    let c = ctx.check.status;
     let running = move || c.with(|c| c.running);
     let leads_running = move || c.with(|c| c.running && matches!(c.leads.part, Part::Running));
     let host = move || ctx.current().map(|k| k.host).unwrap_or_default();

@@ -1,6 +1,4 @@
-//! The API check (the old guide's `test-kommo.ts`): account, users, pipelines and the leads total, through the
-//! proxy to the account host from `referer`, paced under Kommo's rate limit, backing off on 429, every request
-//! logged with its token masked. The rules are in [`kommo::api`]; this is the browser's loop around them.
+//! One run of the API check: each request paced and logged, retried after 429, and the four parts in order.
 
 use kommo::api::{
     mask_in, mask_token, problem_text_with, read_account_with, read_pipelines_with,
@@ -10,131 +8,12 @@ use kommo::api::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::{browser, json, ApiError, Ctx};
+use super::{AccountSeen, ApiCheck, Check, LogLine, Part, Why};
+use crate::state::Io;
+use crate::{browser, json, ApiError};
 
 /// How much of an answer body the request log keeps.
 const LOG_BODY_MAX: usize = 3000;
-
-/// One part of the check.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Part<T> {
-    #[default]
-    Idle,
-    Running,
-    Done(T),
-    /// Users only: 403, the token's user is not an admin.
-    NeedsAdmin,
-    /// 403 to a request any user may make (account, pipelines, leads) — Kommo has blocked the proxy's IP. Nothing
-    /// more is asked.
-    Blocked,
-    /// Not asked: an earlier part showed the token does not work, or the check was stopped.
-    Skipped,
-    Failed(Why),
-}
-
-/// Why a part failed. Kept as data, not text, so a language switch re-words the page's own messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Why {
-    /// The proxy at this address did not answer.
-    NoProxy(String),
-    /// The answer from this address was lost on the way.
-    AnswerLost(String),
-    /// Kommo's problem, or what in its answer could not be read: Kommo's words and protocol terms, as they are.
-    Said(String),
-}
-
-impl Why {
-    /// The text in the language of `t`.
-    pub fn text(&self, t: &crate::i18n::Tx) -> String {
-        match self {
-            Why::NoProxy(url) => crate::i18n::fill(t.api_no_proxy, &[url]),
-            Why::AnswerLost(url) => crate::i18n::fill(t.api_answer_lost, &[url]),
-            Why::Said(text) => text.clone(),
-        }
-    }
-}
-
-impl<T> Part<T> {
-    /// The `data-state` value.
-    pub fn key(&self) -> &'static str {
-        match self {
-            Part::Idle => "idle",
-            Part::Running => "running",
-            Part::Done(_) => "ok",
-            Part::NeedsAdmin => "needs-admin",
-            Part::Blocked => "blocked",
-            Part::Skipped => "skipped",
-            Part::Failed(_) => "failed",
-        }
-    }
-}
-
-/// What `/api/v4/account` said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountSeen {
-    pub id: i64,
-    pub name: String,
-    pub subdomain: String,
-    pub current_user_id: Option<i64>,
-}
-
-/// Paging through leads.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Leads {
-    pub part: Part<u64>,
-    /// Pages received so far.
-    pub pages: u32,
-    /// Leads counted so far.
-    pub counted: u64,
-    /// Stopped by the user before the end.
-    pub stopped: bool,
-}
-
-/// One request of the log, as shown (token masked, body cut).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    pub n: u32,
-    pub path: String,
-    /// `None`: no answer (proxy unreachable, answer lost).
-    pub status: Option<u16>,
-    pub ms: u32,
-    pub content_type: Option<String>,
-    pub retry_after: Option<String>,
-    /// The masked `Authorization` header.
-    pub auth: String,
-    pub body: String,
-    /// No answer: why (shown instead of a body, in the page's current language).
-    pub no_answer: Option<Why>,
-    /// After a 429: how long the check waits before retrying (ms); `Some(0)` means it gave up.
-    pub retry_in: Option<u64>,
-}
-
-/// The whole check's state (lives in [`Ctx`], so a language switch keeps it).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Check {
-    pub running: bool,
-    /// The account host the check ran against.
-    pub host: String,
-    pub account: Part<AccountSeen>,
-    pub users: Part<u64>,
-    pub pipelines: Part<Vec<String>>,
-    pub leads: Leads,
-    pub log: Vec<LogLine>,
-    /// The check reached its end (not stopped).
-    pub finished: bool,
-    pub stopped: bool,
-}
-
-impl Check {
-    /// Every part succeeded (users may need an admin).
-    pub fn passed(&self) -> bool {
-        self.finished
-            && matches!(self.account, Part::Done(_))
-            && matches!(self.users, Part::Done(_) | Part::NeedsAdmin)
-            && matches!(self.pipelines, Part::Done(_))
-            && matches!(self.leads.part, Part::Done(_))
-    }
-}
 
 /// Why the loop stopped asking.
 enum Halt {
@@ -148,22 +27,33 @@ enum Got {
     NoAnswer(Why),
 }
 
-struct Run {
-    ctx: Ctx,
-    generation: u32,
-    base: String,
-    host: String,
-    token: String,
+pub(super) struct Run {
+    pub(super) part: ApiCheck,
+    pub(super) io: Io,
+    pub(super) generation: u32,
+    pub(super) base: String,
+    pub(super) host: String,
+    pub(super) token: String,
 }
 
 impl Run {
+    /// Run the check in the background.
+    pub(super) fn spawn(self) {
+        spawn_local(async move {
+            let mut run = self;
+            let _ = check(&mut run).await;
+            // Whatever happened, this run is over (unless a newer one took its place).
+            run.update(|c| c.running = false);
+        });
+    }
+
     fn live(&self) -> bool {
-        self.ctx.check_gen.try_get_value() == Some(self.generation)
+        self.part.generation.try_get_value() == Some(self.generation)
     }
 
     fn update(&self, f: impl FnOnce(&mut Check)) {
         if self.live() {
-            self.ctx.check.update(f);
+            self.part.status.update(f);
         }
     }
 
@@ -172,7 +62,7 @@ impl Run {
         let mut backoff = Backoff::new();
         loop {
             // One pacer for every run: a check started right after a stopped one still keeps the spacing.
-            let wait = self.ctx.pacer.with_value(|p| p.wait_ms(browser::now_ms()));
+            let wait = self.part.pacer.with_value(|p| p.wait_ms(browser::now_ms()));
             if wait > 0.0 {
                 browser::sleep_ms(wait.ceil() as i32).await;
             }
@@ -180,8 +70,8 @@ impl Run {
                 return Err(Halt::Stopped);
             }
             let started = browser::now_ms();
-            self.ctx.pacer.update_value(|p| p.sent(started));
-            let api = self.ctx.api.get_value();
+            self.part.pacer.update_value(|p| p.sent(started));
+            let api = self.io.api.get_value();
             let result = api.api_get(&self.base, &self.host, path, &self.token).await;
             let ms = (browser::now_ms() - started).max(0.0) as u32;
             if !self.live() {
@@ -262,66 +152,6 @@ fn failure(got: &Got) -> Why {
 
 fn status_is(got: &Got, want: Status) -> bool {
     matches!(got, Got::Answer { status, .. } if Status::of(*status) == want)
-}
-
-impl Ctx {
-    /// Start the API check with the tokens in hand (a running one is replaced).
-    pub fn run_check(&self) {
-        untrack(|| self.run_check_untracked())
-    }
-
-    fn run_check_untracked(&self) {
-        let Some(kept) = self.current() else { return };
-        self.check_gen.update_value(|g| *g += 1);
-        let generation = self.check_gen.get_value();
-        self.check.set(Check {
-            running: true,
-            host: kept.host.clone(),
-            ..Check::default()
-        });
-        let run = Run {
-            ctx: *self,
-            generation,
-            base: self.proxy_base(),
-            host: kept.host,
-            token: kept.access_token,
-        };
-        spawn_local(async move {
-            let mut run = run;
-            let _ = check(&mut run).await;
-            // Whatever happened, this run is over (unless a newer one took its place).
-            run.update(|c| c.running = false);
-        });
-    }
-
-    /// Stop the running check: nothing more is sent once the request in flight (if any) is back.
-    pub fn stop_check(&self) {
-        self.check_gen.update_value(|g| *g += 1);
-        self.check.update(|c| {
-            if c.running {
-                c.running = false;
-                c.stopped = true;
-                fn skip<T>(p: &mut Part<T>) {
-                    if matches!(p, Part::Idle | Part::Running) {
-                        *p = Part::Skipped;
-                    }
-                }
-                skip(&mut c.account);
-                skip(&mut c.users);
-                skip(&mut c.pipelines);
-                if matches!(c.leads.part, Part::Idle | Part::Running) {
-                    c.leads.part = Part::Skipped;
-                    c.leads.stopped = true;
-                }
-            }
-        });
-    }
-
-    /// Forget a check (new tokens, start over).
-    pub fn reset_check(&self) {
-        self.check_gen.update_value(|g| *g += 1);
-        self.check.set(Check::default());
-    }
 }
 
 async fn check(run: &mut Run) -> Result<(), Halt> {

@@ -7,16 +7,16 @@ use kommo::callback::{read_pasted_return, same_redirect, PasteError, PastedRetur
 use kommo::consent::{consent_url, Way};
 
 use crate::i18n::{fill, Tx};
-use crate::widgets::CopyButton;
+use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, Ctx, Popup};
 
 /// The pasted return address, read and checked against the Redirect URI in Setup; the error in words.
 fn read_landed(ctx: Ctx, t: &Tx) -> Result<PastedReturn, String> {
-    let pasted = read_pasted_return(&ctx.landed.get()).map_err(|e| match e {
+    let pasted = read_pasted_return(&ctx.flow.landed.text.get()).map_err(|e| match e {
         PasteError::Empty => t.landed_empty.to_string(),
         PasteError::NoReturn => t.landed_no_return.to_string(),
     })?;
-    let configured = ctx.setup.with(|s| s.redirect_uri.trim().to_string());
+    let configured = ctx.setup.fields.with(|s| s.redirect_uri.trim().to_string());
     match &pasted.landed {
         Some(l) if !same_redirect(l, &configured) => {
             Err(fill(t.landed_other_redirect, &[l, &configured, l]))
@@ -29,9 +29,9 @@ fn read_landed(ctx: Ctx, t: &Tx) -> Result<PastedReturn, String> {
 #[component]
 pub fn ConsentStep() -> AnyView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
+    let t = ctx.t_untracked();
     let url_for = move |way: Way| -> Option<String> {
-        let state = ctx.state.get()?;
+        let state = ctx.flow.pending_state.get()?;
         let client_id = ctx.client_id().ok()?;
         ctx.setup_problems()
             .is_empty()
@@ -39,7 +39,7 @@ pub fn ConsentStep() -> AnyView {
     };
     let url = Signal::derive(move || url_for(Way::SameTab).unwrap_or_default());
     let custom_host = move || {
-        (ctx.setup.with(|s| s.service == "custom") && !ctx.demo())
+        (ctx.setup.fields.with(|s| s.service == "custom") && !ctx.demo())
             .then(|| browser::parse_url(&url.get()).map(|(_, h, _)| h))
             .flatten()
     };
@@ -58,30 +58,32 @@ pub fn ConsentStep() -> AnyView {
         if let Some(u) = url_for(Way::Popup) {
             // The state is already in sessionStorage; the popup gets a copy of it and this tab keeps its own.
             let opened = browser::open_popup(&u);
-            ctx.popup.set(if opened.is_some() {
+            ctx.flow.popup.set(if opened.is_some() {
                 Popup::Open
             } else {
                 Popup::Blocked
             });
-            ctx.popup_window.set_value(opened);
+            ctx.flow.popup_window.set_value(opened);
         }
     };
-    let no_crypto = move || ctx.state.get().is_none();
+    let no_crypto = move || ctx.flow.pending_state.get().is_none();
     // A return read here goes through exactly what a return on load does (state check, set aside if not ours).
     let on_landed = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match read_landed(ctx, t) {
             Ok(pasted) => {
-                ctx.landed.set(String::new());
-                ctx.landed_tried.set(false);
+                ctx.flow.landed.text.set(String::new());
+                ctx.flow.landed.tried.set(false);
                 ctx.accept_return(&pasted.query);
                 browser::scroll_to_id("return-panel");
             }
-            Err(_) => ctx.landed_tried.set(true),
+            Err(_) => ctx.flow.landed.tried.set(true),
         }
     };
     let landed_error = move || {
-        ctx.landed_tried
+        ctx.flow
+            .landed
+            .tried
             .get()
             .then(|| read_landed(ctx, t).err())
             .flatten()
@@ -117,7 +119,7 @@ pub fn ConsentStep() -> AnyView {
                     {move || custom_host().map(|h| view! { <p class="warn">{fill(t.consent_custom_warn, &[&h])}</p> })}
                 </div>
                 <Show when=move || {
-                    ctx.secret.with(|s| !s.trim().is_empty()) && !ctx.remember.get() && !ctx.secret_held()
+                    ctx.setup.secret.with(|s| !s.trim().is_empty()) && !ctx.setup.remember.get() && !ctx.secret_held()
                 }>
                     <p class="help">{t.secret_not_kept}</p>
                 </Show>
@@ -130,20 +132,20 @@ pub fn ConsentStep() -> AnyView {
                     </button>
                 </div>
                 <div aria-live="polite" class="live">
-                    <Show when=move || ctx.popup.get() == Popup::Blocked>
+                    <Show when=move || ctx.flow.popup.get() == Popup::Blocked>
                         <p id="popup-blocked" class="warn">{t.popup_blocked}</p>
                     </Show>
-                    <Show when=move || ctx.popup.get() == Popup::Open>
+                    <Show when=move || ctx.flow.popup.get() == Popup::Open>
                         <p id="popup-waiting" class="status">{t.popup_waiting}</p>
                     </Show>
-                    <Show when=move || ctx.popup.get() == Popup::Closed>
+                    <Show when=move || ctx.flow.popup.get() == Popup::Closed>
                         <p id="popup-closed" class="warn">{t.popup_closed}</p>
                     </Show>
                 </div>
                 <details
                     id="landed-details"
                     class="landed"
-                    open=move || ctx.redirect_elsewhere() || ctx.landed.with(|l| !l.is_empty())
+                    open=move || ctx.redirect_elsewhere() || ctx.flow.landed.text.with(|l| !l.is_empty())
                 >
                     <summary>{t.landed_summary}</summary>
                     <form id="landed-form" class="field" novalidate on:submit=on_landed>
@@ -157,8 +159,8 @@ pub fn ConsentStep() -> AnyView {
                                 spellcheck="false"
                                 aria-describedby="landed-help landed-error"
                                 aria-invalid=move || landed_error().is_some().to_string()
-                                prop:value=move || ctx.landed.get()
-                                on:input=move |ev| ctx.landed.set(event_target_value(&ev))
+                                prop:value=move || ctx.flow.landed.text.get()
+                                on:input=move |ev| ctx.flow.landed.text.set(event_target_value(&ev))
                             />
                             <button type="submit" id="landed-read" class="btn">{t.landed_read}</button>
                         </div>

@@ -7,15 +7,16 @@ use kommo::outcome::{format_mm_ss, Malformed, ReturnOutcome, Untrusted};
 use kommo::CODE_LIFETIME_SECS;
 
 use crate::i18n::{fill, Tx};
+use crate::views::widgets::alert;
 use crate::{browser, use_ctx, Received};
 
 /// The return panel.
 #[component]
 pub fn ReturnStep() -> AnyView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
+    let t = ctx.t_untracked();
     let body = move || {
-        let Some(Received { outcome, at }) = ctx.ret.get() else {
+        let Some(Received { outcome, at }) = ctx.flow.received.get() else {
             return ().into_any();
         };
         match outcome {
@@ -147,35 +148,13 @@ fn malformed_text(t: &Tx, problem: &Malformed) -> String {
     }
 }
 
-/// One `role="alert"` box about a return: `id`, an optional `data-problem`, a title, two paragraphs and what
-/// follows them. The CSRF stop, the unreadable return and the set-aside notice share it (each distinct view costs
-/// wasm).
-fn alert(
-    id: &'static str,
-    problem: Option<String>,
-    title: &'static str,
-    what: String,
-    then: String,
-    tail: AnyView,
-) -> AnyView {
-    view! {
-        <div id=id class="alert" role="alert" data-problem=problem>
-            <h3>{title}</h3>
-            <p>{what}</p>
-            <p>{then}</p>
-            {tail}
-        </div>
-    }
-    .into_any()
-}
-
-/// The notice for a return that was set aside ([`crate::Ctx::set_aside`]): why, and that nothing changed.
+/// The notice for a return that was set aside ([`crate::state::Flow::set_aside`]): why, and that nothing changed.
 #[component]
 pub fn SetAsideNotice() -> impl IntoView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
+    let t = ctx.t_untracked();
     move || {
-        let Some(Received { outcome, .. }) = ctx.set_aside.get() else {
+        let Some(Received { outcome, .. }) = ctx.flow.set_aside.get() else {
             return ().into_any();
         };
         let (kind, text, then) = match outcome {
@@ -203,7 +182,7 @@ pub fn SetAsideNotice() -> impl IntoView {
                 id="set-aside-hide"
                 class="btn"
                 on:click=move |_| {
-                    ctx.set_aside.set(None);
+                    ctx.flow.set_aside.set(None);
                     browser::focus_id("steps");
                 }
             >

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use kommo::api::refresh_expires_at;
 
 use crate::i18n::fill;
-use crate::steps::exchange::{error_view, ErrorIds};
+use crate::views::widgets::{error_view, ErrorIds};
 use crate::{browser, use_ctx, Ctx, KeptKind, RefreshFrom};
 
 /// The refresh error's ids: `#refresh-error[data-hint=…]` for Kommo's refusals, `[data-proxy-error=…]` otherwise.
@@ -20,9 +20,9 @@ pub const REFRESH_IDS: ErrorIds = ErrorIds {
 /// The outcome of the last refresh started from `from`: a message from the page, or the refusal with its raw
 /// answer.
 pub fn refresh_problem(ctx: Ctx, from: RefreshFrom) -> impl IntoView {
-    let t = ctx.t_now();
+    let t = ctx.t_untracked();
     move || {
-        let r = ctx.refresh.get();
+        let r = ctx.refresh.last.get();
         if r.from != from {
             return None;
         }
@@ -59,12 +59,13 @@ pub fn refresh_problem(ctx: Ctx, from: RefreshFrom) -> impl IntoView {
 #[component]
 pub fn RefreshStep() -> AnyView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
+    let t = ctx.t_untracked();
     let kept = Memo::new(move |_| ctx.current());
     let has_refresh =
         move || kept.with(|k| k.as_ref().is_some_and(|k| !k.refresh_token.is_empty()));
     let in_flight = move || {
         ctx.refresh
+            .last
             .with(|r| r.in_flight && r.from == RefreshFrom::Result)
     };
     let refreshed_at = move || {

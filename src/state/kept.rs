@@ -5,9 +5,12 @@ use kommo::env::EnvValues;
 use kommo::jwt::{decode_payload_with, Claims, JwtError};
 use kommo::outcome::{env_values, long_lived_env_values, SecretSource};
 use kommo::{AccountHost, TokenResponse};
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::SecretWas;
+use super::{now, Refresh, SecretWas, TokenDraft};
+use crate::storage::{keys, Area, Store};
+use crate::{json, Ctx};
 
 /// How the tokens were obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,4 +142,105 @@ pub fn parse_pasted_token(input: &str) -> Option<String> {
         .trim();
     (!s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control()))
         .then(|| s.to_string())
+}
+
+/// The kept-tokens part of [`Ctx`].
+#[derive(Clone, Copy)]
+pub struct Tokens {
+    /// Tokens newer than the exchange's, which they replace: a refresh, or a pasted long-lived token (mirrors
+    /// sessionStorage `later`).
+    pub newer: RwSignal<Option<Kept>>,
+    /// The result shows the tokens and the env block unmasked.
+    pub revealed: RwSignal<bool>,
+    /// "Already have a token?": a long-lived token and its account host as typed.
+    pub long_lived: TokenDraft,
+}
+
+impl Tokens {
+    pub(crate) fn new(store: &Store) -> Self {
+        Tokens {
+            newer: RwSignal::new(store.get_json(Area::Session, keys::LATER)),
+            revealed: RwSignal::new(false),
+            long_lived: TokenDraft::default(),
+        }
+    }
+}
+
+impl Ctx {
+    /// The tokens in hand: a refresh or long-lived token if there is one, else the exchange's.
+    pub fn current(&self) -> Option<Kept> {
+        if let Some(k) = self.kept.newer.get() {
+            return Some(k);
+        }
+        let tokens = self.tokens()?.ok()?;
+        let (code, _) = self.code_return()?;
+        let host = code.account_host().ok()?;
+        self.exchange.answer.with(|a| {
+            a.as_ref().map(|a| {
+                Kept::from_tokens(
+                    KeptKind::Exchanged,
+                    host.as_str(),
+                    &a.client_id,
+                    &a.redirect_uri,
+                    a.secret,
+                    &tokens,
+                    a.at,
+                )
+            })
+        })
+    }
+
+    /// Drop refreshed or long-lived tokens, the last refresh and the API check.
+    pub(crate) fn forget_newer(&self) {
+        self.store().remove(Area::Session, keys::LATER);
+        self.kept.newer.set(None);
+        self.refresh.last.set(Refresh::default());
+        self.reset_check();
+    }
+
+    /// New tokens replace the ones in hand (kept for a reload); the API check starts afresh.
+    pub(crate) fn keep_newer(&self, kept: Kept) {
+        self.store().set_json(Area::Session, keys::LATER, &kept);
+        self.kept.newer.set(Some(kept));
+        self.reset_check();
+    }
+
+    /// Take a pasted long-lived token for `host`: straight to inspection, API check and the env block.
+    pub fn use_long_lived(&self, token: &str, host: &str) -> Result<(), &'static str> {
+        untrack(|| {
+            let t = self.t();
+            let token = parse_pasted_token(token).ok_or(t.long_lived_token_needed)?;
+            let host = parse_pasted_host(host).ok_or(t.pasted_host_invalid)?;
+            let claims = kommo::jwt::decode_payload_with(&token, json::parse).ok();
+            let at = now();
+            let client_id = claims
+                .as_ref()
+                .and_then(|c| c.aud.clone())
+                .or_else(|| self.client_id().ok())
+                .unwrap_or_default();
+            let expires_in = claims
+                .as_ref()
+                .and_then(|c| c.exp)
+                .map(|exp| exp - at / 1000)
+                .unwrap_or(0);
+            let redirect_uri = if self.redirect_problem().is_none() {
+                self.redirect_uri()
+            } else {
+                String::new()
+            };
+            self.keep_newer(Kept {
+                kind: KeptKind::LongLived,
+                host: host.to_string(),
+                client_id,
+                redirect_uri,
+                secret: SecretWas::Unknown,
+                access_token: token,
+                refresh_token: String::new(),
+                expires_in,
+                at,
+            });
+            self.refresh.last.set(Refresh::default());
+            Ok(())
+        })
+    }
 }

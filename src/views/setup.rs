@@ -3,38 +3,41 @@
 use leptos::prelude::*;
 
 use crate::i18n::fill;
-use crate::widgets::CopyButton;
+use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, Piece, ProxyHealth, Setup};
 
 /// The setup form. Enter anywhere moves on to consent.
 #[component]
 pub fn SetupStep() -> AnyView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
-    let field = move |f: fn(&Setup) -> String| move || ctx.setup.with(f);
+    let t = ctx.t_untracked();
+    let field = move |f: fn(&Setup) -> String| move || ctx.setup.fields.with(f);
     let demo = move || ctx.demo();
-    let custom = move || ctx.setup.with(|s| s.service == "custom");
+    let custom = move || ctx.setup.fields.with(|s| s.service == "custom");
     let show_secret = RwSignal::new(false);
     // Show "not a UUID" only once something was typed; an empty field just keeps consent closed.
     let client_id_error = move || {
-        let typed = ctx.setup.with(|s| !s.client_id.trim().is_empty());
+        let typed = ctx.setup.fields.with(|s| !s.client_id.trim().is_empty());
         typed.then(|| ctx.client_id_problem()).flatten()
     };
     let cross_origin_proxy = move || {
-        let p = ctx.setup.with(|s| s.proxy.trim().to_string());
+        let p = ctx.setup.fields.with(|s| s.proxy.trim().to_string());
         if p.is_empty() || ctx.proxy_problem().is_some() {
             return None;
         }
         browser::foreign_origin(&p)
     };
     let share = Signal::derive(move || {
-        let link = ctx.setup.with(|s| s.to_link(&ctx.page_url.get_value()));
-        format!("{}#{}", ctx.page_url.get_value(), link.to_fragment())
+        let link = ctx
+            .setup
+            .fields
+            .with(|s| s.to_link(&ctx.setup.page_url.get_value()));
+        format!("{}#{}", ctx.setup.page_url.get_value(), link.to_fragment())
     });
-    let redirect = Signal::derive(move || ctx.setup.with(|s| s.redirect_uri.clone()));
+    let redirect = Signal::derive(move || ctx.setup.fields.with(|s| s.redirect_uri.clone()));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if ctx.setup_problems().is_empty() && ctx.ret.with_untracked(|r| r.is_none()) {
+        if ctx.setup_problems().is_empty() && ctx.flow.received.with_untracked(|r| r.is_none()) {
             browser::scroll_to_id("consent-section");
             browser::focus_id("go-same-tab");
         }
@@ -92,7 +95,7 @@ pub fn SetupStep() -> AnyView {
                         prop:value=field(|s| s.service.clone())
                         on:change=move |ev| {
                             let v = event_target_value(&ev);
-                            ctx.setup.update(|s| s.service = v);
+                            ctx.setup.fields.update(|s| s.service = v);
                         }
                     >
                         <option value="kommo">{t.service_kommo}</option>
@@ -115,7 +118,7 @@ pub fn SetupStep() -> AnyView {
                             prop:value=field(|s| s.consent_base.clone())
                             on:input=move |ev| {
                                 let v = event_target_value(&ev);
-                                ctx.setup.update(|s| s.consent_base = v);
+                                ctx.setup.fields.update(|s| s.consent_base = v);
                             }
                         />
                         <p id="consent-base-help" class="help">{t.consent_base_help}</p>
@@ -140,11 +143,11 @@ pub fn SetupStep() -> AnyView {
                         prop:value=field(|s| s.client_id.clone())
                         on:input=move |ev| {
                             let v = event_target_value(&ev);
-                            ctx.setup.update(|s| s.client_id = v);
+                            ctx.setup.fields.update(|s| s.client_id = v);
                         }
                         on:change=move |ev| {
                             let v = event_target_value(&ev).trim().to_string();
-                            ctx.setup.update(|s| s.client_id = v);
+                            ctx.setup.fields.update(|s| s.client_id = v);
                         }
                     />
                     <p id="client-id-help" class="help">{t.client_id_help}</p>
@@ -160,8 +163,8 @@ pub fn SetupStep() -> AnyView {
                             autocomplete="off"
                             spellcheck="false"
                             aria-describedby="secret-help"
-                            prop:value=move || ctx.secret.get()
-                            on:input=move |ev| ctx.secret.set(event_target_value(&ev))
+                            prop:value=move || ctx.setup.secret.get()
+                            on:input=move |ev| ctx.setup.secret.set(event_target_value(&ev))
                         />
                         <button
                             type="button"
@@ -185,8 +188,8 @@ pub fn SetupStep() -> AnyView {
                         <input
                             type="checkbox"
                             id="remember-secret"
-                            prop:checked=move || ctx.remember.get()
-                            on:change=move |ev| ctx.remember.set(event_target_checked(&ev))
+                            prop:checked=move || ctx.setup.remember.get()
+                            on:change=move |ev| ctx.setup.remember.set(event_target_checked(&ev))
                         />
                         <span>{t.remember_secret}</span>
                     </label>
@@ -208,7 +211,7 @@ pub fn SetupStep() -> AnyView {
                                 prop:value=field(|s| s.redirect_uri.clone())
                                 on:input=move |ev| {
                                     let v = event_target_value(&ev);
-                                    ctx.setup.update(|s| s.redirect_uri = v);
+                                    ctx.setup.fields.update(|s| s.redirect_uri = v);
                                 }
                             />
                             <CopyButton id="copy-redirect-uri" text=redirect what=t.redirect_uri />
@@ -237,7 +240,7 @@ pub fn SetupStep() -> AnyView {
                             prop:value=field(|s| s.proxy.clone())
                             on:input=move |ev| {
                                 let v = event_target_value(&ev);
-                                ctx.setup.update(|s| s.proxy = v);
+                                ctx.setup.fields.update(|s| s.proxy = v);
                             }
                         />
                         <p id="proxy-help" class="help">{t.proxy_help}</p>
@@ -246,7 +249,7 @@ pub fn SetupStep() -> AnyView {
                             {proxy_text}
                         </p>
                         {move || cross_origin_proxy().map(|o| view! { <p class="warn">{fill(t.proxy_cross_origin, &[&o])}</p> })}
-                        {move || ctx.offered_proxy.get().map(|p| {
+                        {move || ctx.setup.offered_proxy.get().map(|p| {
                             let take = p.clone();
                             view! {
                                 <div id="proxy-offer" class="warn" role="status">
@@ -257,8 +260,8 @@ pub fn SetupStep() -> AnyView {
                                         class="btn"
                                         on:click=move |_| {
                                             let p = take.clone();
-                                            ctx.setup.update(|s| s.proxy = p);
-                                            ctx.offered_proxy.set(None);
+                                            ctx.setup.fields.update(|s| s.proxy = p);
+                                            ctx.setup.offered_proxy.set(None);
                                         }
                                     >
                                         {t.proxy_offered_use}
@@ -279,7 +282,7 @@ pub fn SetupStep() -> AnyView {
                             prop:value=field(|s| s.prefix.clone())
                             on:input=move |ev| {
                                 let v = event_target_value(&ev);
-                                ctx.setup.update(|s| s.prefix = v);
+                                ctx.setup.fields.update(|s| s.prefix = v);
                             }
                         />
                         <p id="prefix-help" class="help">{t.prefix_help}</p>
@@ -293,7 +296,7 @@ pub fn SetupStep() -> AnyView {
                         </div>
                         <p class="help">{t.share_help}</p>
                     </div>
-                    <Show when=move || ctx.ret.with(|r| r.is_none())>
+                    <Show when=move || ctx.flow.received.with(|r| r.is_none())>
                         <div class="actions">
                             <button
                                 type="submit"

@@ -3,19 +3,25 @@
 use leptos::prelude::*;
 
 use kommo::curl::{token_curl, token_curl_via};
-use kommo::outcome::hint_key;
-use kommo::{Hint, ProxyErrorCode};
 
-use crate::i18n::{fill, tx};
-use crate::widgets::CopyButton;
+use crate::i18n::fill;
+use crate::state::Manual;
+use crate::views::widgets::{error_view, CopyButton, ErrorIds};
 use crate::{browser, use_ctx, ApiError, ProxyHealth};
-use kommo::Lang;
+
+/// The exchange step's error ids.
+pub const EXCHANGE_IDS: ErrorIds = ErrorIds {
+    kommo: "exchange-error",
+    cause: "hint-cause",
+    fix: "hint-fix",
+    proxy: "proxy-error",
+};
 
 /// The exchange step.
 #[component]
 pub fn ExchangeStep() -> AnyView {
     let ctx = use_ctx();
-    let t = ctx.t_now();
+    let t = ctx.t_untracked();
     let host = move || {
         ctx.code_return()
             .and_then(|(c, _)| c.account_host().ok())
@@ -27,24 +33,24 @@ pub fn ExchangeStep() -> AnyView {
     // The proxy answered and does not hold the secret: a click without one cannot work, so it only points to the
     // field. Without a proxy the click still goes out (its error explains more than a guess) and curl needs it.
     let secret_blocked = move || {
-        ctx.secret.with(|s| s.trim().is_empty())
+        ctx.setup.secret.with(|s| s.trim().is_empty())
             && matches!(ctx.health.get(), ProxyHealth::Found(_))
             && !ctx.secret_held()
     };
     let secret_missing = move || {
-        ctx.secret.with(|s| s.trim().is_empty())
+        ctx.setup.secret.with(|s| s.trim().is_empty())
             && !matches!(ctx.health.get(), ProxyHealth::Checking)
             && !ctx.secret_held()
     };
     // Posted, but neither an answer nor a failure came back (a reload mid-request, a dropped connection).
     let lost = move || {
-        ctx.posted.get()
-            && !ctx.in_flight.get()
-            && ctx.answer.with(|a| a.is_none())
-            && ctx.failure.with(|f| f.is_none())
+        ctx.exchange.code_sent.get()
+            && !ctx.exchange.in_flight.get()
+            && ctx.exchange.answer.with(|a| a.is_none())
+            && ctx.exchange.failure.with(|f| f.is_none())
     };
     let error = Memo::new(move |_| {
-        ctx.failure.get().or_else(|| match ctx.tokens() {
+        ctx.exchange.failure.get().or_else(|| match ctx.tokens() {
             Some(Err(e)) => Some(e),
             _ => None,
         })
@@ -62,7 +68,7 @@ pub fn ExchangeStep() -> AnyView {
         ctx.exchange();
     };
     let label = move || {
-        if ctx.in_flight.get() {
+        if ctx.exchange.in_flight.get() {
             t.exchanging
         } else if lost() {
             t.exchange_anyway
@@ -73,7 +79,7 @@ pub fn ExchangeStep() -> AnyView {
         }
     };
     let raw = move || {
-        let a = ctx.answer.get()?;
+        let a = ctx.exchange.answer.get()?;
         error.with(|e| e.is_some()).then(|| {
             let ct = a
                 .content_type
@@ -87,7 +93,7 @@ pub fn ExchangeStep() -> AnyView {
         let make = || {
             let (c, _) = ctx.code_return()?;
             let host = c.account_host().ok()?;
-            let typed = ctx.secret.get();
+            let typed = ctx.setup.secret.get();
             let secret = if typed.trim().is_empty() {
                 t.manual_secret_placeholder.to_string()
             } else {
@@ -97,7 +103,7 @@ pub fn ExchangeStep() -> AnyView {
             // The demo's token endpoint is the Kommo double at the consent base, which serves every account at one
             // address: the command goes there, never to the real Kommo the account host names.
             Some(if ctx.demo() {
-                let base = ctx.setup.with(|s| s.consent_base.trim().to_string());
+                let base = ctx.setup.fields.with(|s| s.consent_base.trim().to_string());
                 token_curl_via(&base, &host, &request)
             } else {
                 token_curl(&host, &request)
@@ -109,33 +115,39 @@ pub fn ExchangeStep() -> AnyView {
     // by the same reading `Ctx::use_pasted` takes it with.
     let on_paste = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let failed = ctx.use_pasted(&ctx.pasted.get_untracked()).is_err();
-        ctx.pasted_tried.set(failed);
+        let failed = ctx
+            .use_pasted(&ctx.exchange.pasted.text.get_untracked())
+            .is_err();
+        ctx.exchange.pasted.tried.set(failed);
     };
     let paste_error = move || {
-        ctx.pasted_tried
+        ctx.exchange
+            .pasted
+            .tried
             .get()
-            .then(|| ctx.pasted.with(|p| ctx.read_pasted(p).err()))
+            .then(|| ctx.exchange.pasted.text.with(|p| ctx.read_pasted(p).err()))
             .flatten()
     };
-    // Open while no proxy answers, unless the user unfolded or folded it against that (`Ctx::manual`), which
+    // Open while no proxy answers, unless the user unfolded or folded it against that ([`Manual`]), which
     // survives a language switch.
-    let manual_open = move || match ctx.manual.get() {
-        1 => true,
-        2 => false,
-        _ => !proxy_found(),
+    let manual_open = move || match ctx.exchange.manual.get() {
+        Manual::Opened => true,
+        Manual::Closed => false,
+        Manual::FollowsHealth => !proxy_found(),
     };
     // `toggle` comes as a task of its own, also when `open` is set from code.
     let on_toggle = move |ev: web_sys::Event| {
         let open = event_target::<web_sys::Element>(&ev).has_attribute("open");
         let by_hand = match open {
             // What the proxy's health says anyway (also what setting `open` from code fires).
-            _ if open != matches!(ctx.health.get_untracked(), ProxyHealth::Found(_)) => 0,
-            true => 1,
-            false => 2,
+            _ if open != matches!(ctx.health.get_untracked(), ProxyHealth::Found(_)) => {
+                Manual::FollowsHealth
+            }
+            true => Manual::Opened,
+            false => Manual::Closed,
         };
-        if by_hand != ctx.manual.get_untracked() {
-            ctx.manual.set(by_hand);
+        if by_hand != ctx.exchange.manual.get_untracked() {
+            ctx.exchange.manual.set(by_hand);
         }
     };
 
@@ -177,8 +189,8 @@ pub fn ExchangeStep() -> AnyView {
                         type="button"
                         id="exchange"
                         class=move || if proxy_found() { "btn btn-primary" } else { "btn" }
-                        disabled=move || ctx.in_flight.get() || ctx.client_id().is_err()
-                        aria-busy=move || ctx.in_flight.get().to_string()
+                        disabled=move || ctx.exchange.in_flight.get() || ctx.client_id().is_err()
+                        aria-busy=move || ctx.exchange.in_flight.get().to_string()
                         on:click=on_exchange
                     >
                         {label}
@@ -206,8 +218,8 @@ pub fn ExchangeStep() -> AnyView {
                             placeholder=r#"{"token_type":"Bearer","expires_in":86400,"access_token":"…","refresh_token":"…"}"#
                             aria-describedby="paste-error"
                             aria-invalid=move || paste_error().is_some().to_string()
-                            prop:value=move || ctx.pasted.get()
-                            on:input=move |ev| ctx.pasted.set(event_target_value(&ev))
+                            prop:value=move || ctx.exchange.pasted.text.get()
+                            on:input=move |ev| ctx.exchange.pasted.text.set(event_target_value(&ev))
                         ></textarea>
                         <p id="paste-error" class="error" aria-live="polite">{paste_error}</p>
                     </div>
@@ -217,121 +229,6 @@ pub fn ExchangeStep() -> AnyView {
                 </form>
             </details>
         </section>
-    }
-    .into_any()
-}
-
-/// The element ids an error is shown with.
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorIds {
-    /// Kommo's refusal (carries `data-hint`).
-    pub kommo: &'static str,
-    pub cause: &'static str,
-    pub fix: &'static str,
-    /// Everything about the proxy (carries `data-proxy-error`).
-    pub proxy: &'static str,
-}
-
-/// The exchange step's ids.
-pub const EXCHANGE_IDS: ErrorIds = ErrorIds {
-    kommo: "exchange-error",
-    cause: "hint-cause",
-    fix: "hint-fix",
-    proxy: "proxy-error",
-};
-
-/// Kommo's refusals go to `#exchange-error` (with the catalogue's cause and fix); everything about the proxy
-/// to `#proxy-error` (other ids for other requests, see [`ErrorIds`]).
-pub fn error_view(lang: Lang, e: ApiError, ids: ErrorIds) -> AnyView {
-    let t = tx(lang);
-    // The proxy's own words (`quoted`) are English — a server log speaks one language — so they are quoted as such,
-    // after a cause in the page's language; the fix is in the page's language too.
-    let (kind, cause, quoted, fix): (&str, String, Option<String>, &str) = match e {
-        ApiError::Kommo { status, error } => {
-            let hint = error.classify();
-            let said = error
-                .hint
-                .clone()
-                .or(error.title.clone())
-                .unwrap_or_else(|| format!("HTTP {status}"));
-            let ex = hint.explain(lang);
-            return view! {
-                <div id=ids.kommo class="alert" role="alert" data-hint=hint_key(hint)>
-                    <h3>{fill(t.kommo_refused, &[&said])}</h3>
-                    <p id=ids.cause>{ex.cause}</p>
-                    <p id=ids.fix class="fix">{ex.fix}</p>
-                </div>
-            }
-            .into_any();
-        }
-        ApiError::Unexpected { .. } => {
-            return view! {
-                <div id=ids.kommo class="alert" role="alert" data-hint=hint_key(Hint::Unknown)>
-                    <p id=ids.cause>{t.unexpected_cause}</p>
-                    <p id=ids.fix class="fix">{t.unexpected_fix}</p>
-                </div>
-            }
-            .into_any()
-        }
-        ApiError::ProxyUnreachable { ref url } => (
-            "unreachable",
-            fill(t.unreachable_cause, &[url]),
-            None,
-            t.unreachable_fix,
-        ),
-        ApiError::AnswerLost { ref url } => (
-            "answer_lost",
-            fill(t.lost_cause, &[url]),
-            None,
-            t.code_maybe_spent,
-        ),
-        ApiError::NotJson {
-            status,
-            ref content_type,
-        } => (
-            "not_json",
-            fill(
-                t.not_json_cause,
-                &[&status.to_string(), content_type.as_deref().unwrap_or("?")],
-            ),
-            None,
-            t.not_json_fix,
-        ),
-        ApiError::Proxy(p) => (
-            p.proxy_error.as_str(),
-            t.proxy_said.to_string(),
-            Some(p.message),
-            match p.proxy_error {
-                ProxyErrorCode::MissingAccount | ProxyErrorCode::BadAccountHost => {
-                    t.proxy_fix_account
-                }
-                ProxyErrorCode::BodyTooLarge | ProxyErrorCode::BadRequest => t.proxy_fix_request,
-                ProxyErrorCode::ClientNotAllowed => t.proxy_fix_client,
-                ProxyErrorCode::RateLimited => t.proxy_fix_rate,
-                ProxyErrorCode::UpstreamUnreachable => t.proxy_fix_upstream,
-                ProxyErrorCode::UpstreamTimeout | ProxyErrorCode::UpstreamInterrupted => {
-                    t.proxy_fix_maybe_used
-                }
-                // What a web page instead of JSON means depends on its status.
-                ProxyErrorCode::UpstreamNotJson => match p.upstream_status {
-                    Some(404) => t.proxy_fix_upstream_404,
-                    Some(403) => t.ip_blocked,
-                    // The proxy does not follow redirects: that would leave the checked account host.
-                    Some(300..=399) => t.proxy_fix_upstream_redirect,
-                    _ => t.proxy_fix_upstream_html,
-                },
-                ProxyErrorCode::OriginNotAllowed => t.proxy_fix_origin,
-                ProxyErrorCode::SecretRequired => t.proxy_fix_secret_required,
-                ProxyErrorCode::Internal => t.proxy_fix_internal,
-            },
-        ),
-    };
-    let kind = kind.to_string();
-    view! {
-        <div id=ids.proxy class="alert" role="alert" data-proxy-error=kind>
-            <p class="cause">{cause} {quoted.map(|q| view! { " " <q lang="en">{q}</q> })}</p>
-            <p class="fix">{fix}</p>
-        </div>
     }
     .into_any()
 }

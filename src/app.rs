@@ -1,0 +1,133 @@
+//! The app: [`App`] as served, [`AppWith`] as tests mount it, and the view tree. The app's effects are plain
+//! functions in [`effects`]; the controls around the cards in [`chrome`].
+
+pub mod chrome;
+pub mod effects;
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use crate::i18n::tx;
+use crate::state::{Ctx, Piece, Step};
+use crate::storage::Store;
+use crate::views;
+use crate::{browser, Api, HttpApi};
+use chrome::{LangSwitch, PopupDone, StartOver, Stepper};
+
+/// The storage namespace of the real page.
+pub const STORE_NS: &str = "kommo-oauth-helper:";
+
+/// What the app is mounted with.
+#[derive(Clone)]
+pub struct AppConfig {
+    /// The proxy client ([`HttpApi`] in the page, a fake in tests).
+    pub api: Rc<dyn Api>,
+    /// Where setup, state and results are kept.
+    pub store: Store,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            api: Rc::new(HttpApi),
+            store: Store::new(STORE_NS),
+        }
+    }
+}
+
+/// The page as served: real proxy, real storage namespace.
+#[component]
+pub fn App() -> impl IntoView {
+    view! { <AppWith config=AppConfig::default() /> }
+}
+
+/// The page with an injected [`AppConfig`] (tests mount this).
+#[component]
+pub fn AppWith(
+    /// The proxy client and the storage namespace.
+    config: AppConfig,
+) -> impl IntoView {
+    let search = browser::search();
+    // Inside the consent popup: hand the return to the page that opened it and close.
+    if let Some(lang) = effects::hand_return_to_opener(&search) {
+        return view! { <PopupDone lang=lang /> }.into_any();
+    }
+
+    let ctx = Ctx::new(config);
+    provide_context(ctx);
+    effects::take_return_on_load(ctx, &search);
+    effects::persist(ctx);
+    crate::state::health::watch(ctx);
+    effects::listen_for_popup(ctx);
+    effects::tick(ctx);
+    let ready = effects::render_in_parts(ctx);
+
+    // Everything but the root re-renders when the language changes (all state lives in `ctx`).
+    let content = move || {
+        let t = tx(ctx.lang.get());
+        view! {
+            <header class="top">
+                <div class="brand">
+                    <h1>{t.title}</h1>
+                    <Show when=move || ctx.demo()>
+                        <span id="demo-badge" class="badge">{t.demo_badge}</span>
+                    </Show>
+                </div>
+                <LangSwitch />
+            </header>
+            <p class="subtitle">{t.subtitle}</p>
+            <Show when=move || ctx.demo()>
+                <div class="note demo-note">
+                    <p>{t.demo_intro}</p>
+                    <button type="button" id="use-real" class="btn" on:click=move |_| ctx.use_real()>
+                        {t.use_real}
+                    </button>
+                </div>
+            </Show>
+            <views::return_panel::SetAsideNotice />
+            <Stepper />
+            // Focusable from code only (`tabindex=-1`): where the keyboard lands when a notice above it goes away.
+            // The document order is the visual order (keyboard and screen readers follow it): after a return the
+            // result and the current step come first and Setup moves below them.
+            <main id="steps" tabindex="-1">
+                <Show when=move || !ctx.after_return() && ctx.shown(Piece::SetupTop)>
+                    <views::setup::SetupStep />
+                </Show>
+                <Show when=move || !ctx.after_return() && ctx.shown(Piece::Consent)>
+                    <views::consent::ConsentStep />
+                </Show>
+                <Show when=move || ctx.step() == Step::Result>
+                    <views::result::ResultStep />
+                    <views::refresh::RefreshStep />
+                    <views::inspect::InspectStep />
+                    <views::api_check::CheckStep />
+                </Show>
+                <Show when=move || ctx.flow.received.with(|r| r.is_some())>
+                    <views::return_panel::ReturnStep />
+                </Show>
+                <Show when=move || ctx.step() == Step::Exchange>
+                    <views::exchange::ExchangeStep />
+                </Show>
+                <StartOver />
+                <Show when=move || ctx.after_return() && ctx.shown(Piece::SetupTop)>
+                    <views::setup::SetupStep />
+                </Show>
+                <Show when=move || ctx.shown(Piece::Tail)>
+                    <views::have_token::HaveToken />
+                </Show>
+            </main>
+            <Show when=move || ctx.shown(Piece::Tail)>
+                <footer class="foot">{t.footer}</footer>
+            </Show>
+        }
+        .into_any()
+    };
+    let top = Memo::new(move |_| ctx.shown(Piece::Top));
+    view! {
+        <div id="app" data-ready=move || if ready.get() { "1" } else { "0" }>
+            {move || top.get().then(content)}
+        </div>
+    }
+    .into_any()
+}
