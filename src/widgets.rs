@@ -17,6 +17,9 @@ pub fn CopyButton(
     /// What is copied, for screen readers (e.g. ".env block").
     #[prop(optional)]
     what: &'static str,
+    /// Greyed out while true (nothing right to copy).
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
 ) -> impl IntoView {
     let t = use_ctx().t_now();
     // 0: nothing to say, 1: copied, 2: failed.
@@ -34,6 +37,7 @@ pub fn CopyButton(
             type="button"
             id=id
             class="btn btn-small"
+            disabled=disabled
             aria-label=if what.is_empty() { t.copy.to_string() } else { format!("{} {}", t.copy, what) }
             on:click=on_click
         >
