@@ -1,11 +1,13 @@
-//! Step 5: the tokens (masked until revealed), their expiry in local time, and the env block in three formats.
+//! Step 5: the tokens (masked until revealed), their expiry in local time, and the env block in the format picked
+//! (remembered on this device), with its usage line, its notices or its refusal, Copy and Download.
 //! The tokens are the exchange's, or those of a later refresh or a pasted long-lived token ([`crate::Kept`]).
 
 use leptos::prelude::*;
 
-use kommo::env::{parse_prefix, render, EnvFormat, DEFAULT_PREFIX};
+use kommo::env::{parse_prefix, render_block, EnvFormat, EnvValues, DEFAULT_PREFIX};
 
 use crate::i18n::fill;
+use crate::storage::{keys, Area};
 use crate::widgets::CopyButton;
 use crate::{browser, use_ctx, KeptKind, SecretWas};
 
@@ -18,9 +20,8 @@ struct Shown {
     access: String,
     refresh: String,
     expires: String,
-    dotenv: String,
-    shell: String,
-    json: String,
+    prefix: String,
+    values: EnvValues,
 }
 
 /// The result step.
@@ -46,9 +47,8 @@ pub fn ResultStep() -> AnyView {
             access: kept.access_token.clone(),
             refresh: kept.refresh_token.clone(),
             expires,
-            dotenv: render(EnvFormat::Dotenv, &prefix, &values),
-            shell: render(EnvFormat::Shell, &prefix, &values),
-            json: render(EnvFormat::Json, &prefix, &values),
+            prefix,
+            values,
         })
     });
     let get = move |f: fn(&Shown) -> String| {
@@ -56,9 +56,6 @@ pub fn ResultStep() -> AnyView {
     };
     let access = get(|s| s.access.clone());
     let refresh = get(|s| s.refresh.clone());
-    let dotenv = get(|s| s.dotenv.clone());
-    let shell = get(|s| s.shell.clone());
-    let json = get(|s| s.json.clone());
     let kind = Memo::new(move |_| shown.with(|s| s.as_ref().map(|s| s.kind)));
     let long_lived = move || kind.get() == Some(KeptKind::LongLived);
     let reveal = ctx.reveal;
@@ -94,19 +91,102 @@ pub fn ResultStep() -> AnyView {
         })
     };
 
-    let block = move |format: EnvFormat,
-                      id: &'static str,
-                      copy_id: &'static str,
-                      text: Signal<String>| {
+    // The env block: only the format picked is rendered.
+    let lang = ctx.lang.get_untracked();
+    let format = RwSignal::new(
+        ctx.store()
+            .get(Area::Local, keys::ENV_FORMAT)
+            .and_then(|k| EnvFormat::from_key(&k))
+            .unwrap_or(EnvFormat::Dotenv),
+    );
+    let rendered = Memo::new(move |_| {
+        let f = format.get();
+        shown.with(|s| s.as_ref().map(|s| render_block(f, &s.prefix, &s.values)))
+    });
+    let text = Signal::derive(move || {
+        rendered.with(|r| match r {
+            Some(Ok(b)) => b.text.clone(),
+            _ => String::new(),
+        })
+    });
+    // The refusal's sentence, or the notices' (one each); both name variables, never values.
+    let said = Memo::new(move |_| {
+        rendered.with(|r| match r {
+            Some(Ok(b)) => Ok(b
+                .notices
+                .iter()
+                .map(|n| n.explain(lang))
+                .collect::<Vec<_>>()),
+            Some(Err(refusal)) => Err(refusal.explain(lang)),
+            None => Ok(Vec::new()),
+        })
+    });
+    let refused = Signal::derive(move || said.with(Result::is_err));
+    let pick = move |f: EnvFormat| {
+        ctx.store
+            .with_value(|s| s.set(Area::Local, keys::ENV_FORMAT, f.key()));
+        format.set(f);
+    };
+    let picker = EnvFormat::ALL
+        .into_iter()
+        .map(|f| {
+            view! {
+                <label class="seg">
+                    <input
+                        type="radio"
+                        name="env-format"
+                        id=format!("env-format-{}", f.key())
+                        value=f.key()
+                        prop:checked=move || format.get() == f
+                        on:change=move |_| pick(f)
+                    />
+                    <span>{f.label()}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    // Re-made when the format changes, so that the ids and the buttons' names are the format's.
+    let block = move || {
+        let f = format.get();
+        let id = format!("env-{}", f.key());
+        let save = move |_| {
+            rendered.with_untracked(|r| {
+                if let Some(Ok(b)) = r {
+                    browser::download(f.file_name(), f.mime_type(), &b.text);
+                }
+            })
+        };
         view! {
             <div class="codeblock">
                 <div class="codehead">
-                    <span id=format!("{id}-label")>{format.label()}</span>
-                    <CopyButton id=copy_id text=text what=format.label() />
+                    <span id="env-label">{f.label()}</span>
+                    <CopyButton id="copy-env" text=text what=f.label() disabled=refused />
+                    <button
+                        type="button"
+                        id="download-env"
+                        class="btn btn-small"
+                        disabled=refused
+                        aria-label=format!("{} {}", t.download, f.file_name())
+                        on:click=save
+                    >
+                        {t.download}
+                    </button>
                 </div>
-                <pre id=id class="env" class:masked=move || !reveal.get() tabindex="0" aria-labelledby=format!("{id}-label")>{text}</pre>
+                {move || match said.get() {
+                    Err(why) => view! { <p id="env-refusal" class="env-refusal">{why}</p> }.into_any(),
+                    Ok(_) => view! {
+                        <pre id=id.clone() class="env" class:masked=move || !reveal.get() tabindex="0" aria-labelledby="env-label">{text}</pre>
+                    }.into_any(),
+                }}
             </div>
         }
+    };
+    let notices = move || {
+        said.get()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| view! { <li>{n}</li> })
+            .collect_view()
     };
 
     view! {
@@ -157,9 +237,15 @@ pub fn ResultStep() -> AnyView {
             <Show when=move || !reveal.get()>
                 <p class="help">{t.env_masked}</p>
             </Show>
-            {block(EnvFormat::Dotenv, "env-dotenv", "copy-dotenv", dotenv)}
-            {block(EnvFormat::Shell, "env-shell", "copy-shell", shell)}
-            {block(EnvFormat::Json, "env-json", "copy-json", json)}
+            <fieldset class="formats" id="env-formats">
+                <legend>{t.env_format}</legend>
+                {picker}
+            </fieldset>
+            {block}
+            <p class="help" id="env-usage">{move || format.get().usage(lang)}</p>
+            <ul class="env-notices warn" id="env-notices" hidden=move || said.with(|s| s.as_ref().map_or(true, Vec::is_empty))>
+                {notices}
+            </ul>
         </section>
     }
     .into_any()
