@@ -160,7 +160,6 @@ pub fn ResultStep() -> AnyView {
             <div class="codeblock">
                 <div class="codehead">
                     <span id="env-label">{f.label()}</span>
-                    <CopyButton id="copy-env" text=text what=f.label() disabled=refused />
                     <button
                         type="button"
                         id="download-env"
@@ -171,6 +170,7 @@ pub fn ResultStep() -> AnyView {
                     >
                         {t.download}
                     </button>
+                    <CopyButton id="copy-env" text=text what=f.label() disabled=refused />
                 </div>
                 {move || match said.get() {
                     Err(why) => view! { <p id="env-refusal" class="env-refusal">{why}</p> }.into_any(),
