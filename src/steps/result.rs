@@ -99,29 +99,28 @@ pub fn ResultStep() -> AnyView {
             .and_then(|k| EnvFormat::from_key(&k))
             .unwrap_or(EnvFormat::Dotenv),
     );
+    // One memo for the block as shown: its text and the notices' sentences (one each), or the refusal's sentence
+    // instead of a text. The sentences name variables, never values.
     let rendered = Memo::new(move |_| {
         let f = format.get();
-        shown.with(|s| s.as_ref().map(|s| render_block(f, &s.prefix, &s.values)))
+        shown.with(|s| {
+            let s = s.as_ref()?;
+            Some(match render_block(f, &s.prefix, &s.values) {
+                Ok(b) => (
+                    b.text,
+                    Ok(b.notices.iter().map(|n| n.explain(lang)).collect()),
+                ),
+                Err(refusal) => (String::new(), Err(refusal.explain(lang))),
+            })
+        })
     });
     let text = Signal::derive(move || {
-        rendered.with(|r| match r {
-            Some(Ok(b)) => b.text.clone(),
-            _ => String::new(),
-        })
+        rendered.with(|r| r.as_ref().map(|r| r.0.clone()).unwrap_or_default())
     });
-    // The refusal's sentence, or the notices' (one each); both name variables, never values.
-    let said = Memo::new(move |_| {
-        rendered.with(|r| match r {
-            Some(Ok(b)) => Ok(b
-                .notices
-                .iter()
-                .map(|n| n.explain(lang))
-                .collect::<Vec<_>>()),
-            Some(Err(refusal)) => Err(refusal.explain(lang)),
-            None => Ok(Vec::new()),
-        })
-    });
-    let refused = Signal::derive(move || said.with(Result::is_err));
+    let said = move || -> Result<Vec<String>, String> {
+        rendered.with(|r| r.as_ref().map_or(Ok(Vec::new()), |r| r.1.clone()))
+    };
+    let refused = Signal::derive(move || rendered.with(|r| matches!(r, Some((_, Err(_))))));
     let pick = move |f: EnvFormat| {
         ctx.store
             .with_value(|s| s.set(Area::Local, keys::ENV_FORMAT, f.key()));
@@ -151,8 +150,8 @@ pub fn ResultStep() -> AnyView {
         let id = format!("env-{}", f.key());
         let save = move |_| {
             rendered.with_untracked(|r| {
-                if let Some(Ok(b)) = r {
-                    browser::download(f.file_name(), f.mime_type(), &b.text);
+                if let Some((text, Ok(_))) = r {
+                    browser::download(f.file_name(), f.mime_type(), text);
                 }
             })
         };
@@ -172,9 +171,9 @@ pub fn ResultStep() -> AnyView {
                     </button>
                     <CopyButton id="copy-env" text=text what=f.label() disabled=refused />
                 </div>
-                {move || match said.get() {
-                    Err(why) => view! { <p id="env-refusal" class="env-refusal">{why}</p> }.into_any(),
-                    Ok(_) => view! {
+                {move || match rendered.with(|r| r.as_ref().and_then(|r| r.1.clone().err())) {
+                    Some(why) => view! { <p id="env-refusal" class="env-refusal">{why}</p> }.into_any(),
+                    None => view! {
                         <pre id=id.clone() class="env" class:masked=move || !reveal.get() tabindex="0" aria-labelledby="env-label">{text}</pre>
                     }.into_any(),
                 }}
@@ -182,7 +181,7 @@ pub fn ResultStep() -> AnyView {
         }
     };
     let notices = move || {
-        said.get()
+        said()
             .unwrap_or_default()
             .into_iter()
             .map(|n| view! { <li>{n}</li> })
@@ -243,7 +242,7 @@ pub fn ResultStep() -> AnyView {
             </fieldset>
             {block}
             <p class="help" id="env-usage">{move || format.get().usage(lang)}</p>
-            <ul class="env-notices warn" id="env-notices" hidden=move || said.with(|s| s.as_ref().map_or(true, Vec::is_empty))>
+            <ul class="env-notices warn" id="env-notices" hidden=move || rendered.with(|r| !matches!(r, Some((_, Ok(n))) if !n.is_empty()))>
                 {notices}
             </ul>
         </section>
