@@ -244,6 +244,43 @@ pub fn copy_text_fallback(text: &str) -> bool {
     ok
 }
 
+/// How long an object URL made by [`download`] stays valid: the browser reads the Blob after the click returns.
+pub const DOWNLOAD_URL_LIFETIME_MS: u64 = 10_000;
+
+/// Save `text` as a file called `name` of type `mime`: a Blob, an object URL, a click on a hidden `<a download>`
+/// (removed at once), and the URL revoked [`DOWNLOAD_URL_LIFETIME_MS`] later. False when the browser refused.
+pub fn download(name: &str, mime: &str, text: &str) -> bool {
+    let Some(doc) = window().document() else {
+        return false;
+    };
+    let Some(body) = doc.body() else { return false };
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return false;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return false;
+    };
+    let Ok(a) = doc.create_element("a") else {
+        return false;
+    };
+    let _ = a.set_attribute("href", &url);
+    let _ = a.set_attribute("download", name);
+    let _ = a.set_attribute("hidden", "");
+    let _ = body.append_child(&a);
+    a.unchecked_ref::<web_sys::HtmlElement>().click();
+    a.remove();
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_millis(DOWNLOAD_URL_LIFETIME_MS),
+    );
+    true
+}
+
 /// A future that resolves after `ms` milliseconds (`setTimeout`); no timer crate needed.
 pub async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

@@ -191,18 +191,28 @@ pub const LONG_LIVED_NOTE: &str = "long-lived-note";
 pub const REVEAL_TOKENS: &str = "reveal-tokens";
 /// When the access token expires.
 pub const EXPIRES_AT: &str = "expires-at";
-/// The env block as a dotenv file (its label is `env-dotenv-label`).
+/// The env block's format picker (a `<fieldset>` of radio buttons).
+pub const ENV_FORMATS: &str = "env-formats";
+/// The start of each format's radio button id: `env-format-{key}` (`kommo::env::EnvFormat::key`).
+pub const ENV_FORMAT_PREFIX: &str = "env-format-";
+/// The shown block's label (the format's name).
+pub const ENV_LABEL: &str = "env-label";
+/// The env block as a dotenv file (each block is `env-{key}`; one is shown at a time).
 pub const ENV_DOTENV: &str = "env-dotenv";
-/// The dotenv block's copy button.
-pub const COPY_DOTENV: &str = "copy-dotenv";
 /// The env block as shell `export` lines.
 pub const ENV_SHELL: &str = "env-shell";
-/// The shell block's copy button.
-pub const COPY_SHELL: &str = "copy-shell";
 /// The env block as JSON.
 pub const ENV_JSON: &str = "env-json";
-/// The JSON block's copy button.
-pub const COPY_JSON: &str = "copy-json";
+/// What the format cannot carry, shown instead of a block.
+pub const ENV_REFUSAL: &str = "env-refusal";
+/// Where the chosen format goes (its usage line).
+pub const ENV_USAGE: &str = "env-usage";
+/// The notices beside the block (one `<li>` each).
+pub const ENV_NOTICES: &str = "env-notices";
+/// The shown block's copy button.
+pub const COPY_ENV: &str = "copy-env";
+/// The shown block's download button.
+pub const DOWNLOAD_ENV: &str = "download-env";
 
 // After the exchange: refresh
 

@@ -1,5 +1,6 @@
 //! sessionStorage (this tab, survives the trip to Kommo and reloads) and localStorage (this device, only the
-//! language and — if the user ticks "remember" — the secret key). Keys are namespaced so tests can run side by side.
+//! language, the env block's format and — if the user ticks "remember" — the secret key). Keys are namespaced so
+//! tests can run side by side.
 
 use serde::{de::DeserializeOwned, Serialize};
 use web_sys::Storage;
@@ -27,6 +28,8 @@ pub mod keys {
     pub const LANG: &str = "lang";
     /// localStorage, only with "remember on this device".
     pub const SECRET: &str = "secret";
+    /// localStorage: the env block's format last picked ([`kommo::env::EnvFormat::key`]; not a secret).
+    pub const ENV_FORMAT: &str = "env_format";
 }
 
 /// The namespaced store.

@@ -1,11 +1,14 @@
-//! Step 5: the tokens (masked until revealed), their expiry in local time, and the env block in three formats.
+//! Step 5: the tokens (masked until revealed), their expiry in local time, and the env block in the format picked
+//! (remembered on this device), with its usage line, its notices or its refusal, Copy and Download.
 //! The tokens are the exchange's, or those of a later refresh or a pasted long-lived token ([`crate::Kept`]).
 
 use leptos::prelude::*;
 
-use kommo::env::{parse_prefix, render, EnvFormat, DEFAULT_PREFIX};
+use kommo::env::{parse_prefix, render_block, EnvFormat, EnvValues, DEFAULT_PREFIX};
 
 use crate::i18n::fill;
+use crate::ids;
+use crate::storage::{keys, Area};
 use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, KeptKind, SecretWas};
 
@@ -18,9 +21,8 @@ struct Shown {
     access: String,
     refresh: String,
     expires: String,
-    dotenv: String,
-    shell: String,
-    json: String,
+    prefix: String,
+    values: EnvValues,
 }
 
 /// The result step.
@@ -47,9 +49,8 @@ pub fn ResultStep() -> AnyView {
             access: kept.access_token.clone(),
             refresh: kept.refresh_token.clone(),
             expires,
-            dotenv: render(EnvFormat::Dotenv, &prefix, &values),
-            shell: render(EnvFormat::Shell, &prefix, &values),
-            json: render(EnvFormat::Json, &prefix, &values),
+            prefix,
+            values,
         })
     });
     let get = move |f: fn(&Shown) -> String| {
@@ -57,9 +58,6 @@ pub fn ResultStep() -> AnyView {
     };
     let access = get(|s| s.access.clone());
     let refresh = get(|s| s.refresh.clone());
-    let dotenv = get(|s| s.dotenv.clone());
-    let shell = get(|s| s.shell.clone());
-    let json = get(|s| s.json.clone());
     let kind = Memo::new(move |_| shown.with(|s| s.as_ref().map(|s| s.kind)));
     let long_lived = move || kind.get() == Some(KeptKind::LongLived);
     let reveal = ctx.kept.revealed;
@@ -96,49 +94,130 @@ pub fn ResultStep() -> AnyView {
         })
     };
 
-    let block = move |format: EnvFormat,
-                      id: &'static str,
-                      copy_id: &'static str,
-                      text: Signal<String>| {
+    // The env block: only the format picked is rendered.
+    let lang = ctx.lang.get_untracked();
+    let format = RwSignal::new(
+        ctx.store()
+            .get(Area::Local, keys::ENV_FORMAT)
+            .and_then(|k| EnvFormat::from_key(&k))
+            .unwrap_or(EnvFormat::Dotenv),
+    );
+    // One memo for the block as shown: its text and the notices' sentences (one each), or the refusal's sentence
+    // instead of a text. The sentences name variables, never values.
+    let rendered = Memo::new(move |_| {
+        let f = format.get();
+        shown.with(|s| {
+            let s = s.as_ref()?;
+            Some(match render_block(f, &s.prefix, &s.values) {
+                Ok(b) => (
+                    b.text,
+                    Ok(b.notices.iter().map(|n| n.explain(lang)).collect()),
+                ),
+                Err(refusal) => (String::new(), Err(refusal.explain(lang))),
+            })
+        })
+    });
+    let text = Signal::derive(move || {
+        rendered.with(|r| r.as_ref().map(|r| r.0.clone()).unwrap_or_default())
+    });
+    let said = move || -> Result<Vec<String>, String> {
+        rendered.with(|r| r.as_ref().map_or(Ok(Vec::new()), |r| r.1.clone()))
+    };
+    let refused = Signal::derive(move || rendered.with(|r| matches!(r, Some((_, Err(_))))));
+    let pick = move |f: EnvFormat| {
+        ctx.store().set(Area::Local, keys::ENV_FORMAT, f.key());
+        format.set(f);
+    };
+    let picker = EnvFormat::ALL
+        .into_iter()
+        .map(|f| {
+            view! {
+                <label class="seg">
+                    <input
+                        type="radio"
+                        name="env-format"
+                        id=format!("{}{}", ids::ENV_FORMAT_PREFIX, f.key())
+                        value=f.key()
+                        prop:checked=move || format.get() == f
+                        on:change=move |_| pick(f)
+                    />
+                    <span>{f.label()}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    // Re-made when the format changes, so that the ids and the buttons' names are the format's.
+    let block = move || {
+        let f = format.get();
+        let id = format!("env-{}", f.key());
+        let save = move |_| {
+            rendered.with_untracked(|r| {
+                if let Some((text, Ok(_))) = r {
+                    browser::download(f.file_name(), f.mime_type(), text);
+                }
+            })
+        };
         view! {
             <div class="codeblock">
                 <div class="codehead">
-                    <span id=format!("{id}-label")>{format.label()}</span>
-                    <CopyButton id=copy_id text=text what=format.label() />
+                    <span id=ids::ENV_LABEL>{f.label()}</span>
+                    <button
+                        type="button"
+                        id=ids::DOWNLOAD_ENV
+                        class="btn btn-small"
+                        disabled=refused
+                        aria-label=format!("{} {}", t.download, f.file_name())
+                        on:click=save
+                    >
+                        {t.download}
+                    </button>
+                    <CopyButton id=ids::COPY_ENV text=text what=f.label() disabled=refused />
                 </div>
-                <pre id=id class="env" class:masked=move || !reveal.get() tabindex="0" aria-labelledby=format!("{id}-label")>{text}</pre>
+                {move || match rendered.with(|r| r.as_ref().and_then(|r| r.1.clone().err())) {
+                    Some(why) => view! { <p id=ids::ENV_REFUSAL class="env-refusal">{why}</p> }.into_any(),
+                    None => view! {
+                        <pre id=id.clone() class="env" class:masked=move || !reveal.get() tabindex="0" aria-labelledby=ids::ENV_LABEL>{text}</pre>
+                    }.into_any(),
+                }}
             </div>
         }
     };
+    let notices = move || {
+        said()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|n| view! { <li>{n}</li> })
+            .collect_view()
+    };
 
     view! {
-        <section id="result" class="card" aria-labelledby="result-h">
+        <section id=ids::RESULT class="card" aria-labelledby=ids::RESULT_H>
             // Focusable from code: the keyboard lands here when the exchange succeeds (the button it was on is gone).
-            <h2 id="result-h" tabindex="-1"><span class="n">"5"</span>{t.step_result}</h2>
-            <p class="lead" id="result-intro">{intro}</p>
+            <h2 id=ids::RESULT_H tabindex="-1"><span class="n">"5"</span>{t.step_result}</h2>
+            <p class="lead" id=ids::RESULT_INTRO>{intro}</p>
             <div class="field">
-                <label for="access-token">{t.access_token}</label>
+                <label for=ids::ACCESS_TOKEN>{t.access_token}</label>
                 <div class="row">
-                    <input id="access-token" class="mono grow" readonly type=input_type prop:value=access />
-                    <CopyButton id="copy-access-token" text=access what=t.access_token />
+                    <input id=ids::ACCESS_TOKEN class="mono grow" readonly type=input_type prop:value=access />
+                    <CopyButton id=ids::COPY_ACCESS_TOKEN text=access what=t.access_token />
                 </div>
             </div>
             <Show
                 when=move || !long_lived()
-                fallback=move || view! { <p id="long-lived-note" class="help">{t.long_lived_no_refresh}</p> }
+                fallback=move || view! { <p id=ids::LONG_LIVED_NOTE class="help">{t.long_lived_no_refresh}</p> }
             >
                 <div class="field">
-                    <label for="refresh-token">{t.refresh_token}</label>
+                    <label for=ids::REFRESH_TOKEN>{t.refresh_token}</label>
                     <div class="row">
-                        <input id="refresh-token" class="mono grow" readonly type=input_type prop:value=refresh />
-                        <CopyButton id="copy-refresh-token" text=refresh what=t.refresh_token />
+                        <input id=ids::REFRESH_TOKEN class="mono grow" readonly type=input_type prop:value=refresh />
+                        <CopyButton id=ids::COPY_REFRESH_TOKEN text=refresh what=t.refresh_token />
                     </div>
                 </div>
             </Show>
             <div class="actions">
                 <button
                     type="button"
-                    id="reveal-tokens"
+                    id=ids::REVEAL_TOKENS
                     class="btn btn-small"
                     aria-pressed=move || reveal.get().to_string()
                     on:click=move |_| reveal.update(|r| *r = !*r)
@@ -148,7 +227,7 @@ pub fn ResultStep() -> AnyView {
             </div>
             <p>
                 {t.expires} " "
-                <strong id="expires-at">{move || shown.with(|s| s.as_ref().map(|s| s.expires.clone()))}</strong>
+                <strong id=ids::EXPIRES_AT>{move || shown.with(|s| s.as_ref().map(|s| s.expires.clone()))}</strong>
                 ". " {move || if long_lived() { t.lifetimes_long_lived } else { t.lifetimes }}
             </p>
             <h3>{t.env_title}</h3>
@@ -159,9 +238,15 @@ pub fn ResultStep() -> AnyView {
             <Show when=move || !reveal.get()>
                 <p class="help">{t.env_masked}</p>
             </Show>
-            {block(EnvFormat::Dotenv, "env-dotenv", "copy-dotenv", dotenv)}
-            {block(EnvFormat::Shell, "env-shell", "copy-shell", shell)}
-            {block(EnvFormat::Json, "env-json", "copy-json", json)}
+            <fieldset class="formats" id=ids::ENV_FORMATS>
+                <legend>{t.env_format}</legend>
+                {picker}
+            </fieldset>
+            {block}
+            <p class="help" id=ids::ENV_USAGE>{move || format.get().usage(lang)}</p>
+            <ul class="env-notices warn" id=ids::ENV_NOTICES hidden=move || rendered.with(|r| !matches!(r, Some((_, Ok(n))) if !n.is_empty()))>
+                {notices}
+            </ul>
         </section>
     }
     .into_any()

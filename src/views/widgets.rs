@@ -21,6 +21,9 @@ pub fn CopyButton(
     /// What is copied, for screen readers (e.g. ".env block").
     #[prop(optional)]
     what: &'static str,
+    /// Greyed out while true (nothing right to copy).
+    #[prop(optional, into)]
+    disabled: Signal<bool>,
 ) -> impl IntoView {
     let t = use_ctx().t_untracked();
     // 0: nothing to say, 1: copied, 2: failed.
@@ -38,6 +41,7 @@ pub fn CopyButton(
             type="button"
             id=id
             class="btn btn-small"
+            disabled=disabled
             aria-label=if what.is_empty() { t.copy.to_string() } else { format!("{} {}", t.copy, what) }
             on:click=on_click
         >

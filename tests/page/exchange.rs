@@ -113,11 +113,16 @@ async fn exchange_posts_once_and_renders_the_env_block() {
         m.text(&sel(EXPIRES_AT)),
         browser::local_time(EXP as f64 * 1000.0)
     );
+    // One format at a time: the picker shows the others.
+    m.click(&format!("#{ENV_FORMAT_PREFIX}shell"));
+    until("the shell block", || m.has(&sel(ENV_SHELL))).await;
     let shell = m.text(&sel(ENV_SHELL));
     assert!(
         shell.contains("export KOMMO_TEST_CLIENT_SECRET='s3cr3t'\n"),
         "{shell}"
     );
+    m.click(&format!("#{ENV_FORMAT_PREFIX}json"));
+    until("the JSON block", || m.has(&sel(ENV_JSON))).await;
     let json: serde_json::Value = serde_json::from_str(&m.text(&sel(ENV_JSON))).unwrap();
     assert_eq!(json["KOMMO_TEST_ACCESS_TOKEN"], access_token().as_str());
     assert_eq!(json["KOMMO_TEST_DOMAIN"], "kwid");
@@ -126,6 +131,8 @@ async fn exchange_posts_once_and_renders_the_env_block() {
         shell.contains("export KOMMO_TEST_ACCOUNT_HOST='kwid.kommo.com'\n"),
         "{shell}"
     );
+    m.click(&format!("#{ENV_FORMAT_PREFIX}dotenv"));
+    until("the .env block", || m.has(&sel(ENV_DOTENV))).await;
     // The secret stayed out of storage (remember is off), though the tokens are kept for a reload.
     assert!(!all_storage_values(ns).contains("s3cr3t"));
 

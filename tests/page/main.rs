@@ -12,6 +12,7 @@ mod harness;
 mod accessibility;
 mod after_exchange;
 mod api_check;
+mod env_picker;
 mod exchange;
 mod first_render;
 mod language;

@@ -60,6 +60,27 @@ async fn main() {
             b.close().await;
         }
     }
+    // The README's result image (docs/screenshots/5-result.png): a 1280x900 viewport (the window is taller by the
+    // browser's own frame), English, light, scrolled to the env block; it prints the result step's height.
+    let stack = start_stack().await;
+    let b = Browser::start_with(&["--window-size=1280,1043", "--hide-scrollbars"]).await;
+    b.open_page(&stack.page_url).await;
+    b.click("#go-same-tab").await;
+    b.wait("#allow").await;
+    b.click("#allow").await;
+    b.wait_ready().await;
+    b.wait("#exchange").await;
+    b.click("#exchange").await;
+    b.wait("#result").await;
+    let height = b
+        .js("return document.getElementById('result').getBoundingClientRect().height")
+        .await;
+    println!("result step at 1280 px: {height} px tall");
+    b.js("document.querySelector('#result h3').scrollIntoView(); window.scrollBy(0, -24); return null")
+        .await;
+    save(&b, out.parent().unwrap_or(&out), "5-result").await;
+    b.close().await;
+
     // A 360 px phone, in Russian.
     let stack = start_stack().await;
     let b = Browser::start_phone(360, 780).await;

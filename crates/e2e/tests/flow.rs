@@ -143,8 +143,13 @@ async fn t1_happy_path_same_tab() {
         "the access token is shown masked"
     );
     b.screenshot("flow-4-result").await;
+    // One format at a time: pick the shell's, then JSON.
+    b.click("#env-format-shell").await;
+    b.wait("#env-shell").await;
     let shell = b.text("#env-shell").await;
     assert!(shell.contains("export KOMMO_TEST_ACCESS_TOKEN="), "{shell}");
+    b.click("#env-format-json").await;
+    b.wait("#env-json").await;
     let json: serde_json::Value =
         serde_json::from_str(&b.text("#env-json").await).expect("the JSON block parses");
     assert_eq!(

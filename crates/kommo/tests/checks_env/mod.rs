@@ -40,13 +40,19 @@ pub fn env_block(prefix: &str, values: [&str; 7]) {
                 let (_, value) = want
                     .iter()
                     .find(|(name, _)| *name == p.variable)
-                    .unwrap_or_else(|| panic!("the refusal names {}, not in the block", p.variable));
+                    .unwrap_or_else(|| {
+                        panic!("the refusal names {}, not in the block", p.variable)
+                    });
                 let why = match p.hazard {
                     Hazard::CarriageReturn => value.contains('\r'),
                     Hazard::Backtick => value.contains('`'),
                     _ => false,
                 };
-                assert!(why, "{} refused for {:?} but its value is {value:?}", p.variable, p.hazard);
+                assert!(
+                    why,
+                    "{} refused for {:?} but its value is {value:?}",
+                    p.variable, p.hazard
+                );
             }
             return;
         }
