@@ -9,6 +9,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::i18n::tx;
+use crate::ids;
 use crate::state::{Ctx, Piece, Step};
 use crate::storage::Store;
 use crate::views;
@@ -71,7 +72,7 @@ pub fn AppWith(
                 <div class="brand">
                     <h1>{t.title}</h1>
                     <Show when=move || ctx.demo()>
-                        <span id="demo-badge" class="badge">{t.demo_badge}</span>
+                        <span id=ids::DEMO_BADGE class="badge">{t.demo_badge}</span>
                     </Show>
                 </div>
                 <LangSwitch />
@@ -80,7 +81,7 @@ pub fn AppWith(
             <Show when=move || ctx.demo()>
                 <div class="note demo-note">
                     <p>{t.demo_intro}</p>
-                    <button type="button" id="use-real" class="btn" on:click=move |_| ctx.use_real()>
+                    <button type="button" id=ids::USE_REAL class="btn" on:click=move |_| ctx.use_real()>
                         {t.use_real}
                     </button>
                 </div>
@@ -90,7 +91,7 @@ pub fn AppWith(
             // Focusable from code only (`tabindex=-1`): where the keyboard lands when a notice above it goes away.
             // The document order is the visual order (keyboard and screen readers follow it): after a return the
             // result and the current step come first and Setup moves below them.
-            <main id="steps" tabindex="-1">
+            <main id=ids::STEPS tabindex="-1">
                 <Show when=move || !ctx.after_return() && ctx.shown(Piece::SetupTop)>
                     <views::setup::SetupStep />
                 </Show>
@@ -125,7 +126,7 @@ pub fn AppWith(
     };
     let top = Memo::new(move |_| ctx.shown(Piece::Top));
     view! {
-        <div id="app" data-ready=move || if ready.get() { "1" } else { "0" }>
+        <div id=ids::APP data-ready=move || if ready.get() { "1" } else { "0" }>
             {move || top.get().then(content)}
         </div>
     }

@@ -1,6 +1,31 @@
 //! Element ids: each written once, for the views that set them, the focus code that moves the keyboard to them and
 //! the browser tests that find them. Several name the same element in more than one view (a field's `for` and
 //! `aria-describedby`, the one placed in a later part of the first render): a constant keeps them from drifting.
+//! An `aria-describedby` list is written out as a literal (as cheap as one in the view) and checked at compile time
+//! to be exactly its ids joined by a space, so it cannot name an id that has moved.
+
+/// Whether `list` is exactly `a`, a space, then `b`: the compile-time check of each `aria-describedby` list below.
+const fn joins(list: &str, a: &str, b: &str) -> bool {
+    let (l, a, b) = (list.as_bytes(), a.as_bytes(), b.as_bytes());
+    if l.len() != a.len() + 1 + b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < l.len() {
+        let want = if i < a.len() {
+            a[i]
+        } else if i == a.len() {
+            b' '
+        } else {
+            b[i - a.len() - 1]
+        };
+        if l[i] != want {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 // The page
 
@@ -31,12 +56,26 @@ pub const CONSENT_BASE: &str = "consent-base";
 pub const CONSENT_BASE_HELP: &str = "consent-base-help";
 /// The consent base field's error.
 pub const CONSENT_BASE_ERROR: &str = "consent-base-error";
+/// The consent base field's `aria-describedby`: its help, then its error.
+pub const CONSENT_BASE_DESCRIBED_BY: &str = "consent-base-help consent-base-error";
+const _: () = assert!(joins(
+    CONSENT_BASE_DESCRIBED_BY,
+    CONSENT_BASE_HELP,
+    CONSENT_BASE_ERROR
+));
 /// The integration ID field.
 pub const CLIENT_ID: &str = "client-id";
 /// The integration ID field's help.
 pub const CLIENT_ID_HELP: &str = "client-id-help";
 /// The integration ID field's error.
 pub const CLIENT_ID_ERROR: &str = "client-id-error";
+/// The integration ID field's `aria-describedby`: its help, then its error.
+pub const CLIENT_ID_DESCRIBED_BY: &str = "client-id-help client-id-error";
+const _: () = assert!(joins(
+    CLIENT_ID_DESCRIBED_BY,
+    CLIENT_ID_HELP,
+    CLIENT_ID_ERROR
+));
 /// The secret key field.
 pub const SECRET: &str = "secret";
 /// The button that shows or hides the secret key.
@@ -53,12 +92,22 @@ pub const COPY_REDIRECT_URI: &str = "copy-redirect-uri";
 pub const REDIRECT_HELP: &str = "redirect-help";
 /// The Redirect URI field's error.
 pub const REDIRECT_ERROR: &str = "redirect-error";
+/// The redirect URI field's `aria-describedby`: its help, then its error.
+pub const REDIRECT_URI_DESCRIBED_BY: &str = "redirect-help redirect-error";
+const _: () = assert!(joins(
+    REDIRECT_URI_DESCRIBED_BY,
+    REDIRECT_HELP,
+    REDIRECT_ERROR
+));
 /// The proxy URL field.
 pub const PROXY_URL: &str = "proxy-url";
 /// The proxy URL field's help.
 pub const PROXY_HELP: &str = "proxy-help";
 /// The proxy status line; its `data-state` is `checking`, `ok`, `missing`, ….
 pub const PROXY_STATUS: &str = "proxy-status";
+/// The proxy URL field's `aria-describedby`: its help, then its status.
+pub const PROXY_URL_DESCRIBED_BY: &str = "proxy-help proxy-status";
+const _: () = assert!(joins(PROXY_URL_DESCRIBED_BY, PROXY_HELP, PROXY_STATUS));
 /// The offer of a proxy on another origin that a shared link named.
 pub const PROXY_OFFER: &str = "proxy-offer";
 /// The button that takes the offered proxy.
@@ -69,6 +118,9 @@ pub const PREFIX: &str = "prefix";
 pub const PREFIX_HELP: &str = "prefix-help";
 /// The prefix field's error.
 pub const PREFIX_ERROR: &str = "prefix-error";
+/// The prefix field's `aria-describedby`: its help, then its error.
+pub const PREFIX_DESCRIBED_BY: &str = "prefix-help prefix-error";
+const _: () = assert!(joins(PREFIX_DESCRIBED_BY, PREFIX_HELP, PREFIX_ERROR));
 /// The shared setup link's label.
 pub const SHARE_LABEL: &str = "share-label";
 /// The shared setup link.
@@ -110,6 +162,9 @@ pub const LANDED_READ: &str = "landed-read";
 pub const LANDED_HELP: &str = "landed-help";
 /// The landed address field's error.
 pub const LANDED_ERROR: &str = "landed-error";
+/// The landed address field's `aria-describedby`: its help, then its error.
+pub const LANDED_DESCRIBED_BY: &str = "landed-help landed-error";
+const _: () = assert!(joins(LANDED_DESCRIBED_BY, LANDED_HELP, LANDED_ERROR));
 
 // 3. Return
 
@@ -232,6 +287,10 @@ pub const REFRESH: &str = "refresh";
 pub const REFRESH_BLOCKED: &str = "refresh-blocked";
 /// A refused refresh (Kommo's `data-hint` or the proxy's error).
 pub const REFRESH_ERROR: &str = "refresh-error";
+/// The cause in Kommo's refusal of a refresh.
+pub const REFRESH_CAUSE: &str = "refresh-cause";
+/// The fix in Kommo's refusal of a refresh.
+pub const REFRESH_FIX: &str = "refresh-fix";
 /// The raw HTTP answer under a refused refresh.
 pub const REFRESH_RAW: &str = "refresh-raw";
 
@@ -307,12 +366,26 @@ pub const LONG_LIVED_HELP: &str = "long-lived-help";
 pub const LONG_LIVED_TOKEN: &str = "long-lived-token";
 /// The long-lived token field's error.
 pub const LONG_LIVED_TOKEN_ERROR: &str = "long-lived-token-error";
+/// The long-lived token field's `aria-describedby`: its help, then its error.
+pub const LONG_LIVED_TOKEN_DESCRIBED_BY: &str = "long-lived-help long-lived-token-error";
+const _: () = assert!(joins(
+    LONG_LIVED_TOKEN_DESCRIBED_BY,
+    LONG_LIVED_HELP,
+    LONG_LIVED_TOKEN_ERROR
+));
 /// The long-lived token's account host field.
 pub const LONG_LIVED_HOST: &str = "long-lived-host";
 /// The long-lived token's account host help.
 pub const LONG_LIVED_HOST_HELP: &str = "long-lived-host-help";
 /// The long-lived token's account host error.
 pub const LONG_LIVED_HOST_ERROR: &str = "long-lived-host-error";
+/// The long-lived token's account field's `aria-describedby`: its help, then its error.
+pub const LONG_LIVED_HOST_DESCRIBED_BY: &str = "long-lived-host-help long-lived-host-error";
+const _: () = assert!(joins(
+    LONG_LIVED_HOST_DESCRIBED_BY,
+    LONG_LIVED_HOST_HELP,
+    LONG_LIVED_HOST_ERROR
+));
 /// The button that uses the long-lived token.
 pub const USE_LONG_LIVED: &str = "use-long-lived";
 /// The refresh token form's help.
@@ -321,11 +394,25 @@ pub const PASTE_REFRESH_HELP: &str = "paste-refresh-help";
 pub const PASTE_REFRESH_TOKEN: &str = "paste-refresh-token";
 /// The pasted refresh token field's error.
 pub const PASTE_REFRESH_TOKEN_ERROR: &str = "paste-refresh-token-error";
+/// The saved refresh token field's `aria-describedby`: its help, then its error.
+pub const PASTE_REFRESH_TOKEN_DESCRIBED_BY: &str = "paste-refresh-help paste-refresh-token-error";
+const _: () = assert!(joins(
+    PASTE_REFRESH_TOKEN_DESCRIBED_BY,
+    PASTE_REFRESH_HELP,
+    PASTE_REFRESH_TOKEN_ERROR
+));
 /// The pasted refresh token's account host field.
 pub const REFRESH_HOST: &str = "refresh-host";
 /// The pasted refresh token's account host help.
 pub const REFRESH_HOST_HELP: &str = "refresh-host-help";
 /// The pasted refresh token's account host error.
 pub const REFRESH_HOST_ERROR: &str = "refresh-host-error";
+/// The refresh account field's `aria-describedby`: its help, then its error.
+pub const REFRESH_HOST_DESCRIBED_BY: &str = "refresh-host-help refresh-host-error";
+const _: () = assert!(joins(
+    REFRESH_HOST_DESCRIBED_BY,
+    REFRESH_HOST_HELP,
+    REFRESH_HOST_ERROR
+));
 /// The button that refreshes with the pasted token.
 pub const USE_REFRESH_TOKEN: &str = "use-refresh-token";

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::browser;
 use crate::i18n::tx;
+use crate::ids;
 use crate::state::{use_ctx, Received, Step};
 use crate::storage::{keys, Area};
 
@@ -59,12 +60,12 @@ pub fn LangSwitch() -> impl IntoView {
         ctx.store().set(Area::Local, keys::LANG, lang.code());
         ctx.lang.set(lang);
         // The content was re-rendered in the new language: keep the keyboard where it was.
-        request_animation_frame(|| browser::focus_id("lang"));
+        request_animation_frame(|| browser::focus_id(ids::LANG));
     };
     view! {
         <label class="lang">
             <span class="sr-only">{ctx.t_untracked().lang_label}</span>
-            <select id="lang" on:change=on_change prop:value=move || ctx.lang.get().code()>
+            <select id=ids::LANG on:change=on_change prop:value=move || ctx.lang.get().code()>
                 <option value="en">"English"</option>
                 <option value="ru">"Русский"</option>
             </select>
@@ -97,7 +98,7 @@ pub fn StartOver() -> impl IntoView {
             <div class="start-over">
                 <button
                     type="button"
-                    id="start-over"
+                    id=ids::START_OVER
                     class="btn"
                     disabled=move || ctx.exchange.in_flight.get()
                     on:click=move |_| {
@@ -106,8 +107,8 @@ pub fn StartOver() -> impl IntoView {
                             return;
                         }
                         ctx.start_over();
-                        browser::scroll_to_id("consent-section");
-                        browser::focus_later("go-same-tab");
+                        browser::scroll_to_id(ids::CONSENT_SECTION);
+                        browser::focus_later(ids::GO_SAME_TAB);
                     }
                 >
                     {ctx.t_untracked().start_over}
@@ -124,7 +125,7 @@ pub fn PopupDone(
     lang: Lang,
 ) -> impl IntoView {
     view! {
-        <div id="app" data-ready="1" class="popup-done">
+        <div id=ids::APP data-ready="1" class="popup-done">
             <p role="status">{tx(lang).popup_done}</p>
         </div>
     }

@@ -9,6 +9,7 @@ use kommo::Lang;
 use leptos::prelude::*;
 
 use crate::browser;
+use crate::ids;
 use crate::state::{now, Ctx, Popup, LAST_PART};
 use crate::storage::{keys, Area};
 
@@ -77,7 +78,7 @@ pub(crate) fn listen_for_popup(ctx: Ctx) {
         if let Some(query) = browser::message_to_query(&ev.data()) {
             ctx.flow.popup.set(Popup::Idle);
             ctx.accept_return(&query);
-            browser::scroll_to_id("return-panel");
+            browser::scroll_to_id(ids::RETURN_PANEL);
         }
     });
     on_cleanup(move || listener.remove());

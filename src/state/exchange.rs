@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
 use super::{now, Draft, ProxyHealth};
+use crate::ids;
 use crate::storage::{keys, Area, Store};
 use crate::{browser, json, ApiError, Ctx, RawAnswer};
 
@@ -191,7 +192,7 @@ impl Ctx {
                         ctx.recheck_health(base);
                     }
                     ctx.keep_answer(raw, false, &request);
-                    browser::focus_later("result-h");
+                    browser::focus_later(ids::RESULT_H);
                 }
                 Err(e) => {
                     // Whatever `/healthz` said before, there is no proxy answering now: say so in Setup and open

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::{fill, Tx};
+use crate::ids;
 use crate::state::api_check::{LogLine, Part};
 use crate::{use_ctx, Check};
 
@@ -171,14 +172,14 @@ pub fn CheckStep() -> AnyView {
     };
     let on_stop = move |_| ctx.stop_check();
     view! {
-        <section id="api-section" class="card" aria-labelledby="api-h">
-            <h2 id="api-h">{t.api_title}</h2>
+        <section id=ids::API_SECTION class="card" aria-labelledby=ids::API_H>
+            <h2 id=ids::API_H>{t.api_title}</h2>
             <p class="lead">{move || fill(t.api_intro, &[&host()])}</p>
             <p class="help">{t.api_pacing}</p>
             <div class="actions">
                 <button
                     type="button"
-                    id="api-check"
+                    id=ids::API_CHECK
                     class="btn btn-primary"
                     disabled=running
                     aria-busy=move || running().to_string()
@@ -188,10 +189,10 @@ pub fn CheckStep() -> AnyView {
                 </button>
             </div>
             <ul class="api-parts" aria-live="polite">
-                {line("api-account", t.api_account, |c| c.account.key(), Box::new(account))}
-                {line("api-users", t.api_users, |c| c.users.key(), Box::new(users))}
-                {line("api-pipelines", t.api_pipelines, |c| c.pipelines.key(), Box::new(pipelines))}
-                <li id="api-leads" data-state=move || c.with(|c| if c.leads.stopped { "stopped" } else { c.leads.part.key() })>
+                {line(ids::API_ACCOUNT, t.api_account, |c| c.account.key(), Box::new(account))}
+                {line(ids::API_USERS, t.api_users, |c| c.users.key(), Box::new(users))}
+                {line(ids::API_PIPELINES, t.api_pipelines, |c| c.pipelines.key(), Box::new(pipelines))}
+                <li id=ids::API_LEADS data-state=move || c.with(|c| if c.leads.stopped { "stopped" } else { c.leads.part.key() })>
                     <span class="api-label">{t.api_leads}</span>
                     " "
                     <span class="api-value">{leads}</span>
@@ -199,7 +200,7 @@ pub fn CheckStep() -> AnyView {
                         <div class="row leads-row">
                             // Indeterminate while paging (there is no count endpoint); full once the 204 came.
                             <progress
-                                id="leads-progress"
+                                id=ids::LEADS_PROGRESS
                                 class="grow"
                                 max="1"
                                 aria-label=t.api_leads
@@ -207,7 +208,7 @@ pub fn CheckStep() -> AnyView {
                                 value=move || c.with(|c| (!matches!(c.leads.part, Part::Running)).then_some("1"))
                             ></progress>
                             <Show when=leads_running>
-                                <button type="button" id="leads-stop" class="btn btn-small" on:click=on_stop>
+                                <button type="button" id=ids::LEADS_STOP class="btn btn-small" on:click=on_stop>
                                     {t.api_stop}
                                 </button>
                             </Show>
@@ -216,14 +217,14 @@ pub fn CheckStep() -> AnyView {
                 </li>
             </ul>
             {move || c.with(|c| summary(t, c)).map(|(ok, text)| view! {
-                <p id="api-summary" class=if ok { "ok-note" } else { "warn" } data-ok=if ok { "1" } else { "0" } role="status">
+                <p id=ids::API_SUMMARY class=if ok { "ok-note" } else { "warn" } data-ok=if ok { "1" } else { "0" } role="status">
                     {text}
                 </p>
             })}
             <Show when=move || c.with(|c| !c.log.is_empty())>
-                <h3 id="api-log-h">{t.api_log_title}</h3>
+                <h3 id=ids::API_LOG_H>{t.api_log_title}</h3>
                 <p class="help">{t.api_log_help}</p>
-                <ol id="api-log" class="api-log" aria-labelledby="api-log-h">
+                <ol id=ids::API_LOG class="api-log" aria-labelledby=ids::API_LOG_H>
                     <For
                         each=move || c.with(|c| c.log.clone())
                         key=|l| l.n

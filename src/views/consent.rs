@@ -7,6 +7,7 @@ use kommo::callback::{read_pasted_return, same_redirect, PasteError, PastedRetur
 use kommo::consent::{consent_url, Way};
 
 use crate::i18n::{fill, Tx};
+use crate::ids;
 use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, Ctx, Popup};
 
@@ -75,7 +76,7 @@ pub fn ConsentStep() -> AnyView {
                 ctx.flow.landed.text.set(String::new());
                 ctx.flow.landed.tried.set(false);
                 ctx.accept_return(&pasted.query);
-                browser::scroll_to_id("return-panel");
+                browser::scroll_to_id(ids::RETURN_PANEL);
             }
             Err(_) => ctx.flow.landed.tried.set(true),
         }
@@ -90,8 +91,8 @@ pub fn ConsentStep() -> AnyView {
     };
 
     view! {
-        <section id="consent-section" class="card" aria-labelledby="consent-h">
-            <h2 id="consent-h"><span class="n">"2"</span>{t.step_consent}</h2>
+        <section id=ids::CONSENT_SECTION class="card" aria-labelledby=ids::CONSENT_H>
+            <h2 id=ids::CONSENT_H><span class="n">"2"</span>{t.step_consent}</h2>
             <p class="lead">
                 {move || if ctx.redirect_elsewhere() { t.consent_intro_elsewhere } else { t.consent_intro }}
             </p>
@@ -110,10 +111,10 @@ pub fn ConsentStep() -> AnyView {
                     <p class="error" role="alert">{t.no_crypto}</p>
                 </Show>
                 <div class="field">
-                    <span class="label" id="consent-url-label">{t.consent_url}</span>
+                    <span class="label" id=ids::CONSENT_URL_LABEL>{t.consent_url}</span>
                     <div class="row">
-                        <code id="consent-url" class="url grow" aria-labelledby="consent-url-label">{url}</code>
-                        <CopyButton id="copy-consent-url" text=url what=t.consent_url />
+                        <code id=ids::CONSENT_URL class="url grow" aria-labelledby=ids::CONSENT_URL_LABEL>{url}</code>
+                        <CopyButton id=ids::COPY_CONSENT_URL text=url what=t.consent_url />
                     </div>
                     <p class="help">{t.consent_url_help}</p>
                     {move || custom_host().map(|h| view! { <p class="warn">{fill(t.consent_custom_warn, &[&h])}</p> })}
@@ -124,48 +125,48 @@ pub fn ConsentStep() -> AnyView {
                     <p class="help">{t.secret_not_kept}</p>
                 </Show>
                 <div class="actions">
-                    <button type="button" id="go-same-tab" class="btn btn-primary" disabled=no_crypto on:click=go_same_tab>
+                    <button type="button" id=ids::GO_SAME_TAB class="btn btn-primary" disabled=no_crypto on:click=go_same_tab>
                         {t.go_same_tab}
                     </button>
-                    <button type="button" id="go-popup" class="btn" disabled=no_crypto on:click=go_popup>
+                    <button type="button" id=ids::GO_POPUP class="btn" disabled=no_crypto on:click=go_popup>
                         {t.go_popup}
                     </button>
                 </div>
                 <div aria-live="polite" class="live">
                     <Show when=move || ctx.flow.popup.get() == Popup::Blocked>
-                        <p id="popup-blocked" class="warn">{t.popup_blocked}</p>
+                        <p id=ids::POPUP_BLOCKED class="warn">{t.popup_blocked}</p>
                     </Show>
                     <Show when=move || ctx.flow.popup.get() == Popup::Open>
-                        <p id="popup-waiting" class="status">{t.popup_waiting}</p>
+                        <p id=ids::POPUP_WAITING class="status">{t.popup_waiting}</p>
                     </Show>
                     <Show when=move || ctx.flow.popup.get() == Popup::Closed>
-                        <p id="popup-closed" class="warn">{t.popup_closed}</p>
+                        <p id=ids::POPUP_CLOSED class="warn">{t.popup_closed}</p>
                     </Show>
                 </div>
                 <details
-                    id="landed-details"
+                    id=ids::LANDED_DETAILS
                     class="landed"
                     open=move || ctx.redirect_elsewhere() || ctx.flow.landed.text.with(|l| !l.is_empty())
                 >
                     <summary>{t.landed_summary}</summary>
-                    <form id="landed-form" class="field" novalidate on:submit=on_landed>
-                        <label for="landed" class="label">{t.landed_label}</label>
+                    <form id=ids::LANDED_FORM class="field" novalidate on:submit=on_landed>
+                        <label for=ids::LANDED class="label">{t.landed_label}</label>
                         <div class="row">
                             <input
-                                id="landed"
+                                id=ids::LANDED
                                 class="mono grow"
                                 type="text"
                                 autocomplete="off"
                                 spellcheck="false"
-                                aria-describedby="landed-help landed-error"
+                                aria-describedby=ids::LANDED_DESCRIBED_BY
                                 aria-invalid=move || landed_error().is_some().to_string()
                                 prop:value=move || ctx.flow.landed.text.get()
                                 on:input=move |ev| ctx.flow.landed.text.set(event_target_value(&ev))
                             />
-                            <button type="submit" id="landed-read" class="btn">{t.landed_read}</button>
+                            <button type="submit" id=ids::LANDED_READ class="btn">{t.landed_read}</button>
                         </div>
-                        <p id="landed-help" class="help">{t.landed_help}</p>
-                        <p id="landed-error" class="error" aria-live="polite">{landed_error}</p>
+                        <p id=ids::LANDED_HELP class="help">{t.landed_help}</p>
+                        <p id=ids::LANDED_ERROR class="error" aria-live="polite">{landed_error}</p>
                     </form>
                 </details>
             </Show>

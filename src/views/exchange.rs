@@ -5,16 +5,17 @@ use leptos::prelude::*;
 use kommo::curl::{token_curl, token_curl_via};
 
 use crate::i18n::fill;
+use crate::ids;
 use crate::state::Manual;
 use crate::views::widgets::{error_view, CopyButton, ErrorIds};
 use crate::{browser, use_ctx, ApiError, ProxyHealth};
 
 /// The exchange step's error ids.
 pub const EXCHANGE_IDS: ErrorIds = ErrorIds {
-    kommo: "exchange-error",
-    cause: "hint-cause",
-    fix: "hint-fix",
-    proxy: "proxy-error",
+    kommo: ids::EXCHANGE_ERROR,
+    cause: ids::HINT_CAUSE,
+    fix: ids::HINT_FIX,
+    proxy: ids::PROXY_ERROR,
 };
 
 /// The exchange step.
@@ -61,8 +62,8 @@ pub fn ExchangeStep() -> AnyView {
     };
     let on_exchange = move |_| {
         if secret_blocked() {
-            browser::scroll_to_id("secret");
-            browser::focus_id("secret");
+            browser::scroll_to_id(ids::SECRET);
+            browser::focus_id(ids::SECRET);
             return;
         }
         ctx.exchange();
@@ -152,8 +153,8 @@ pub fn ExchangeStep() -> AnyView {
     };
 
     view! {
-        <section id="exchange-section" class="card" aria-labelledby="exchange-h">
-            <h2 id="exchange-h"><span class="n">"4"</span>{t.step_exchange}</h2>
+        <section id=ids::EXCHANGE_SECTION class="card" aria-labelledby=ids::EXCHANGE_H>
+            <h2 id=ids::EXCHANGE_H><span class="n">"4"</span>{t.step_exchange}</h2>
             <p class="lead">{move || fill(t.exchange_intro, &[&host()])}</p>
             <Show when=proxy_missing>
                 <p class="warn">{t.exchange_no_proxy}</p>
@@ -164,7 +165,7 @@ pub fn ExchangeStep() -> AnyView {
             {move || raw().map(|r| view! {
                 <details class="raw">
                     <summary>{t.raw_answer}</summary>
-                    <pre id="raw-answer">{r}</pre>
+                    <pre id=ids::RAW_ANSWER>{r}</pre>
                 </details>
             })}
             <div class="live" aria-live="polite">
@@ -172,22 +173,22 @@ pub fn ExchangeStep() -> AnyView {
                     <div class="warn row">
                         <span class="grow">{t.need_secret}</span>
                         <button type="button" class="btn btn-small" on:click=move |_| {
-                            browser::scroll_to_id("secret");
-                            browser::focus_id("secret");
+                            browser::scroll_to_id(ids::SECRET);
+                            browser::focus_id(ids::SECRET);
                         }>
                             {t.go_secret}
                         </button>
                     </div>
                 </Show>
                 <Show when=lost>
-                    <p id="code-maybe-spent" class="warn">{t.code_maybe_spent}</p>
+                    <p id=ids::CODE_MAYBE_SPENT class="warn">{t.code_maybe_spent}</p>
                 </Show>
             </div>
             <Show when=move || !code_dead()>
                 <div class="actions">
                     <button
                         type="button"
-                        id="exchange"
+                        id=ids::EXCHANGE
                         class=move || if proxy_found() { "btn btn-primary" } else { "btn" }
                         disabled=move || ctx.exchange.in_flight.get() || ctx.client_id().is_err()
                         aria-busy=move || ctx.exchange.in_flight.get().to_string()
@@ -199,32 +200,32 @@ pub fn ExchangeStep() -> AnyView {
             </Show>
             <details class="manual" prop:open=manual_open on:toggle=on_toggle>
                 <summary>{t.manual_summary}</summary>
-                <p id="manual-intro">{fill(t.manual_intro, &[t.manual_secret_placeholder])}</p>
+                <p id=ids::MANUAL_INTRO>{fill(t.manual_intro, &[t.manual_secret_placeholder])}</p>
                 <div class="codeblock">
                     <div class="codehead">
                         <span>"curl"</span>
-                        <CopyButton id="copy-curl" text=curl what="curl" />
+                        <CopyButton id=ids::COPY_CURL text=curl what="curl" />
                     </div>
-                    <pre id="curl-command" class="masked-secret">{curl}</pre>
+                    <pre id=ids::CURL_COMMAND class="masked-secret">{curl}</pre>
                 </div>
                 <form on:submit=on_paste>
                     <div class="field">
-                        <label for="paste-answer">{t.paste_label}</label>
+                        <label for=ids::PASTE_ANSWER>{t.paste_label}</label>
                         <textarea
-                            id="paste-answer"
+                            id=ids::PASTE_ANSWER
                             class="mono"
                             rows="5"
                             spellcheck="false"
                             placeholder=r#"{"token_type":"Bearer","expires_in":86400,"access_token":"…","refresh_token":"…"}"#
-                            aria-describedby="paste-error"
+                            aria-describedby=ids::PASTE_ERROR
                             aria-invalid=move || paste_error().is_some().to_string()
                             prop:value=move || ctx.exchange.pasted.text.get()
                             on:input=move |ev| ctx.exchange.pasted.text.set(event_target_value(&ev))
                         ></textarea>
-                        <p id="paste-error" class="error" aria-live="polite">{paste_error}</p>
+                        <p id=ids::PASTE_ERROR class="error" aria-live="polite">{paste_error}</p>
                     </div>
                     <div class="actions">
-                        <button type="submit" id="use-pasted" class="btn">{t.use_pasted}</button>
+                        <button type="submit" id=ids::USE_PASTED class="btn">{t.use_pasted}</button>
                     </div>
                 </form>
             </details>

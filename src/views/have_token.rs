@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::fill;
+use crate::ids;
 use crate::state::kept::{parse_pasted_host, parse_pasted_token};
 use crate::views::refresh::refresh_problem;
 use crate::views::widgets::{field_error, invalid};
@@ -42,8 +43,8 @@ pub fn HaveToken() -> AnyView {
         if ok {
             long_lived.token.set(String::new());
             request_animation_frame(|| {
-                browser::scroll_to_id("result");
-                browser::focus_id("result-h");
+                browser::scroll_to_id(ids::RESULT);
+                browser::focus_id(ids::RESULT_H);
             });
         }
     };
@@ -79,86 +80,86 @@ pub fn HaveToken() -> AnyView {
     let input = |s: RwSignal<String>| move |ev: leptos::ev::Event| s.set(event_target_value(&ev));
 
     view! {
-        <section id="have-token" class="card" aria-labelledby="have-token-h">
-            <h2 id="have-token-h">{t.have_token_title}</h2>
+        <section id=ids::HAVE_TOKEN class="card" aria-labelledby=ids::HAVE_TOKEN_H>
+            <h2 id=ids::HAVE_TOKEN_H>{t.have_token_title}</h2>
             <p class="lead">{t.have_token_intro}</p>
             <form on:submit=on_long_lived novalidate>
                 <h3>{t.long_lived_title}</h3>
-                <p id="long-lived-help" class="help">{t.long_lived_help}</p>
+                <p id=ids::LONG_LIVED_HELP class="help">{t.long_lived_help}</p>
                 <div class="field">
-                    <label for="long-lived-token">{t.long_lived_token}</label>
+                    <label for=ids::LONG_LIVED_TOKEN>{t.long_lived_token}</label>
                     <textarea
-                        id="long-lived-token"
+                        id=ids::LONG_LIVED_TOKEN
                         class="mono"
                         rows="3"
                         spellcheck="false"
                         autocomplete="off"
-                        aria-describedby="long-lived-help long-lived-token-error"
+                        aria-describedby=ids::LONG_LIVED_TOKEN_DESCRIBED_BY
                         aria-invalid=invalid(ll_token_error)
                         prop:value=value(long_lived.token)
                         on:input=input(long_lived.token)
                     ></textarea>
-                    <p id="long-lived-token-error" class="error" aria-live="polite">{ll_token_error}</p>
+                    <p id=ids::LONG_LIVED_TOKEN_ERROR class="error" aria-live="polite">{ll_token_error}</p>
                 </div>
                 <div class="field">
-                    <label for="long-lived-host">{t.long_lived_host}</label>
+                    <label for=ids::LONG_LIVED_HOST>{t.long_lived_host}</label>
                     <input
-                        id="long-lived-host"
+                        id=ids::LONG_LIVED_HOST
                         class="mono"
                         autocomplete="off"
                         spellcheck="false"
                         placeholder="yourcompany.kommo.com"
-                        aria-describedby="long-lived-host-help long-lived-host-error"
+                        aria-describedby=ids::LONG_LIVED_HOST_DESCRIBED_BY
                         aria-invalid=invalid(ll_host_error)
                         prop:value=value(long_lived.host)
                         on:input=input(long_lived.host)
                     />
-                    <p id="long-lived-host-help" class="help">{t.account_host_help}</p>
-                    <p id="long-lived-host-error" class="error" aria-live="polite">{ll_host_error}</p>
+                    <p id=ids::LONG_LIVED_HOST_HELP class="help">{t.account_host_help}</p>
+                    <p id=ids::LONG_LIVED_HOST_ERROR class="error" aria-live="polite">{ll_host_error}</p>
                 </div>
                 <div class="actions">
-                    <button type="submit" id="use-long-lived" class="btn">{t.use_long_lived}</button>
+                    <button type="submit" id=ids::USE_LONG_LIVED class="btn">{t.use_long_lived}</button>
                 </div>
             </form>
             <form on:submit=on_refresh novalidate>
                 <h3>{t.paste_refresh_title}</h3>
-                <p id="paste-refresh-help" class="help">{with_setup}</p>
+                <p id=ids::PASTE_REFRESH_HELP class="help">{with_setup}</p>
                 <div class="field">
-                    <label for="paste-refresh-token">{t.saved_refresh_token}</label>
+                    <label for=ids::PASTE_REFRESH_TOKEN>{t.saved_refresh_token}</label>
                     <textarea
-                        id="paste-refresh-token"
+                        id=ids::PASTE_REFRESH_TOKEN
                         class="mono"
                         rows="3"
                         spellcheck="false"
                         autocomplete="off"
-                        aria-describedby="paste-refresh-help paste-refresh-token-error"
+                        aria-describedby=ids::PASTE_REFRESH_TOKEN_DESCRIBED_BY
                         aria-invalid=invalid(rt_token_error)
                         prop:value=value(pasted.token)
                         on:input=input(pasted.token)
                     ></textarea>
-                    <p id="paste-refresh-token-error" class="error" aria-live="polite">{rt_token_error}</p>
+                    <p id=ids::PASTE_REFRESH_TOKEN_ERROR class="error" aria-live="polite">{rt_token_error}</p>
                 </div>
                 <div class="field">
-                    <label for="refresh-host">{t.refresh_host}</label>
+                    <label for=ids::REFRESH_HOST>{t.refresh_host}</label>
                     <input
-                        id="refresh-host"
+                        id=ids::REFRESH_HOST
                         class="mono"
                         autocomplete="off"
                         spellcheck="false"
                         placeholder="yourcompany.kommo.com"
-                        aria-describedby="refresh-host-help refresh-host-error"
+                        aria-describedby=ids::REFRESH_HOST_DESCRIBED_BY
                         aria-invalid=invalid(rt_host_error)
                         prop:value=value(pasted.host)
                         on:input=input(pasted.host)
                     />
-                    <p id="refresh-host-help" class="help">{t.account_host_help}</p>
-                    <p id="refresh-host-error" class="error" aria-live="polite">{rt_host_error}</p>
+                    <p id=ids::REFRESH_HOST_HELP class="help">{t.account_host_help}</p>
+                    <p id=ids::REFRESH_HOST_ERROR class="error" aria-live="polite">{rt_host_error}</p>
                 </div>
                 <div class="live" aria-live="assertive">{refresh_problem(ctx, RefreshFrom::Pasted)}</div>
                 <div class="actions">
                     <button
                         type="submit"
-                        id="use-refresh-token"
+                        id=ids::USE_REFRESH_TOKEN
                         class="btn"
                         disabled=rt_in_flight
                         aria-busy=move || rt_in_flight().to_string()

@@ -7,6 +7,7 @@ use kommo::api::split_duration;
 use kommo::jwt::JwtError;
 
 use crate::i18n::{fill, Tx};
+use crate::ids;
 use crate::{browser, use_ctx};
 
 fn countdown(t: &Tx, secs: i64) -> String {
@@ -41,7 +42,7 @@ pub fn InspectStep() -> AnyView {
                     JwtError::NotThreeParts => t.jwt_not_jwt,
                     JwtError::BadBase64 | JwtError::NotJson => t.jwt_unreadable,
                 };
-                view! { <p id="jwt-error" class="warn" role="status" data-error=format!("{e:?}")>{msg}</p> }
+                view! { <p id=ids::JWT_ERROR class="warn" role="status" data-error=format!("{e:?}")>{msg}</p> }
                     .into_any()
             }
             Ok(c) => {
@@ -56,13 +57,13 @@ pub fn InspectStep() -> AnyView {
                     let left = exp - ctx.now.get() / 1000;
                     Some(if left > 0 {
                         view! {
-                            <span id="token-countdown" class="status" data-expired="0" data-seconds=left.to_string()>
+                            <span id=ids::TOKEN_COUNTDOWN class="status" data-expired="0" data-seconds=left.to_string()>
                                 {countdown(t, left)}
                             </span>
                         }
                         .into_any()
                     } else {
-                        view! { <span id="token-countdown" class="bad" data-expired="1">{t.token_expired}</span> }
+                        view! { <span id=ids::TOKEN_COUNTDOWN class="bad" data-expired="1">{t.token_expired}</span> }
                             .into_any()
                     })
                 };
@@ -70,7 +71,7 @@ pub fn InspectStep() -> AnyView {
                     .base_domain
                     .clone()
                     .filter(|d| !host.ends_with(&format!(".{d}")))
-                    .map(|d| view! { <p id="claim-host-mismatch" class="warn">{fill(t.claim_host_mismatch, &[&d, &host])}</p> });
+                    .map(|d| view! { <p id=ids::CLAIM_HOST_MISMATCH class="warn">{fill(t.claim_host_mismatch, &[&d, &host])}</p> });
                 let row = |id: &'static str, label: &'static str, value: String| {
                     view! {
                         <dt>{label}</dt>
@@ -79,15 +80,15 @@ pub fn InspectStep() -> AnyView {
                 };
                 view! {
                     <dl class="claims">
-                        {row("claim-account-id", t.claim_account_id, c.account_id.map(|a| a.to_string()).unwrap_or_else(dash))}
-                        {row("claim-user-id", t.claim_user_id, c.sub.clone().unwrap_or_else(dash))}
-                        {row("claim-base-domain", t.claim_base_domain, c.base_domain.clone().unwrap_or_else(dash))}
-                        {row("claim-api-domain", t.claim_api_domain, c.api_domain.clone().unwrap_or_else(|| t.claim_missing.to_string()))}
-                        {row("claim-aud", t.claim_aud, c.aud.clone().unwrap_or_else(dash))}
-                        {row("claim-scopes", t.claim_scopes, if c.scopes.is_empty() { dash() } else { c.scopes.join(", ") })}
-                        {row("claim-iat", t.claim_iat, time(c.iat))}
-                        {row("claim-nbf", t.claim_nbf, time(c.nbf))}
-                        {row("claim-exp", t.claim_exp, time(c.exp))}
+                        {row(ids::CLAIM_ACCOUNT_ID, t.claim_account_id, c.account_id.map(|a| a.to_string()).unwrap_or_else(dash))}
+                        {row(ids::CLAIM_USER_ID, t.claim_user_id, c.sub.clone().unwrap_or_else(dash))}
+                        {row(ids::CLAIM_BASE_DOMAIN, t.claim_base_domain, c.base_domain.clone().unwrap_or_else(dash))}
+                        {row(ids::CLAIM_API_DOMAIN, t.claim_api_domain, c.api_domain.clone().unwrap_or_else(|| t.claim_missing.to_string()))}
+                        {row(ids::CLAIM_AUD, t.claim_aud, c.aud.clone().unwrap_or_else(dash))}
+                        {row(ids::CLAIM_SCOPES, t.claim_scopes, if c.scopes.is_empty() { dash() } else { c.scopes.join(", ") })}
+                        {row(ids::CLAIM_IAT, t.claim_iat, time(c.iat))}
+                        {row(ids::CLAIM_NBF, t.claim_nbf, time(c.nbf))}
+                        {row(ids::CLAIM_EXP, t.claim_exp, time(c.exp))}
                     </dl>
                     <p>{live}</p>
                     {mismatch}
@@ -97,9 +98,9 @@ pub fn InspectStep() -> AnyView {
         })
     };
     view! {
-        <section id="inspect" class="card" aria-labelledby="inspect-h">
-            <h2 id="inspect-h">{t.inspect_title}</h2>
-            <p id="jwt-unverified" class="note">{t.jwt_unverified}</p>
+        <section id=ids::INSPECT class="card" aria-labelledby=ids::INSPECT_H>
+            <h2 id=ids::INSPECT_H>{t.inspect_title}</h2>
+            <p id=ids::JWT_UNVERIFIED class="note">{t.jwt_unverified}</p>
             {body}
         </section>
     }

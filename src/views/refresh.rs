@@ -6,15 +6,16 @@ use leptos::prelude::*;
 use kommo::api::refresh_expires_at;
 
 use crate::i18n::fill;
+use crate::ids;
 use crate::views::widgets::{error_view, ErrorIds};
 use crate::{browser, use_ctx, Ctx, KeptKind, RefreshFrom};
 
 /// The refresh error's ids: `#refresh-error[data-hint=…]` for Kommo's refusals, `[data-proxy-error=…]` otherwise.
 pub const REFRESH_IDS: ErrorIds = ErrorIds {
-    kommo: "refresh-error",
-    cause: "refresh-cause",
-    fix: "refresh-fix",
-    proxy: "refresh-error",
+    kommo: ids::REFRESH_ERROR,
+    cause: ids::REFRESH_CAUSE,
+    fix: ids::REFRESH_FIX,
+    proxy: ids::REFRESH_ERROR,
 };
 
 /// The outcome of the last refresh started from `from`: a message from the page, or the refusal with its raw
@@ -28,7 +29,7 @@ pub fn refresh_problem(ctx: Ctx, from: RefreshFrom) -> impl IntoView {
         }
         if let Some(why) = r.blocked {
             return Some(
-                view! { <p id="refresh-blocked" class="warn" role="alert">{why.text(t)}</p> }
+                view! { <p id=ids::REFRESH_BLOCKED class="warn" role="alert">{why.text(t)}</p> }
                     .into_any(),
             );
         }
@@ -46,7 +47,7 @@ pub fn refresh_problem(ctx: Ctx, from: RefreshFrom) -> impl IntoView {
                 {raw.map(|r| view! {
                     <details class="raw">
                         <summary>{t.raw_answer}</summary>
-                        <pre id="refresh-raw">{r}</pre>
+                        <pre id=ids::REFRESH_RAW>{r}</pre>
                     </details>
                 })}
             }
@@ -88,18 +89,18 @@ pub fn RefreshStep() -> AnyView {
     };
     view! {
         <Show when=has_refresh>
-            <section id="refresh-section" class="card" aria-labelledby="refresh-h">
-                <h2 id="refresh-h">{t.refresh_title}</h2>
+            <section id=ids::REFRESH_SECTION class="card" aria-labelledby=ids::REFRESH_H>
+                <h2 id=ids::REFRESH_H>{t.refresh_title}</h2>
                 <p class="lead">{move || fill(t.refresh_intro, &[&kept.with(|k| k.as_ref().map(|k| k.host.clone()).unwrap_or_default())])}</p>
-                <p id="refresh-rotation">{t.refresh_rotation}</p>
+                <p id=ids::REFRESH_ROTATION>{t.refresh_rotation}</p>
                 <p>
                     {t.refresh_unused_until} " "
-                    <strong id="refresh-expires-at">{refresh_expires}</strong>
+                    <strong id=ids::REFRESH_EXPIRES_AT>{refresh_expires}</strong>
                     "."
                 </p>
                 <div class="live" aria-live="polite">
                     {move || refreshed_at().map(|at| view! {
-                        <div id="refresh-result" class="ok-note" role="status">
+                        <div id=ids::REFRESH_RESULT class="ok-note" role="status">
                             <p><strong>{fill(t.refresh_done, &[&at])}</strong></p>
                             <p>{t.refresh_save_now}</p>
                         </div>
@@ -109,7 +110,7 @@ pub fn RefreshStep() -> AnyView {
                 <div class="actions">
                     <button
                         type="button"
-                        id="refresh"
+                        id=ids::REFRESH
                         class="btn btn-primary"
                         disabled=in_flight
                         aria-busy=move || in_flight().to_string()

@@ -7,6 +7,7 @@ use kommo::outcome::{format_mm_ss, Malformed, ReturnOutcome, Untrusted};
 use kommo::CODE_LIFETIME_SECS;
 
 use crate::i18n::{fill, Tx};
+use crate::ids;
 use crate::views::widgets::alert;
 use crate::{browser, use_ctx, Received};
 
@@ -27,16 +28,16 @@ pub fn ReturnStep() -> AnyView {
                 let from_widget = ret.from_widget;
                 let countdown = move || {
                     if ctx.tokens().is_some_and(|r| r.is_ok()) {
-                        return view! { <p id="code-countdown" class="help" data-expired="0">{t.exchanged}</p> }.into_any();
+                        return view! { <p id=ids::CODE_COUNTDOWN class="help" data-expired="0">{t.exchanged}</p> }.into_any();
                     }
                     let left = (at + CODE_LIFETIME_SECS * 1000 - ctx.now.get()) / 1000;
                     if left <= 0 {
-                        view! { <p id="code-countdown" class="warn" data-expired="1">{t.code_expired}</p> }.into_any()
+                        view! { <p id=ids::CODE_COUNTDOWN class="warn" data-expired="1">{t.code_expired}</p> }.into_any()
                     } else {
                         let until = browser::local_time((at + CODE_LIFETIME_SECS * 1000) as f64);
                         let until = until.split(' ').nth(1).unwrap_or("").to_string();
                         view! {
-                            <p id="code-countdown" class="status" data-expired="0" data-seconds=left.to_string()>
+                            <p id=ids::CODE_COUNTDOWN class="status" data-expired="0" data-seconds=left.to_string()>
                                 {fill(t.code_left, &[&format_mm_ss(left), &until])}
                             </p>
                         }
@@ -51,15 +52,15 @@ pub fn ReturnStep() -> AnyView {
                 };
                 match host {
                     Ok(h) => view! {
-                        <p>{t.return_code_for} " " <strong id="account-host" class="mono">{h.to_string()}</strong></p>
+                        <p>{t.return_code_for} " " <strong id=ids::ACCOUNT_HOST class="mono">{h.to_string()}</strong></p>
                         {countdown}
                         {move || differs().map(|d| view! { <p class="warn">{d}</p> })}
                         {from_widget.then(|| view! { <p class="help">{t.widget_install}</p> })}
                     }
                     .into_any(),
                     Err(e) => view! {
-                        <p>{t.return_code_for} " " <strong id="account-host" class="mono bad">{visible(&referer)}</strong></p>
-                        <div id="host-error" class="alert" role="alert">
+                        <p>{t.return_code_for} " " <strong id=ids::ACCOUNT_HOST class="mono bad">{visible(&referer)}</strong></p>
+                        <div id=ids::HOST_ERROR class="alert" role="alert">
                             <p>{move || fill(t.host_invalid, &[&e.explain(ctx.lang.get())])}</p>
                         </div>
                     }
@@ -70,17 +71,17 @@ pub fn ReturnStep() -> AnyView {
                 let denied = error.is_access_denied();
                 let code = error.error.clone();
                 view! {
-                    <div id="denied" class="alert" role="alert">
+                    <div id=ids::DENIED class="alert" role="alert">
                         <h3>{if denied { t.denied_title } else { t.consent_error_title }}</h3>
                         <p>{move || if denied { t.denied_body.to_string() } else { fill(t.consent_error, &[&code]) }}</p>
                         <button
                             type="button"
-                            id="retry"
+                            id=ids::RETRY
                             class="btn btn-primary"
                             on:click=move |_| {
                                 ctx.start_over();
-                                browser::scroll_to_id("consent-section");
-                                browser::focus_later("go-same-tab");
+                                browser::scroll_to_id(ids::CONSENT_SECTION);
+                                browser::focus_later(ids::GO_SAME_TAB);
                             }
                         >
                             {t.retry}
@@ -90,7 +91,7 @@ pub fn ReturnStep() -> AnyView {
                 .into_any()
             }
             ReturnOutcome::Untrusted { problem, .. } => alert(
-                "state-error",
+                ids::STATE_ERROR,
                 Some(format!("{problem:?}")),
                 t.state_title,
                 untrusted_text(t, problem).to_string(),
@@ -98,7 +99,7 @@ pub fn ReturnStep() -> AnyView {
                 ().into_any(),
             ),
             ReturnOutcome::Malformed { problem } => alert(
-                "callback-error",
+                ids::CALLBACK_ERROR,
                 None,
                 t.malformed_title,
                 malformed_text(t, &problem),
@@ -108,8 +109,8 @@ pub fn ReturnStep() -> AnyView {
         }
     };
     view! {
-        <section id="return-panel" class="card" aria-labelledby="return-h">
-            <h2 id="return-h"><span class="n">"3"</span>{t.step_return}</h2>
+        <section id=ids::RETURN_PANEL class="card" aria-labelledby=ids::RETURN_H>
+            <h2 id=ids::RETURN_H><span class="n">"3"</span>{t.step_return}</h2>
             {body}
         </section>
     }
@@ -179,18 +180,18 @@ pub fn SetAsideNotice() -> impl IntoView {
         let hide = view! {
             <button
                 type="button"
-                id="set-aside-hide"
+                id=ids::SET_ASIDE_HIDE
                 class="btn"
                 on:click=move |_| {
                     ctx.flow.set_aside.set(None);
-                    browser::focus_id("steps");
+                    browser::focus_id(ids::STEPS);
                 }
             >
                 {t.hide}
             </button>
         };
         alert(
-            "return-set-aside",
+            ids::RETURN_SET_ASIDE,
             Some(kind),
             t.set_aside_title,
             text,

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::i18n::fill;
+use crate::ids;
 use crate::views::widgets::CopyButton;
 use crate::{browser, use_ctx, Piece, ProxyHealth, Setup};
 
@@ -38,8 +39,8 @@ pub fn SetupStep() -> AnyView {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if ctx.setup_problems().is_empty() && ctx.flow.received.with_untracked(|r| r.is_none()) {
-            browser::scroll_to_id("consent-section");
-            browser::focus_id("go-same-tab");
+            browser::scroll_to_id(ids::CONSENT_SECTION);
+            browser::focus_id(ids::GO_SAME_TAB);
         }
     };
     let proxy_state = move || match ctx.health.get() {
@@ -81,17 +82,17 @@ pub fn SetupStep() -> AnyView {
     };
 
     view! {
-        <section id="setup-section" class="card" aria-labelledby="setup-h">
-            <h2 id="setup-h"><span class="n">"1"</span>{t.step_setup}</h2>
+        <section id=ids::SETUP_SECTION class="card" aria-labelledby=ids::SETUP_H>
+            <h2 id=ids::SETUP_H><span class="n">"1"</span>{t.step_setup}</h2>
             <p class="lead">{t.setup_intro}</p>
             <form on:submit=on_submit novalidate>
                 <div class="field">
-                    <label for="service">
+                    <label for=ids::SERVICE>
                         {t.service}
                         <Show when=demo>" "<span class="tag">{t.demo_tag}</span></Show>
                     </label>
                     <select
-                        id="service"
+                        id=ids::SERVICE
                         prop:value=field(|s| s.service.clone())
                         on:change=move |ev| {
                             let v = event_target_value(&ev);
@@ -105,15 +106,15 @@ pub fn SetupStep() -> AnyView {
                 </div>
                 <Show when=custom>
                     <div class="field">
-                        <label for="consent-base">{t.consent_base}</label>
+                        <label for=ids::CONSENT_BASE>{t.consent_base}</label>
                         <input
-                            id="consent-base"
+                            id=ids::CONSENT_BASE
                             type="url"
                             inputmode="url"
                             autocomplete="off"
                             spellcheck="false"
                             placeholder="http://127.0.0.1:8081"
-                            aria-describedby="consent-base-help consent-base-error"
+                            aria-describedby=ids::CONSENT_BASE_DESCRIBED_BY
                             aria-invalid=move || ctx.consent_base_problem().is_some().to_string()
                             prop:value=field(|s| s.consent_base.clone())
                             on:input=move |ev| {
@@ -121,24 +122,24 @@ pub fn SetupStep() -> AnyView {
                                 ctx.setup.fields.update(|s| s.consent_base = v);
                             }
                         />
-                        <p id="consent-base-help" class="help">{t.consent_base_help}</p>
-                        <p id="consent-base-error" class="error" aria-live="polite">
+                        <p id=ids::CONSENT_BASE_HELP class="help">{t.consent_base_help}</p>
+                        <p id=ids::CONSENT_BASE_ERROR class="error" aria-live="polite">
                             {move || ctx.consent_base_problem()}
                         </p>
                     </div>
                 </Show>
                 <div class="field">
-                    <label for="client-id">
+                    <label for=ids::CLIENT_ID>
                         {t.client_id}
                         <Show when=demo>" "<span class="tag">{t.demo_tag}</span></Show>
                     </label>
                     <input
-                        id="client-id"
+                        id=ids::CLIENT_ID
                         class="mono"
                         autocomplete="off"
                         spellcheck="false"
                         placeholder="00000000-0000-0000-0000-000000000000"
-                        aria-describedby="client-id-help client-id-error"
+                        aria-describedby=ids::CLIENT_ID_DESCRIBED_BY
                         aria-invalid=move || client_id_error().is_some().to_string()
                         prop:value=field(|s| s.client_id.clone())
                         on:input=move |ev| {
@@ -150,34 +151,34 @@ pub fn SetupStep() -> AnyView {
                             ctx.setup.fields.update(|s| s.client_id = v);
                         }
                     />
-                    <p id="client-id-help" class="help">{t.client_id_help}</p>
-                    <p id="client-id-error" class="error" aria-live="polite">{client_id_error}</p>
+                    <p id=ids::CLIENT_ID_HELP class="help">{t.client_id_help}</p>
+                    <p id=ids::CLIENT_ID_ERROR class="error" aria-live="polite">{client_id_error}</p>
                 </div>
                 <div class="field">
-                    <label for="secret">{t.secret}</label>
+                    <label for=ids::SECRET>{t.secret}</label>
                     <div class="row">
                         <input
-                            id="secret"
+                            id=ids::SECRET
                             class="mono grow"
                             type=move || if show_secret.get() { "text" } else { "password" }
                             autocomplete="off"
                             spellcheck="false"
-                            aria-describedby="secret-help"
+                            aria-describedby=ids::SECRET_HELP
                             prop:value=move || ctx.setup.secret.get()
                             on:input=move |ev| ctx.setup.secret.set(event_target_value(&ev))
                         />
                         <button
                             type="button"
-                            id="secret-toggle"
+                            id=ids::SECRET_TOGGLE
                             class="btn btn-small"
-                            aria-controls="secret"
+                            aria-controls=ids::SECRET
                             aria-pressed=move || show_secret.get().to_string()
                             on:click=move |_| show_secret.update(|v| *v = !*v)
                         >
                             {move || if show_secret.get() { t.hide } else { t.show }}
                         </button>
                     </div>
-                    <p id="secret-help" class="help">
+                    <p id=ids::SECRET_HELP class="help">
                         {move || match ctx.health.get() {
                             ProxyHealth::Found(h) if h.holds_for_exchanges_only(ctx.client_id().ok().as_deref()) => t.secret_held_code_only,
                             _ if ctx.secret_held() => t.secret_held,
@@ -187,7 +188,7 @@ pub fn SetupStep() -> AnyView {
                     <label class="check">
                         <input
                             type="checkbox"
-                            id="remember-secret"
+                            id=ids::REMEMBER_SECRET
                             prop:checked=move || ctx.setup.remember.get()
                             on:change=move |ev| ctx.setup.remember.set(event_target_checked(&ev))
                         />
@@ -197,16 +198,16 @@ pub fn SetupStep() -> AnyView {
                 // The rest renders one task later (`Ctx::shown`).
                 <Show when=move || ctx.shown(Piece::SetupRest)>
                     <div class="field">
-                        <label for="redirect-uri">{t.redirect_uri}</label>
+                        <label for=ids::REDIRECT_URI>{t.redirect_uri}</label>
                         <div class="row">
                             <input
-                                id="redirect-uri"
+                                id=ids::REDIRECT_URI
                                 class="mono grow"
                                 type="url"
                                 inputmode="url"
                                 autocomplete="off"
                                 spellcheck="false"
-                                aria-describedby="redirect-help redirect-error"
+                                aria-describedby=ids::REDIRECT_URI_DESCRIBED_BY
                                 aria-invalid=move || ctx.redirect_problem().is_some().to_string()
                                 prop:value=field(|s| s.redirect_uri.clone())
                                 on:input=move |ev| {
@@ -214,28 +215,28 @@ pub fn SetupStep() -> AnyView {
                                     ctx.setup.fields.update(|s| s.redirect_uri = v);
                                 }
                             />
-                            <CopyButton id="copy-redirect-uri" text=redirect what=t.redirect_uri />
+                            <CopyButton id=ids::COPY_REDIRECT_URI text=redirect what=t.redirect_uri />
                         </div>
-                        <p id="redirect-help" class="help">{t.redirect_help}</p>
-                        <p id="redirect-error" class="error" aria-live="polite">{move || ctx.redirect_problem()}</p>
+                        <p id=ids::REDIRECT_HELP class="help">{t.redirect_help}</p>
+                        <p id=ids::REDIRECT_ERROR class="error" aria-live="polite">{move || ctx.redirect_problem()}</p>
                         <Show when=move || ctx.redirect_elsewhere()>
                             <p class="warn">{t.redirect_elsewhere}</p>
                         </Show>
                     </div>
                     <div class="field">
-                        <label for="proxy-url">
+                        <label for=ids::PROXY_URL>
                             {t.proxy_url}
                             <Show when=demo>" "<span class="tag">{t.demo_tag}</span></Show>
                         </label>
                         <input
-                            id="proxy-url"
+                            id=ids::PROXY_URL
                             class="mono"
                             type="url"
                             inputmode="url"
                             autocomplete="off"
                             spellcheck="false"
                             placeholder=browser::origin()
-                            aria-describedby="proxy-help proxy-status"
+                            aria-describedby=ids::PROXY_URL_DESCRIBED_BY
                             aria-invalid=move || ctx.proxy_problem().is_some().to_string()
                             prop:value=field(|s| s.proxy.clone())
                             on:input=move |ev| {
@@ -243,20 +244,20 @@ pub fn SetupStep() -> AnyView {
                                 ctx.setup.fields.update(|s| s.proxy = v);
                             }
                         />
-                        <p id="proxy-help" class="help">{t.proxy_help}</p>
+                        <p id=ids::PROXY_HELP class="help">{t.proxy_help}</p>
                         <p class="error" aria-live="polite">{move || ctx.proxy_problem()}</p>
-                        <p id="proxy-status" class="status" data-state=proxy_state role="status" aria-live="polite">
+                        <p id=ids::PROXY_STATUS class="status" data-state=proxy_state role="status" aria-live="polite">
                             {proxy_text}
                         </p>
                         {move || cross_origin_proxy().map(|o| view! { <p class="warn">{fill(t.proxy_cross_origin, &[&o])}</p> })}
                         {move || ctx.setup.offered_proxy.get().map(|p| {
                             let take = p.clone();
                             view! {
-                                <div id="proxy-offer" class="warn" role="status">
+                                <div id=ids::PROXY_OFFER class="warn" role="status">
                                     <p>{fill(t.proxy_offered, &[&p])}</p>
                                     <button
                                         type="button"
-                                        id="proxy-offer-use"
+                                        id=ids::PROXY_OFFER_USE
                                         class="btn"
                                         on:click=move |_| {
                                             let p = take.clone();
@@ -271,13 +272,13 @@ pub fn SetupStep() -> AnyView {
                         })}
                     </div>
                     <div class="field">
-                        <label for="prefix">{t.prefix}</label>
+                        <label for=ids::PREFIX>{t.prefix}</label>
                         <input
-                            id="prefix"
+                            id=ids::PREFIX
                             class="mono"
                             autocomplete="off"
                             spellcheck="false"
-                            aria-describedby="prefix-help prefix-error"
+                            aria-describedby=ids::PREFIX_DESCRIBED_BY
                             aria-invalid=move || ctx.prefix_problem().is_some().to_string()
                             prop:value=field(|s| s.prefix.clone())
                             on:input=move |ev| {
@@ -285,14 +286,14 @@ pub fn SetupStep() -> AnyView {
                                 ctx.setup.fields.update(|s| s.prefix = v);
                             }
                         />
-                        <p id="prefix-help" class="help">{t.prefix_help}</p>
-                        <p id="prefix-error" class="error" aria-live="polite">{move || ctx.prefix_problem()}</p>
+                        <p id=ids::PREFIX_HELP class="help">{t.prefix_help}</p>
+                        <p id=ids::PREFIX_ERROR class="error" aria-live="polite">{move || ctx.prefix_problem()}</p>
                     </div>
                     <div class="field">
-                        <span class="label" id="share-label">{t.share_link}</span>
+                        <span class="label" id=ids::SHARE_LABEL>{t.share_link}</span>
                         <div class="row">
-                            <code id="share-link" class="url grow" aria-labelledby="share-label">{share}</code>
-                            <CopyButton id="copy-share-link" text=share what=t.share_link />
+                            <code id=ids::SHARE_LINK class="url grow" aria-labelledby=ids::SHARE_LABEL>{share}</code>
+                            <CopyButton id=ids::COPY_SHARE_LINK text=share what=t.share_link />
                         </div>
                         <p class="help">{t.share_help}</p>
                     </div>
