@@ -15,9 +15,10 @@ export PATH="$HOME/.cargo/bin:$root/.tools/node_modules/.bin:$PATH"
 dist=${DIST:-$root/dist}
 budget=90000
 # The budget is far off (docs/hosting.md, "Where the page stands"), so a second, measured line guards against silent
-# growth until the budget is decided: the first load as it stands (239.2 kB gzip on 2026-11-27) plus room for small
-# changes. A change that needs more raises this number in its own commit and says why.
-ceiling=253000
+# growth until the budget is decided: the first load as it stands (265.4 kB gzip on 2026-12-02, after the env format
+# picker; docs/hosting.md says what each step cost) plus room for small changes. A change that needs more raises this
+# number in its own commit and says why; the lazy loading of issue 14 is to lower it.
+ceiling=266000
 
 build=1 check=0 guard=0
 for arg in "$@"; do
