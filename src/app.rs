@@ -55,7 +55,7 @@ pub fn AppWith(
         return view! { <PopupDone lang=lang /> }.into_any();
     }
 
-    let ctx = Ctx::new(config);
+    let ctx = Ctx::new(config.api, config.store);
     provide_context(ctx);
     effects::take_return_on_load(ctx, &search);
     effects::persist(ctx);

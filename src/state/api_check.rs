@@ -7,7 +7,7 @@ mod run;
 use leptos::prelude::*;
 
 use crate::i18n::{fill, Tx};
-use crate::Ctx;
+use crate::state::Ctx;
 use run::Run;
 
 /// One part of the check.

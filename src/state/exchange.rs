@@ -7,9 +7,11 @@ use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
 use super::{now, Draft, ProxyHealth};
+use crate::api::{ApiError, RawAnswer};
 use crate::ids;
+use crate::state::Ctx;
 use crate::storage::{keys, Area, Store};
-use crate::{browser, json, ApiError, Ctx, RawAnswer};
+use crate::{browser, json};
 
 /// A token answer, from the proxy or pasted back from curl, with what it was requested with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,8 +7,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{now, Draft};
+use crate::browser;
+use crate::state::Ctx;
 use crate::storage::{keys, Area, Store};
-use crate::{browser, Ctx};
 
 /// A return from consent and when it arrived (ms since the epoch).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use kommo::Health;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::Ctx;
+use crate::state::Ctx;
 
 /// How long after the last edit of the proxy URL its `/healthz` is checked.
 const HEALTH_DEBOUNCE: Duration = Duration::from_millis(400);

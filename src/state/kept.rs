@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{now, Refresh, SecretWas, TokenDraft};
+use crate::json;
+use crate::state::Ctx;
 use crate::storage::{keys, Area, Store};
-use crate::{json, Ctx};
 
 /// How the tokens were obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

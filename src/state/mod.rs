@@ -19,10 +19,10 @@ use std::rc::Rc;
 use kommo::Lang;
 use leptos::prelude::*;
 
-use crate::app::AppConfig;
+use crate::api::Api;
+use crate::browser;
 use crate::i18n::{tx, Tx};
 use crate::storage::{keys, Area, Store};
-use crate::{browser, Api};
 
 pub use api_check::{ApiCheck, Check};
 pub use draft::{Draft, TokenDraft};
@@ -136,9 +136,8 @@ pub(crate) fn now() -> i64 {
 }
 
 impl Ctx {
-    /// The state as storage, the page's address and a setup link leave it.
-    pub(crate) fn new(config: AppConfig) -> Self {
-        let store = config.store;
+    /// The state as storage, the page's address and a setup link leave it; requests go through `api`.
+    pub(crate) fn new(api: Rc<dyn Api>, store: Store) -> Self {
         let lang = store
             .get(Area::Local, keys::LANG)
             .map(|c| if c == "ru" { Lang::Ru } else { Lang::En })
@@ -153,7 +152,7 @@ impl Ctx {
             refresh: Refreshing::new(),
             check: ApiCheck::new(),
             io: Io {
-                api: StoredValue::new_local(config.api),
+                api: StoredValue::new_local(api),
                 store: StoredValue::new(store),
             },
             now: RwSignal::new(now()),

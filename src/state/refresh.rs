@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{now, Answer, Kept, KeptKind, ProxyHealth, SecretWas, TokenDraft};
+use crate::api::ApiError;
 use crate::i18n::Tx;
-use crate::{ApiError, Ctx};
+use crate::state::Ctx;
 
 /// Where a refresh was started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

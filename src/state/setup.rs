@@ -8,9 +8,10 @@ use kommo::Service;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::browser;
 use crate::i18n::Tx;
+use crate::state::Ctx;
 use crate::storage::{keys, Area, Store};
-use crate::{browser, Ctx};
 
 /// The setup the user fills in (everything but the secret key). Kept in sessionStorage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{AccountSeen, ApiCheck, Check, LogLine, Part, Why};
+use crate::api::ApiError;
 use crate::state::Io;
-use crate::{browser, json, ApiError};
+use crate::{browser, json};
 
 /// How much of an answer body the request log keeps.
 const LOG_BODY_MAX: usize = 3000;
