@@ -32,10 +32,6 @@ fn json_reads(map: &Map<String, Value>, name: &str) -> Option<String> {
     })
 }
 
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
 /// Run the token route's body rules on `body` as the route does (repeats refused first, then the held secret), with
 /// the held-secret options given, and check the property above.
 pub fn token_body(form: bool, signs_refresh: bool, pass_through: bool, body: &[u8]) {
@@ -102,5 +98,4 @@ pub fn token_body(form: bool, signs_refresh: bool, pass_through: bool, body: &[u
             "{field} changed on the way: {shown:?}"
         );
     }
-    assert!(!contains(body, HELD_SECRET) || contains(&out, HELD_SECRET));
 }
