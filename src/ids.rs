@@ -252,7 +252,9 @@ pub const ENV_FORMATS: &str = "env-formats";
 pub const ENV_FORMAT_PREFIX: &str = "env-format-";
 /// The shown block's label (the format's name).
 pub const ENV_LABEL: &str = "env-label";
-/// The env block as a dotenv file (each block is `env-{key}`; one is shown at a time).
+/// The start of each format's block id: `env-{key}` (one block is shown at a time).
+pub const ENV_BLOCK_PREFIX: &str = "env-";
+/// The env block as a dotenv file.
 pub const ENV_DOTENV: &str = "env-dotenv";
 /// The env block as shell `export` lines.
 pub const ENV_SHELL: &str = "env-shell";

@@ -149,7 +149,7 @@ pub fn ResultStep() -> AnyView {
     // Re-made when the format changes, so that the ids and the buttons' names are the format's.
     let block = move || {
         let f = format.get();
-        let id = format!("env-{}", f.key());
+        let id = format!("{}{}", ids::ENV_BLOCK_PREFIX, f.key());
         let save = move |_| {
             rendered.with_untracked(|r| {
                 if let Some((text, Ok(_))) = r {

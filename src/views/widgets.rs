@@ -13,7 +13,7 @@ use crate::{browser, use_ctx, ApiError};
 /// A "Copy" button with a polite live region that says "Copied" (focus stays on the button).
 #[component]
 pub fn CopyButton(
-    /// The button's id, e.g. `copy-dotenv`.
+    /// The button's id, e.g. [`crate::ids::COPY_ENV`].
     id: &'static str,
     /// The text to copy, read when clicked.
     #[prop(into)]

@@ -18,6 +18,7 @@ use crate::fake_proxy::*;
 use crate::harness::*;
 // The integration ID the tests type, not the id of its field (`ids::CLIENT_ID`).
 use crate::harness::CLIENT_ID;
+use kommo_oauth_helper::ids::*;
 
 const PREFIX: &str = "KOMMO_TEST_";
 
@@ -44,17 +45,19 @@ async fn at_result(ns: &str, lang: &str, secret: &str, refresh: &str) -> Mounted
     let (api, _) = FakeApi::new(Some(health(false)), pair(&access_token(), refresh));
     let m = mount(ns, api);
     ready(&m).await;
-    m.type_into("#secret", secret);
-    m.click("#exchange");
-    until("result", || m.has("#result")).await;
+    m.type_into(&sel(SECRET), secret);
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
     m
 }
 
 async fn pick(m: &Mounted, f: EnvFormat) {
-    m.click(&format!("#env-format-{}", f.key()));
+    m.click(&format!("#{ENV_FORMAT_PREFIX}{}", f.key()));
     // The block is re-made for the format: its label says which.
     until(&format!("{} picked", f.key()), || {
-        m.input(&format!("#env-format-{}", f.key())).checked() && m.text("#env-label") == f.label()
+        m.input(&format!("#{ENV_FORMAT_PREFIX}{}", f.key()))
+            .checked()
+            && m.text(&sel(ENV_LABEL)) == f.label()
     })
     .await;
 }
@@ -142,36 +145,42 @@ async fn each_format_is_shown_alone_exactly_as_the_core_renders_it() {
     let m = at_result(ns, "en", "s3cr3t", "def50200refresh").await;
     let v = values("s3cr3t", "def50200refresh");
     // A radio group of all six formats, named by its legend; .env first, as before.
-    assert_eq!(m.text("#env-formats legend"), "Format");
+    assert_eq!(m.text(&format!("#{ENV_FORMATS} legend")), "Format");
     assert_eq!(
-        items(&m, "#env-formats label"),
+        items(&m, &format!("#{ENV_FORMATS} label")),
         EnvFormat::ALL.map(|f| f.label().to_string())
     );
     assert_eq!(
         m.root
-            .query_selector_all("#env-formats input[type=radio][name=env-format]")
+            .query_selector_all(&format!(
+                "#{ENV_FORMATS} input[type=radio][name=env-format]"
+            ))
             .unwrap()
             .length(),
         6
     );
-    assert!(m.input("#env-format-dotenv").checked());
+    assert!(m.input(&format!("#{ENV_FORMAT_PREFIX}dotenv")).checked());
     for f in EnvFormat::ALL {
         pick(&m, f).await;
         let block = render_block(f, PREFIX, &v).unwrap();
-        assert_eq!(m.text(&format!("#env-{}", f.key())), block.text, "{f:?}");
+        assert_eq!(
+            m.text(&format!("#{ENV_BLOCK_PREFIX}{}", f.key())),
+            block.text,
+            "{f:?}"
+        );
         assert_eq!(
             m.root
-                .query_selector_all("#result pre.env")
+                .query_selector_all(&format!("#{RESULT} pre.env"))
                 .unwrap()
                 .length(),
             1,
             "{f:?}: one block at a time"
         );
-        assert_eq!(m.text("#env-label"), f.label());
-        assert_eq!(m.text("#env-usage"), f.usage(Lang::En), "{f:?}");
+        assert_eq!(m.text(&sel(ENV_LABEL)), f.label());
+        assert_eq!(m.text(&sel(ENV_USAGE)), f.usage(Lang::En), "{f:?}");
         assert!(
             m.root
-                .query_selector_all("#env-formats input:checked")
+                .query_selector_all(&format!("#{ENV_FORMATS} input:checked"))
                 .unwrap()
                 .length()
                 == 1
@@ -179,29 +188,32 @@ async fn each_format_is_shown_alone_exactly_as_the_core_renders_it() {
         // Realistic values: nothing to notice, nothing refused.
         assert!(block.notices.is_empty(), "{f:?}");
         assert!(
-            m.q("#env-notices").unwrap().has_attribute("hidden"),
+            m.q(&sel(ENV_NOTICES)).unwrap().has_attribute("hidden"),
             "{f:?}"
         );
-        assert!(!m.has("#env-refusal"));
-        assert!(!disabled(&m, "#copy-env") && !disabled(&m, "#download-env"));
+        assert!(!m.has(&sel(ENV_REFUSAL)));
+        assert!(!disabled(&m, &sel(COPY_ENV)) && !disabled(&m, &sel(DOWNLOAD_ENV)));
         assert_eq!(
-            m.attr("#copy-env", "aria-label").as_deref(),
+            m.attr(&sel(COPY_ENV), "aria-label").as_deref(),
             Some(format!("Copy {}", f.label()).as_str())
         );
         assert_eq!(
-            m.attr("#download-env", "aria-label").as_deref(),
+            m.attr(&sel(DOWNLOAD_ENV), "aria-label").as_deref(),
             Some(format!("Download {}", f.file_name()).as_str())
         );
         // Masked as before until the tokens are revealed.
         assert!(m
-            .q(&format!("#env-{}", f.key()))
+            .q(&format!("#{ENV_BLOCK_PREFIX}{}", f.key()))
             .unwrap()
             .class_list()
             .contains("masked"));
     }
-    m.click("#reveal-tokens");
+    m.click(&sel(REVEAL_TOKENS));
     until("revealed", || {
-        !m.q("#env-github").unwrap().class_list().contains("masked")
+        !m.q(&format!("#{ENV_BLOCK_PREFIX}github"))
+            .unwrap()
+            .class_list()
+            .contains("masked")
     })
     .await;
 }
@@ -222,16 +234,16 @@ async fn the_format_picked_is_remembered_on_this_device_and_restored_after_a_rel
     let (api, calls) = FakeApi::new(Some(health(false)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    until("the result again", || m.has("#result")).await;
-    assert!(m.input("#env-format-docker").checked());
-    assert!(!m.input("#env-format-dotenv").checked());
+    until("the result again", || m.has(&sel(RESULT))).await;
+    assert!(m.input(&format!("#{ENV_FORMAT_PREFIX}docker")).checked());
+    assert!(!m.input(&format!("#{ENV_FORMAT_PREFIX}dotenv")).checked());
     // The secret is not kept (remember is off), so the reloaded block has an empty CLIENT_SECRET.
     let v = values("", "def50200refresh");
     assert_eq!(
-        m.text("#env-docker"),
+        m.text(&format!("#{ENV_BLOCK_PREFIX}docker")),
         render_block(EnvFormat::Docker, PREFIX, &v).unwrap().text
     );
-    assert!(!m.has("#env-dotenv"));
+    assert!(!m.has(&sel(ENV_DOTENV)));
     assert!(calls.borrow().is_empty());
     assert!(!all_storage_values(ns).contains("s3cr3t"));
     // An unknown remembered key falls back to .env.
@@ -242,9 +254,9 @@ async fn the_format_picked_is_remembered_on_this_device_and_restored_after_a_rel
     let (api, _) = FakeApi::new(Some(health(false)), ok_answer());
     let m = mount(ns, api);
     ready(&m).await;
-    until("the result again", || m.has("#result")).await;
-    assert!(m.input("#env-format-dotenv").checked());
-    assert!(m.has("#env-dotenv"));
+    until("the result again", || m.has(&sel(RESULT))).await;
+    assert!(m.input(&format!("#{ENV_FORMAT_PREFIX}dotenv")).checked());
+    assert!(m.has(&sel(ENV_DOTENV)));
 }
 
 #[wasm_bindgen_test]
@@ -255,7 +267,7 @@ async fn download_saves_exactly_the_text_shown_under_the_formats_file_name() {
     let downloads = Downloads::catch();
     for f in [EnvFormat::Dotenv, EnvFormat::Json, EnvFormat::Vercel] {
         pick(&m, f).await;
-        m.click("#download-env");
+        m.click(&sel(DOWNLOAD_ENV));
         let (url, name) = downloads
             .seen
             .borrow_mut()
@@ -264,7 +276,11 @@ async fn download_saves_exactly_the_text_shown_under_the_formats_file_name() {
         assert_eq!(name, f.file_name());
         assert!(url.starts_with("blob:"), "{url}");
         let (text, kind) = fetch_url(&url).await;
-        assert_eq!(text, m.text(&format!("#env-{}", f.key())), "{f:?}");
+        assert_eq!(
+            text,
+            m.text(&format!("#{ENV_BLOCK_PREFIX}{}", f.key())),
+            "{f:?}"
+        );
         assert_eq!(text, render_block(f, PREFIX, &v).unwrap().text, "{f:?}");
         assert_eq!(kind, f.mime_type(), "{f:?}");
         assert!(
@@ -298,17 +314,17 @@ async fn a_dollar_in_a_value_is_noticed_beside_the_block() {
             .any(|s| s.contains("KOMMO_TEST_CLIENT_SECRET") && s.contains("Next.js")),
         "{said:?}"
     );
-    assert_eq!(m.text("#env-dotenv"), block.text);
-    assert!(!m.q("#env-notices").unwrap().has_attribute("hidden"));
-    assert_eq!(items(&m, "#env-notices li"), said);
+    assert_eq!(m.text(&sel(ENV_DOTENV)), block.text);
+    assert!(!m.q(&sel(ENV_NOTICES)).unwrap().has_attribute("hidden"));
+    assert_eq!(items(&m, &format!("#{ENV_NOTICES} li")), said);
     // The shell reads `$` in single quotes as itself: no notice there.
     pick(&m, EnvFormat::Shell).await;
     assert!(render_block(EnvFormat::Shell, PREFIX, &v)
         .unwrap()
         .notices
         .is_empty());
-    assert!(items(&m, "#env-notices li").is_empty());
-    assert!(m.q("#env-notices").unwrap().has_attribute("hidden"));
+    assert!(items(&m, &format!("#{ENV_NOTICES} li")).is_empty());
+    assert!(m.q(&sel(ENV_NOTICES)).unwrap().has_attribute("hidden"));
 }
 
 #[wasm_bindgen_test]
@@ -320,30 +336,30 @@ async fn a_value_docker_cannot_carry_is_refused_with_a_sentence_and_the_others_s
     let downloads = Downloads::catch();
     pick(&m, EnvFormat::Docker).await;
     let refusal = render_block(EnvFormat::Docker, PREFIX, &v).unwrap_err();
-    let why = m.text("#env-refusal");
+    let why = m.text(&sel(ENV_REFUSAL));
     assert_eq!(why, refusal.explain(Lang::En));
     assert!(
         why.contains("KOMMO_TEST_REFRESH_TOKEN") && why.contains("line break"),
         "{why}"
     );
     assert!(
-        !m.has("#env-docker") && !m.has("#result pre.env"),
+        !m.has(&format!("#{ENV_BLOCK_PREFIX}docker")) && !m.has(&format!("#{RESULT} pre.env")),
         "no block"
     );
-    assert!(!m.text("#result").contains("EVIL=1"));
-    assert!(disabled(&m, "#copy-env") && disabled(&m, "#download-env"));
-    m.click("#download-env");
+    assert!(!m.text(&sel(RESULT)).contains("EVIL=1"));
+    assert!(disabled(&m, &sel(COPY_ENV)) && disabled(&m, &sel(DOWNLOAD_ENV)));
+    m.click(&sel(DOWNLOAD_ENV));
     assert!(
         downloads.seen.borrow().is_empty(),
         "a disabled Download saves nothing"
     );
     // Nothing is lost: JSON carries it exactly, and its buttons work.
     pick(&m, EnvFormat::Json).await;
-    assert!(!m.has("#env-refusal"));
-    let json: serde_json::Value = serde_json::from_str(&m.text("#env-json")).unwrap();
+    assert!(!m.has(&sel(ENV_REFUSAL)));
+    let json: serde_json::Value = serde_json::from_str(&m.text(&sel(ENV_JSON))).unwrap();
     assert_eq!(json["KOMMO_TEST_REFRESH_TOKEN"], refresh);
-    assert!(!disabled(&m, "#copy-env") && !disabled(&m, "#download-env"));
-    m.click("#download-env");
+    assert!(!disabled(&m, &sel(COPY_ENV)) && !disabled(&m, &sel(DOWNLOAD_ENV)));
+    m.click(&sel(DOWNLOAD_ENV));
     assert_eq!(downloads.seen.borrow().len(), 1);
 }
 
@@ -354,9 +370,9 @@ async fn the_picker_speaks_russian() {
     let secret = "s3c$ret";
     let m = at_result(ns, "ru", secret, refresh).await;
     let v = values(secret, refresh);
-    assert_eq!(m.text("#env-formats legend"), "Формат");
-    assert_eq!(m.text("#download-env"), "Скачать");
-    assert_eq!(m.text("#env-usage"), EnvFormat::Dotenv.usage(Lang::Ru));
+    assert_eq!(m.text(&format!("#{ENV_FORMATS} legend")), "Формат");
+    assert_eq!(m.text(&sel(DOWNLOAD_ENV)), "Скачать");
+    assert_eq!(m.text(&sel(ENV_USAGE)), EnvFormat::Dotenv.usage(Lang::Ru));
     let said: Vec<String> = render_block(EnvFormat::Dotenv, PREFIX, &v)
         .unwrap()
         .notices
@@ -364,19 +380,19 @@ async fn the_picker_speaks_russian() {
         .map(|n| n.explain(Lang::Ru))
         .collect();
     assert!(said.iter().any(|s| s.contains("содержит `$`")), "{said:?}");
-    assert_eq!(items(&m, "#env-notices li"), said);
+    assert_eq!(items(&m, &format!("#{ENV_NOTICES} li")), said);
     pick(&m, EnvFormat::Docker).await;
     assert_eq!(
-        m.text("#env-refusal"),
+        m.text(&sel(ENV_REFUSAL)),
         render_block(EnvFormat::Docker, PREFIX, &v)
             .unwrap_err()
             .explain(Lang::Ru)
     );
-    assert!(m.text("#env-refusal").contains("Ничего не записано"));
+    assert!(m.text(&sel(ENV_REFUSAL)).contains("Ничего не записано"));
     assert_eq!(
-        m.attr("#download-env", "aria-label").as_deref(),
+        m.attr(&sel(DOWNLOAD_ENV), "aria-label").as_deref(),
         Some("Скачать kommo.env")
     );
     pick(&m, EnvFormat::Vercel).await;
-    assert_eq!(m.text("#env-usage"), EnvFormat::Vercel.usage(Lang::Ru));
+    assert_eq!(m.text(&sel(ENV_USAGE)), EnvFormat::Vercel.usage(Lang::Ru));
 }
