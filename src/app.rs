@@ -8,11 +8,13 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::i18n::tx;
+use crate::i18n::{tx, Lang};
 use crate::ids;
+use crate::lazy::{Later, LaterHaveToken, Load, Part, Parts, RussianFailed};
 use crate::state::{Ctx, Piece, Step};
 use crate::storage::Store;
 use crate::views;
+use crate::views::later::AfterCard;
 use crate::{browser, Api, HttpApi};
 use chrome::{LangSwitch, PopupDone, StartOver, Stepper};
 
@@ -63,10 +65,25 @@ pub fn AppWith(
     effects::listen_for_popup(ctx);
     effects::tick(ctx);
     let ready = effects::render_in_parts(ctx);
+    let parts = Parts::provide();
+    if ctx.lang.get_untracked() == Lang::Ru {
+        parts.want(Part::Russian);
+    }
+    Effect::new(move |_| {
+        if ready.get() {
+            parts.prefetch();
+        }
+    });
 
     // Everything but the root re-renders when the language changes (all state lives in `ctx`).
     let content = move || {
-        let t = tx(ctx.lang.get());
+        let lang = ctx.lang.get();
+        // Russian is fetched as a part of its own, started with the main module: show nothing until it is here
+        // rather than a moment of English (if it fails, the page shows in English and says so).
+        if lang == Lang::Ru && matches!(parts.status(Part::Russian), Load::Idle | Load::Loading) {
+            return ().into_any();
+        }
+        let t = tx(lang);
         view! {
             <header class="top">
                 <div class="brand">
@@ -77,6 +94,7 @@ pub fn AppWith(
                 </div>
                 <LangSwitch />
             </header>
+            <RussianFailed />
             <p class="subtitle">{t.subtitle}</p>
             <Show when=move || ctx.demo()>
                 <div class="note demo-note">
@@ -99,23 +117,23 @@ pub fn AppWith(
                     <views::consent::ConsentStep />
                 </Show>
                 <Show when=move || ctx.step() == Step::Result>
-                    <views::result::ResultStep />
-                    <views::refresh::RefreshStep />
-                    <views::inspect::InspectStep />
-                    <views::api_check::CheckStep />
+                    <Later card=AfterCard::Result />
+                    <Later card=AfterCard::Refresh />
+                    <Later card=AfterCard::Inspect />
+                    <Later card=AfterCard::Check />
                 </Show>
                 <Show when=move || ctx.flow.received.with(|r| r.is_some())>
-                    <views::return_panel::ReturnStep />
+                    <Later card=AfterCard::Return />
                 </Show>
                 <Show when=move || ctx.step() == Step::Exchange>
-                    <views::exchange::ExchangeStep />
+                    <Later card=AfterCard::Exchange />
                 </Show>
                 <StartOver />
                 <Show when=move || ctx.after_return() && ctx.shown(Piece::SetupTop)>
                     <views::setup::SetupStep />
                 </Show>
                 <Show when=move || ctx.shown(Piece::Tail)>
-                    <views::have_token::HaveToken />
+                    <LaterHaveToken />
                 </Show>
             </main>
             <Show when=move || ctx.shown(Piece::Tail)>

@@ -35,6 +35,8 @@ pub const APP: &str = "app";
 pub const STEPS: &str = "steps";
 /// The language `<select>` in the header.
 pub const LANG: &str = "lang";
+/// The button that fetches the Russian strings again after they failed to load.
+pub const RUSSIAN_RETRY: &str = "russian-retry";
 /// The "demo" badge beside the Service label while a demo setup is in use.
 pub const DEMO_BADGE: &str = "demo-badge";
 /// The button that leaves the demo for a real integration.

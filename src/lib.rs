@@ -14,6 +14,8 @@ pub mod browser;
 pub mod i18n;
 pub mod ids;
 pub mod json;
+pub mod lazy;
+pub mod part;
 pub mod state;
 pub mod storage;
 pub mod views;

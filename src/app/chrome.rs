@@ -57,6 +57,11 @@ pub fn LangSwitch() -> impl IntoView {
         } else {
             Lang::En
         };
+        if lang == Lang::Ru {
+            // The Russian strings may still have to be fetched: the switch happens when they are here.
+            crate::lazy::use_parts().switch_to_russian(ctx);
+            return;
+        }
         ctx.store().set(Area::Local, keys::LANG, lang.code());
         ctx.lang.set(lang);
         // The content was re-rendered in the new language: keep the keyboard where it was.

@@ -253,4 +253,8 @@ pub(super) static EN: Tx = Tx {
     paste_refresh_uses: "Posted with the setup above: integration {}, redirect URI {}, and the secret key from Setup (or the proxy's).",
     use_refresh_token: "Refresh it",
     footer: "Runs in your browser. The secret key and tokens go only to the proxy you chose.",
+    part_loading: "Loading this step…",
+    part_failed: "This step of the page did not load: the network failed, or the page was updated meanwhile. Nothing you entered or received is lost.",
+    russian_failed: "The Russian text did not load (the network failed, or the page was updated meanwhile), so the page stays in English. / Русский текст не загрузился, поэтому страница осталась на английском.",
+    russian_retry: "Load Russian again / Загрузить русский ещё раз",
 };

@@ -7,7 +7,9 @@ mod en;
 mod ru;
 
 use en::EN;
+#[cfg(test)]
 use ru::RU;
+pub use ru::{preload_russian, russian};
 
 /// `{}` placeholders are filled in order by [`fill`].
 // Serialize only for the tests, which read every field by name (no cost to the page).
@@ -285,6 +287,16 @@ pub struct Tx {
     pub paste_refresh_uses: &'static str,
     pub use_refresh_token: &'static str,
     pub footer: &'static str,
+
+    // Parts of the page fetched later (crate::lazy)
+    /// What a card's place says while its part is being fetched.
+    pub part_loading: &'static str,
+    /// A card's part could not be fetched; [`Tx::retry`] is the button beside it.
+    pub part_failed: &'static str,
+    /// The Russian strings could not be fetched: said in both languages (the page is in English then).
+    pub russian_failed: &'static str,
+    /// The button that fetches the Russian strings again.
+    pub russian_retry: &'static str,
 }
 
 /// Fill `{}` placeholders in order.
@@ -301,11 +313,28 @@ pub fn fill(template: &str, values: &[&str]) -> String {
     out
 }
 
-/// The strings for a language.
+thread_local! {
+    /// The Russian strings once they are here ([`install_russian`]): in a split build they arrive with their own
+    /// wasm part (see [`russian`]), so the English-only first load does not carry them.
+    static RUSSIAN: std::cell::Cell<Option<&'static Tx>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes the Russian strings [`russian`] returned the ones [`tx`] gives for [`Lang::Ru`].
+pub fn install_russian(strings: &'static Tx) {
+    RUSSIAN.with(|r| r.set(Some(strings)));
+}
+
+/// Whether [`tx`] has the Russian strings yet.
+pub fn has_russian() -> bool {
+    RUSSIAN.with(|r| r.get().is_some())
+}
+
+/// The strings for a language. Russian falls back to English until [`install_russian`] ran; the app does not render
+/// in Russian before that (`crate::lazy`).
 pub fn tx(lang: Lang) -> &'static Tx {
     match lang {
         Lang::En => &EN,
-        Lang::Ru => &RU,
+        Lang::Ru => RUSSIAN.with(|r| r.get()).unwrap_or(&EN),
     }
 }
 

@@ -1,6 +1,37 @@
 //! The page's strings in Russian (the fields are documented on [`Tx`]).
 
 use super::Tx;
+use crate::part::PartMissing;
+
+/// The Russian strings. In a split build (`--features split`, the served page) the function behind this and the
+/// strings it names are moved into a wasm part of their own, fetched on the first call or by [`preload_russian`].
+pub async fn russian() -> Result<&'static Tx, PartMissing> {
+    #[cfg(feature = "split")]
+    return russian_part().await;
+    #[cfg(not(feature = "split"))]
+    return russian_part();
+}
+
+/// Fetches the Russian part without using it (the page does when Russian is the language it starts in).
+pub async fn preload_russian() -> Result<(), PartMissing> {
+    #[cfg(feature = "split")]
+    return preload_russian_part().await.map_err(PartMissing::from);
+    #[cfg(not(feature = "split"))]
+    return Ok(());
+}
+
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(
+        russian,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        preload(preload_russian_part)
+    )
+)]
+fn russian_part() -> Result<&'static Tx, PartMissing> {
+    Ok(&RU)
+}
 
 pub(super) static RU: Tx = Tx {
     lang_label: "Язык",
@@ -253,4 +284,8 @@ pub(super) static RU: Tx = Tx {
     paste_refresh_uses: "Отправляется с настройкой выше: интеграция {}, Redirect URI {} и секретный ключ из настройки (или прокси).",
     use_refresh_token: "Обновить",
     footer: "Работает в вашем браузере. Секретный ключ и токены уходят только в выбранный вами прокси.",
+    part_loading: "Загружаем этот шаг…",
+    part_failed: "Этот шаг страницы не загрузился: сбой сети, или страницу за это время обновили. Всё, что вы ввели и получили, сохранено.",
+    russian_failed: "The Russian text did not load (the network failed, or the page was updated meanwhile), so the page stays in English. / Русский текст не загрузился, поэтому страница осталась на английском.",
+    russian_retry: "Load Russian again / Загрузить русский ещё раз",
 };

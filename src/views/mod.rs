@@ -5,6 +5,7 @@ pub mod consent;
 pub mod exchange;
 pub mod have_token;
 pub mod inspect;
+pub mod later;
 pub mod refresh;
 pub mod result;
 pub mod return_panel;

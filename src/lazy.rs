@@ -1,0 +1,238 @@
+//! When the page's later parts are fetched, and what a card's place shows meanwhile. The parts themselves are in
+//! [`crate::views::later`] (the cards) and [`crate::i18n::russian`] (the Russian strings); see [`crate::part`].
+//!
+//! - A part is fetched when a card of it is about to show ([`Later`]) or the language switches to Russian
+//!   ([`Parts::switch_to_russian`]), and, once the first screen is done, the card parts are prefetched ([`Parts::prefetch`]).
+//! - The boot script (`scripts/split-build.sh` writes it) starts fetching the card part after Consent together
+//!   with the main module when the address carries Kommo's return, and the Russian part when Russian is the
+//!   language the page starts in, so neither waits for the main module.
+//! - While a part loads its card's place keeps the card's usual height; a part that fails says so and offers to
+//!   fetch it again. All state stays in [`crate::Ctx`], in the main module, so nothing typed or received is lost.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::i18n::{self, Lang};
+use crate::part::{now, PartMissing};
+use crate::state::Ctx;
+use crate::storage::{keys, Area};
+use crate::views::later::{self, AfterCard};
+use crate::{browser, ids};
+
+/// A part of the page fetched later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Return, Exchange, Result and the cards under it.
+    After,
+    /// "Already have a token?".
+    HaveToken,
+    /// The Russian strings.
+    Russian,
+}
+
+/// Where a part's fetch stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Load {
+    /// Not asked for yet.
+    Idle,
+    /// Being fetched.
+    Loading,
+    /// Here: its functions return at once.
+    Ready,
+    /// The last fetch failed; asking again fetches again.
+    Failed,
+}
+
+/// Where each part's fetch stands (context, provided by the app).
+#[derive(Clone, Copy)]
+pub struct Parts {
+    after: RwSignal<Load>,
+    have_token: RwSignal<Load>,
+    russian: RwSignal<Load>,
+}
+
+impl Parts {
+    /// Fresh state for one mount of the app, provided as context.
+    pub fn provide() -> Self {
+        let parts = Parts {
+            after: RwSignal::new(Load::Idle),
+            have_token: RwSignal::new(Load::Idle),
+            russian: RwSignal::new(if i18n::has_russian() { Load::Ready } else { Load::Idle }),
+        };
+        provide_context(parts);
+        parts
+    }
+
+    fn signal(self, part: Part) -> RwSignal<Load> {
+        match part {
+            Part::After => self.after,
+            Part::HaveToken => self.have_token,
+            Part::Russian => self.russian,
+        }
+    }
+
+    /// Where `part`'s fetch stands (tracked).
+    pub fn status(self, part: Part) -> Load {
+        self.signal(part).get()
+    }
+
+    /// Fetches `part` unless it is here or on its way; resolves to whether it is here.
+    pub async fn load(self, part: Part) -> bool {
+        let status = self.signal(part);
+        match status.get_untracked() {
+            Load::Ready => return true,
+            Load::Loading => {}
+            Load::Idle | Load::Failed => status.set(Load::Loading),
+        }
+        let fetched: Result<(), PartMissing> = match part {
+            Part::After => later::preload_after().await,
+            Part::HaveToken => later::preload_have_token().await,
+            Part::Russian => match i18n::russian().await {
+                Ok(strings) => {
+                    i18n::install_russian(strings);
+                    Ok(())
+                }
+                Err(missing) => Err(missing),
+            },
+        };
+        // Another call may have finished first; the outcome is the same part either way.
+        status.set(if fetched.is_ok() { Load::Ready } else { Load::Failed });
+        fetched.is_ok()
+    }
+
+    /// Starts fetching `part` (see [`Parts::load`]).
+    pub fn want(self, part: Part) {
+        if matches!(self.signal(part).get_untracked(), Load::Idle | Load::Failed) {
+            spawn_local(async move {
+                self.load(part).await;
+            });
+        }
+    }
+
+    /// Once the first screen is on screen and the page has had a moment: fetch the card parts, so a click on
+    /// "Open the consent page" or "Already have a token?" finds them here.
+    pub fn prefetch(self) {
+        set_timeout(
+            move || {
+                self.want(Part::HaveToken);
+                self.want(Part::After);
+            },
+            PREFETCH_AFTER,
+        );
+    }
+
+    /// Switches the page to Russian once its strings are here (at once when they are), keeping the choice; when
+    /// they cannot be fetched the page stays in English and [`RussianFailed`] says so.
+    pub fn switch_to_russian(self, ctx: Ctx) {
+        spawn_local(async move {
+            if self.load(Part::Russian).await {
+                ctx.store().set(Area::Local, keys::LANG, Lang::Ru.code());
+                ctx.lang.set(Lang::Ru);
+                // The content was re-rendered in the new language: keep the keyboard where it was.
+                request_animation_frame(|| browser::focus_id(ids::LANG));
+            } else if ctx.lang.get_untracked() == Lang::En {
+                // The switch still shows "Русский": put it back.
+                ctx.lang.set(Lang::En);
+            }
+        });
+    }
+}
+
+/// How long after the first screen is complete the card parts are prefetched.
+pub const PREFETCH_AFTER: Duration = Duration::from_millis(300);
+
+/// The page's [`Parts`].
+pub fn use_parts() -> Parts {
+    expect_context::<Parts>()
+}
+
+impl AfterCard {
+    /// The height its place keeps while its part loads (the card's usual height at a desktop width, in CSS).
+    fn placeholder_class(self) -> &'static str {
+        match self {
+            AfterCard::Return => "card later later-return",
+            AfterCard::Exchange => "card later later-exchange",
+            AfterCard::Result => "card later later-result",
+            AfterCard::Refresh | AfterCard::Inspect | AfterCard::Check => "card later later-small",
+        }
+    }
+}
+
+/// A card of the part after Consent: the card itself when its part is here, else a placeholder of its height, or
+/// what failed and a button that fetches it again.
+#[component]
+pub fn Later(
+    /// Which card.
+    card: AfterCard,
+) -> impl IntoView {
+    let parts = use_parts();
+    parts.want(Part::After);
+    move || match parts.status(Part::After) {
+        Load::Ready => match now(later::after_card(card)) {
+            Some(Ok(view)) => view,
+            // Not reached: a part that is here answers at once.
+            _ => placeholder(card.placeholder_class()),
+        },
+        Load::Failed => failed(card.placeholder_class(), parts, Part::After),
+        Load::Idle | Load::Loading => placeholder(card.placeholder_class()),
+    }
+}
+
+/// The "Already have a token?" card, fetched as [`Later`] fetches the others.
+#[component]
+pub fn LaterHaveToken() -> impl IntoView {
+    let parts = use_parts();
+    parts.want(Part::HaveToken);
+    let class = "card later later-have-token";
+    move || match parts.status(Part::HaveToken) {
+        Load::Ready => match now(later::have_token_card()) {
+            Some(Ok(view)) => view,
+            _ => placeholder(class),
+        },
+        Load::Failed => failed(class, parts, Part::HaveToken),
+        Load::Idle | Load::Loading => placeholder(class),
+    }
+}
+
+fn placeholder(class: &'static str) -> AnyView {
+    let t = crate::use_ctx().t_untracked();
+    view! {
+        <section class=class aria-busy="true">
+            <p class="muted later-loading">{t.part_loading}</p>
+        </section>
+    }
+    .into_any()
+}
+
+fn failed(class: &'static str, parts: Parts, part: Part) -> AnyView {
+    let t = crate::use_ctx().t_untracked();
+    view! {
+        <section class=class>
+            <p class="error" role="alert">{t.part_failed}</p>
+            <button type="button" class="btn later-retry" on:click=move |_| parts.want(part)>{t.retry}</button>
+        </section>
+    }
+    .into_any()
+}
+
+/// Says that the Russian strings did not load, in both languages, with a button that fetches them again.
+#[component]
+pub fn RussianFailed() -> impl IntoView {
+    let parts = use_parts();
+    let ctx = crate::use_ctx();
+    move || {
+        (parts.status(Part::Russian) == Load::Failed).then(|| {
+            let t = ctx.t_untracked();
+            view! {
+                <div class="note russian-failed" role="alert">
+                    <p>{t.russian_failed}</p>
+                    <button type="button" id=ids::RUSSIAN_RETRY class="btn" on:click=move |_| parts.switch_to_russian(ctx)>
+                        {t.russian_retry}
+                    </button>
+                </div>
+            }
+        })
+    }
+}
