@@ -48,7 +48,18 @@ else
   cargo install --locked trunk --version "$trunk_version" --force
 fi
 
-# Trunk's post-build hook (Trunk.toml → scripts/externalize-loader.pl) needs Perl with Digest::SHA: Debian's `perl`
+# The code splitter between cargo and wasm-bindgen (scripts/split-build.sh, the Trunk pre_build hook): the CLI of the
+# crate cargo-leptos uses, at the version checked with leptos 0.8 and wasm-bindgen 0.2.130 (shared/docs/wasm-split.md).
+split_version=0.2.4
+if [ -f "$HOME/.cargo/.crates2.json" ] && grep -q "\"wasm_split_cli_support $split_version " "$HOME/.cargo/.crates2.json" \
+   && command -v wasm-split-cli >/dev/null 2>&1; then
+  say "wasm-split-cli $split_version: present"
+else
+  say "installing wasm-split-cli $split_version (about 2 minutes on 2 cores, once)"
+  cargo install --locked wasm_split_cli_support --version "$split_version" --features build-binary --force
+fi
+
+# Trunk's post-build hook (Trunk.toml → scripts/post-build.pl) needs Perl with Digest::SHA: Debian's `perl`
 # package (a minimal system may have only perl-base, which lacks it).
 if perl -MDigest::SHA -e1 >/dev/null 2>&1; then
   say "perl with Digest::SHA (Trunk post-build hook): present"

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Writes NAME.br (brotli, quality 11) and NAME.gz (gzip, level 9) next to every content-hashed file of a built page
-// (`name-<hash>.js`, `name-<hash>_bg.wasm`, `name-<hash>.css`, `boot-<hash>.js`, the hash 12 to 16 hex digits — the
+// (`name-<hash>.js`, `name-<hash>_bg.wasm`, `name-<hash>.css`, `boot-<hash>.js`, the split wasm's parts and loader, the hash 12 to 16 hex digits — the
 // rule of crates/proxy/src/page.rs `is_hashed_asset`). The proxy's `--static` mode serves them to browsers that accept
 // brotli or gzip instead of compressing each answer on the fly at a lower level: the wasm is 188 kB at brotli 11
 // against 214 kB at the on-the-fly level, and a file under a hashed name never changes, so the work is done once,
 // here. index.html and unhashed files are left alone (they may be edited after the build; the proxy compresses them
 // on the fly). Vercel compresses static files itself and ignores these (.vercelignore keeps them out of the upload).
 //
-// Run by scripts/externalize-loader.pl (the Trunk post_build hook) for release builds, after it has written
-// boot-*.js; by hand: node scripts/precompress.mjs DIR
+// Run by scripts/post-build.pl (the Trunk post_build hook) for release builds, after it has written the hashed
+// files; by hand: node scripts/precompress.mjs DIR
 import { readdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';

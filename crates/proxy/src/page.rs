@@ -1,9 +1,10 @@
 //! Headers for the built page: the Content-Security-Policy and the caching rules, shared by both hostings — the
 //! proxy's `--static` mode sends them, and `vercel.json` holds the same values (a test compares them).
 //!
-//! The page is a Leptos/WebAssembly app built by Trunk. It needs: its own scripts (`'self'`; Trunk's inline loader
-//! is moved into a hashed file `boot-<16 hex>.js` by `scripts/externalize-loader.pl`, a Trunk post-build hook, so no
-//! inline script is left), WebAssembly compilation (`'wasm-unsafe-eval'`), its own stylesheet, the `data:` favicon,
+//! The page is a Leptos/WebAssembly app built by Trunk. It needs: its own scripts (`'self'`; the page is started by a
+//! hashed file `boot-<16 hex>.js` that `scripts/post-build.pl`, a Trunk post-build hook, writes, so there is no
+//! inline script, and the parts of the split wasm are fetched by `__wasm_split-<16 hex>.js`, also its own),
+//! WebAssembly compilation (`'wasm-unsafe-eval'`; the parts are compiled as they arrive), its own stylesheet, the `data:` favicon,
 //! and `fetch` to the exchange proxy (same origin, or the origins given with `--connect-src`). Navigating to the
 //! Kommo consent page and `window.open` are not governed by `connect-src`.
 
@@ -17,7 +18,8 @@ pub const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// new build is seen at once.
 pub const CACHE_REVALIDATE: &str = "no-cache";
 
-/// The file extensions Trunk hashes (`name-<hash>.js`, `name-<hash>_bg.wasm`, `name-<hash>.css`).
+/// The file extensions of hashed files (`name-<hash>.js`, `name-<hash>_bg.wasm`, `name-<hash>.css`; Trunk names the
+/// CSS, scripts/post-build.pl the rest, parts `split_NAME-<hash>.wasm` among them).
 pub const HASHED_EXTENSIONS: &[&str] = &["js", "wasm", "css"];
 
 /// The fewest hex digits a hash in a file name has. Trunk writes its 64-bit hash as `{:x}`, without leading zeros:

@@ -194,6 +194,10 @@ const JS: &str = "kommo-oauth-helper-353f740ce4dec9e5.js";
 const WASM: &str = "kommo-oauth-helper-353f740ce4dec9e5_bg.wasm";
 const CSS: &str = "main-660a0aab17dfd5f0.css";
 const BOOT: &str = "boot-0123456789abcdef.js";
+/// The split build's loader and parts (scripts/post-build.pl names them like this).
+const LOADER: &str = "__wasm_split-353f740ce4dec9e5.js";
+const PART: &str = "split_after-9a0b1c2d3e4f5061.wasm";
+const CHUNK: &str = "chunk_4-0f1e2d3c4b5a6978.wasm";
 /// Trunk writes its hash without leading zeros: 15 hex digits in one build of 16.
 const SHORT_HASH_JS: &str = "kommo-oauth-helper-bdbdb7d96cff4a7.js";
 /// Not a hash: a version.
@@ -214,6 +218,9 @@ fn page_dir() -> tempfile::TempDir {
     std::fs::write(p.join(WASM), b"\0asm\x01\0\0\0".repeat(64)).unwrap();
     std::fs::write(p.join(CSS), "body { margin: 0 }\n".repeat(40)).unwrap();
     std::fs::write(p.join(BOOT), "import init from './x.js';\n").unwrap();
+    std::fs::write(p.join(LOADER), "export const load = 1;\n").unwrap();
+    std::fs::write(p.join(PART), b"\0asm\x01\0\0\0".repeat(16)).unwrap();
+    std::fs::write(p.join(CHUNK), b"\0asm\x01\0\0\0".repeat(8)).unwrap();
     std::fs::write(p.join(SHORT_HASH_JS), "export const x = 1;\n").unwrap();
     std::fs::write(p.join(VERSIONED_JS), "export const y = 2;\n").unwrap();
     std::fs::write(p.join("robots.txt"), "User-agent: *\n").unwrap();
@@ -238,6 +245,9 @@ async fn the_page_is_served_with_its_headers() {
         (&format!("/{WASM}"), CACHE_IMMUTABLE, "application/wasm"),
         (&format!("/{CSS}"), CACHE_IMMUTABLE, "text/css"),
         (&format!("/{BOOT}"), CACHE_IMMUTABLE, "text/javascript"),
+        (&format!("/{LOADER}"), CACHE_IMMUTABLE, "text/javascript"),
+        (&format!("/{PART}"), CACHE_IMMUTABLE, "application/wasm"),
+        (&format!("/{CHUNK}"), CACHE_IMMUTABLE, "application/wasm"),
         (
             &format!("/{SHORT_HASH_JS}"),
             CACHE_IMMUTABLE,
@@ -395,7 +405,7 @@ fn varies_on_accept_encoding(h: &reqwest::header::HeaderMap) -> bool {
 fn precompressed_page_dir() -> tempfile::TempDir {
     let dir = page_dir();
     let p = dir.path();
-    for name in [JS, WASM, CSS, SHORT_HASH_JS] {
+    for name in [JS, WASM, CSS, SHORT_HASH_JS, LOADER, PART] {
         let raw = std::fs::read(p.join(name)).unwrap();
         std::fs::write(p.join(format!("{name}.br")), brotli(&raw, 0)).unwrap();
         std::fs::write(p.join(format!("{name}.gz")), gzip(&raw)).unwrap();
@@ -419,6 +429,8 @@ async fn hashed_files_are_served_precompressed() {
         (JS, "text/javascript"),
         (CSS, "text/css"),
         (SHORT_HASH_JS, "text/javascript"),
+        (LOADER, "text/javascript"),
+        (PART, "application/wasm"),
     ] {
         let raw = std::fs::read(p.join(name)).unwrap();
         for (accept, encoding) in [
@@ -642,6 +654,9 @@ fn vercel_patterns_are_the_proxys_rule() {
         &format!("/{WASM}"),
         &format!("/{CSS}"),
         &format!("/{BOOT}"),
+        &format!("/{LOADER}"),
+        &format!("/{PART}"),
+        &format!("/{CHUNK}"),
     ] {
         assert_eq!(re.is_match(path), is_hashed_asset(path), "{path}");
     }
@@ -662,6 +677,9 @@ async fn vercel_json_sends_what_the_proxy_sends() {
         format!("/{WASM}"),
         format!("/{CSS}"),
         format!("/{BOOT}"),
+        format!("/{LOADER}"),
+        format!("/{PART}"),
+        format!("/{CHUNK}"),
         format!("/{SHORT_HASH_JS}"),
         format!("/{VERSIONED_JS}"),
         "/robots.txt".into(),
