@@ -108,7 +108,7 @@ pub fn StartOver() -> impl IntoView {
                     disabled=move || ctx.exchange.in_flight.get()
                     on:click=move |_| {
                         // Tokens in hand cannot be fetched again (the code is spent): ask before discarding them.
-                        if ctx.current().is_some() && !browser::confirm(ctx.t_untracked().start_over_confirm) {
+                        if ctx.holds_tokens_untracked() && !browser::confirm(ctx.t_untracked().start_over_confirm) {
                             return;
                         }
                         ctx.start_over();

@@ -27,9 +27,20 @@ pub struct Answer {
     /// reload (when the proxy's health is not yet known again).
     #[serde(default)]
     pub secret: SecretWas,
+    /// Whether it holds tokens ([`ApiError::read_answer`] is `Ok`), decided when it was kept, so that the stepper and
+    /// "Start over" know without reading the answer: the reading (JSON, Kommo's and the proxy's errors) lives in the
+    /// part after Consent, with the cards that show it — 5 kB gzip off the first load. `None` for an answer kept
+    /// before this field existed: then a 2xx status stands for it (Kommo and the proxy answer errors with 4xx/5xx).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<bool>,
 }
 
 impl Answer {
+    /// Whether it holds tokens (see [`Answer::tokens`]).
+    pub fn holds_tokens(&self) -> bool {
+        self.tokens.unwrap_or((200..300).contains(&self.status))
+    }
+
     pub fn raw(&self) -> RawAnswer {
         RawAnswer {
             status: self.status,
@@ -126,6 +137,13 @@ impl Exchange {
 }
 
 impl Ctx {
+    /// Whether the kept answer holds tokens, without reading it ([`Answer::holds_tokens`]).
+    pub fn answer_holds_tokens(&self) -> bool {
+        self.exchange
+            .answer
+            .with(|a| a.as_ref().is_some_and(Answer::holds_tokens))
+    }
+
     /// The token answer, interpreted.
     pub fn tokens(&self) -> Option<Result<TokenResponse, ApiError>> {
         self.exchange
@@ -223,6 +241,7 @@ impl Ctx {
         };
         let answer = Answer {
             secret,
+            tokens: Some(succeeded),
             status: raw.status,
             body: raw.body,
             content_type: raw.content_type,

@@ -201,8 +201,14 @@ impl Ctx {
         self.flow.received.with(|r| r.is_none()) && self.kept.newer.with(|l| l.is_some())
     }
 
+    /// Whether tokens are in hand (a kept refresh or long-lived token, or an exchange answer holding tokens), read
+    /// without tracking: for an event handler.
+    pub fn holds_tokens_untracked(&self) -> bool {
+        untrack(|| self.kept.newer.with(|l| l.is_some()) || self.answer_holds_tokens())
+    }
+
     pub fn step(&self) -> Step {
-        if self.kept.newer.with(|l| l.is_some()) || matches!(self.tokens(), Some(Ok(_))) {
+        if self.kept.newer.with(|l| l.is_some()) || self.answer_holds_tokens() {
             return Step::Result;
         }
         if self.flow.received.with(|r| r.is_some()) {

@@ -160,6 +160,7 @@ impl Ctx {
                             client_id: client_id.clone(),
                             redirect_uri: redirect_uri.clone(),
                             secret: SecretWas::Unknown,
+                            tokens: Some(false),
                         };
                         done(Some((e, Some(answer))));
                     }

@@ -517,3 +517,36 @@ async fn the_demo_curl_goes_to_the_double_and_the_intro_fits_either_secret() {
     })
     .await;
 }
+
+/// The stepper knows an answer holds tokens from a flag kept with it (the answer's reading lives in a later part of
+/// the split page); an answer kept by a page from before that flag is still taken as tokens when its status is 2xx.
+#[wasm_bindgen_test]
+async fn an_answer_kept_with_or_without_its_tokens_flag_reloads_into_the_result() {
+    let ns = "t-flag:";
+    code_returned(ns);
+    let (m, _) = mount_with_proxy(ns, false).await;
+    until_proxy(&m, "ok").await;
+    m.type_into(&sel(SECRET), "s3cr3t");
+    m.click(&sel(EXCHANGE));
+    until("result", || m.has(&sel(RESULT))).await;
+    drop(m);
+    let key = format!("{ns}answer");
+    let kept: serde_json::Value = serde_json::from_str(
+        &session()
+            .get_item(&key)
+            .unwrap()
+            .expect("the answer is kept"),
+    )
+    .unwrap();
+    assert_eq!(kept["tokens"], true, "{kept}");
+    let mut old = kept.clone();
+    old.as_object_mut().unwrap().remove("tokens");
+    session().set_item(&key, &old.to_string()).unwrap();
+    let (m, calls) = mount_with_proxy(ns, false).await;
+    assert_eq!(current_step(&m), "result");
+    assert!(m
+        .text(&sel(ENV_DOTENV))
+        .contains("KOMMO_TEST_ACCESS_TOKEN="));
+    sleep(50).await;
+    assert!(calls.borrow().is_empty(), "a reload never posts again");
+}
