@@ -59,7 +59,11 @@ impl Parts {
         let parts = Parts {
             after: RwSignal::new(Load::Idle),
             have_token: RwSignal::new(Load::Idle),
-            russian: RwSignal::new(if i18n::has_russian() { Load::Ready } else { Load::Idle }),
+            russian: RwSignal::new(if i18n::has_russian() {
+                Load::Ready
+            } else {
+                Load::Idle
+            }),
         };
         provide_context(parts);
         parts
@@ -98,7 +102,11 @@ impl Parts {
             },
         };
         // Another call may have finished first; the outcome is the same part either way.
-        status.set(if fetched.is_ok() { Load::Ready } else { Load::Failed });
+        status.set(if fetched.is_ok() {
+            Load::Ready
+        } else {
+            Load::Failed
+        });
         fetched.is_ok()
     }
 
@@ -111,13 +119,17 @@ impl Parts {
         }
     }
 
-    /// Once the first screen is on screen and the page has had a moment: fetch the card parts, so a click on
-    /// "Open the consent page" or "Already have a token?" finds them here.
+    /// Once the first screen is on screen and the page has had a moment: fetch the card parts not asked for yet, so
+    /// a click on "Open the consent page" or "Already have a token?" finds them here. A part whose fetch failed is
+    /// left to the person's "Try again": its card says so already.
     pub fn prefetch(self) {
         set_timeout(
             move || {
-                self.want(Part::HaveToken);
-                self.want(Part::After);
+                for part in [Part::HaveToken, Part::After] {
+                    if self.signal(part).get_untracked() == Load::Idle {
+                        self.want(part);
+                    }
+                }
             },
             PREFETCH_AFTER,
         );
@@ -155,7 +167,9 @@ impl AfterCard {
             AfterCard::Return => "card later later-return",
             AfterCard::Exchange => "card later later-exchange",
             AfterCard::Result => "card later later-result",
-            AfterCard::Refresh | AfterCard::Inspect | AfterCard::Check => "card later later-small",
+            AfterCard::Refresh => "card later later-refresh",
+            AfterCard::Inspect => "card later later-inspect",
+            AfterCard::Check => "card later later-check",
         }
     }
 }

@@ -254,7 +254,7 @@ pub(super) static EN: Tx = Tx {
     use_refresh_token: "Refresh it",
     footer: "Runs in your browser. The secret key and tokens go only to the proxy you chose.",
     part_loading: "Loading this step…",
-    part_failed: "This step of the page did not load: the network failed, or the page was updated meanwhile. Nothing you entered or received is lost.",
+    part_failed: "This step of the page did not load: the network failed, or the page was updated meanwhile. Nothing you entered or received is lost: press “Try again” when you are back online, or reload the page if it fails again.",
     russian_failed: "The Russian text did not load (the network failed, or the page was updated meanwhile), so the page stays in English. / Русский текст не загрузился, поэтому страница осталась на английском.",
     russian_retry: "Load Russian again / Загрузить русский ещё раз",
 };
