@@ -6,10 +6,10 @@ pub use kommo::Lang;
 mod en;
 mod ru;
 
-use en::EN;
-#[cfg(test)]
-use ru::RU;
+use en::{EN, EN_LATER};
 pub use ru::{preload_russian, russian};
+#[cfg(test)]
+use ru::{RU, RU_LATER};
 
 /// `{}` placeholders are filled in order by [`fill`].
 // Serialize only for the tests, which read every field by name (no cost to the page).
@@ -96,29 +96,7 @@ pub struct Tx {
     pub popup_done: &'static str,
 
     // Return
-    pub return_code_for: &'static str,
-    pub code_left: &'static str,
-    pub code_expired: &'static str,
-    pub client_id_differs: &'static str,
-    pub host_invalid: &'static str,
-    pub widget_install: &'static str,
-    pub denied_title: &'static str,
-    /// The consent page returned an error other than `access_denied`.
-    pub consent_error_title: &'static str,
-    pub denied_body: &'static str,
-    pub consent_error: &'static str,
     pub retry: &'static str,
-    pub state_title: &'static str,
-    pub state_nothing_stored: &'static str,
-    pub state_missing: &'static str,
-    pub state_mismatch: &'static str,
-    pub state_why: &'static str,
-    pub malformed_title: &'static str,
-    pub malformed_duplicate: &'static str,
-    pub malformed_code_and_error: &'static str,
-    pub malformed_empty: &'static str,
-    pub malformed_no_referer: &'static str,
-    pub malformed_fix: &'static str,
     pub landed_summary: &'static str,
     pub landed_label: &'static str,
     pub landed_help: &'static str,
@@ -126,31 +104,18 @@ pub struct Tx {
     pub landed_empty: &'static str,
     pub landed_no_return: &'static str,
     pub landed_other_redirect: &'static str,
-    pub set_aside_title: &'static str,
-    pub set_aside_nothing_pending: &'static str,
     pub err_redirect_fragment: &'static str,
     pub start_over_confirm: &'static str,
     pub proxy_missing_other_origin: &'static str,
     pub proxy_holds_some: &'static str,
-    pub set_aside_kept: &'static str,
-    pub set_aside_crafted: &'static str,
     pub start_over: &'static str,
 
     // Exchange
-    pub exchange_intro: &'static str,
-    pub exchange_no_proxy: &'static str,
     pub exchange: &'static str,
-    pub exchanging: &'static str,
-    pub exchange_again: &'static str,
-    pub exchange_anyway: &'static str,
-    pub need_secret: &'static str,
-    pub go_secret: &'static str,
-    pub exchanged: &'static str,
     pub code_maybe_spent: &'static str,
     pub kommo_refused: &'static str,
     pub unexpected_cause: &'static str,
     pub unexpected_fix: &'static str,
-    pub raw_answer: &'static str,
     pub unreachable_cause: &'static str,
     pub unreachable_fix: &'static str,
     pub lost_cause: &'static str,
@@ -172,19 +137,84 @@ pub struct Tx {
     /// `secret_required`: a refresh without the secret to a proxy that signs code exchanges only.
     pub proxy_fix_secret_required: &'static str,
     pub proxy_fix_internal: &'static str,
+    pub paste_empty: &'static str,
+    pub paste_not_json: &'static str,
+
+    // Result
+    pub access_token: &'static str,
+    pub refresh_token: &'static str,
+    pub refresh_needs_client_id: &'static str,
+    pub refresh_needs_secret: &'static str,
+    /// The proxy holds the secret but signs code exchanges only.
+    pub refresh_needs_secret_code_only: &'static str,
+    pub long_lived_token_needed: &'static str,
+    pub pasted_host_invalid: &'static str,
+    /// The proxy did not answer an API check request ({url}).
+    pub api_no_proxy: &'static str,
+    /// An API check answer was lost on the way ({url}).
+    pub api_answer_lost: &'static str,
+    /// A 403 where any user is allowed: Kommo blocks the proxy's IP (the API check's account, an HTML 403 answer).
+    pub ip_blocked: &'static str,
+    pub footer: &'static str,
+
+    // Parts of the page fetched later (crate::lazy)
+    /// What a card's place says while its part is being fetched.
+    pub part_loading: &'static str,
+    /// A card's part could not be fetched; [`Tx::retry`] is the button beside it.
+    pub part_failed: &'static str,
+    /// The Russian strings could not be fetched: said in both languages (the page is in English then).
+    pub russian_failed: &'static str,
+    /// The button that fetches the Russian strings again.
+    pub russian_retry: &'static str,
+    pub state_nothing_stored: &'static str,
+    pub state_missing: &'static str,
+    pub state_mismatch: &'static str,
+    pub malformed_duplicate: &'static str,
+    pub malformed_code_and_error: &'static str,
+    pub malformed_empty: &'static str,
+    pub malformed_no_referer: &'static str,
+    pub set_aside_title: &'static str,
+    pub set_aside_nothing_pending: &'static str,
+    pub set_aside_kept: &'static str,
+    pub set_aside_crafted: &'static str,
+}
+
+/// The strings only the cards fetched later show (Return, Exchange, Result, Refresh, the token's inspection, the API
+/// check, "Already have a token?"): apart from [`Tx`] so that their English travels with those parts, not in the first
+/// load. Read through [`Tx::later`].
+#[cfg_attr(test, derive(serde::Serialize))]
+pub struct TxLater {
+    pub return_code_for: &'static str,
+    pub code_left: &'static str,
+    pub code_expired: &'static str,
+    pub client_id_differs: &'static str,
+    pub host_invalid: &'static str,
+    pub widget_install: &'static str,
+    pub denied_title: &'static str,
+    /// The consent page returned an error other than `access_denied`.
+    pub consent_error_title: &'static str,
+    pub denied_body: &'static str,
+    pub consent_error: &'static str,
+    pub state_title: &'static str,
+    pub state_why: &'static str,
+    pub malformed_title: &'static str,
+    pub malformed_fix: &'static str,
+    pub exchange_intro: &'static str,
+    pub exchange_no_proxy: &'static str,
+    pub exchanging: &'static str,
+    pub exchange_again: &'static str,
+    pub exchange_anyway: &'static str,
+    pub need_secret: &'static str,
+    pub go_secret: &'static str,
+    pub exchanged: &'static str,
+    pub raw_answer: &'static str,
     pub manual_summary: &'static str,
     /// Above the curl command, which holds the typed secret key or the placeholder `{}`.
     pub manual_intro: &'static str,
     pub manual_secret_placeholder: &'static str,
     pub paste_label: &'static str,
     pub use_pasted: &'static str,
-    pub paste_empty: &'static str,
-    pub paste_not_json: &'static str,
-
-    // Result
     pub result_intro: &'static str,
-    pub access_token: &'static str,
-    pub refresh_token: &'static str,
     pub reveal_tokens: &'static str,
     pub hide_tokens: &'static str,
     pub expires: &'static str,
@@ -197,13 +227,7 @@ pub struct Tx {
     /// The button that saves the chosen format as a file.
     pub download: &'static str,
     pub secret_missing_note: &'static str,
-    pub refresh_needs_client_id: &'static str,
-    pub refresh_needs_secret: &'static str,
-    /// The proxy holds the secret but signs code exchanges only.
-    pub refresh_needs_secret_code_only: &'static str,
-    pub long_lived_token_needed: &'static str,
     pub refresh_token_needed: &'static str,
-    pub pasted_host_invalid: &'static str,
     pub result_intro_refreshed: &'static str,
     pub result_intro_long_lived: &'static str,
     pub long_lived_no_refresh: &'static str,
@@ -247,15 +271,9 @@ pub struct Tx {
     pub api_running: &'static str,
     pub api_skipped: &'static str,
     pub api_failed: &'static str,
-    /// The proxy did not answer an API check request ({url}).
-    pub api_no_proxy: &'static str,
-    /// An API check answer was lost on the way ({url}).
-    pub api_answer_lost: &'static str,
     pub api_account_ok: &'static str,
     pub api_users_ok: &'static str,
     pub api_users_need_admin: &'static str,
-    /// A 403 where any user is allowed: Kommo blocks the proxy's IP (the API check's account, an HTML 403 answer).
-    pub ip_blocked: &'static str,
     pub api_pipelines_ok: &'static str,
     pub api_leads_progress: &'static str,
     pub api_leads_ok: &'static str,
@@ -286,17 +304,6 @@ pub struct Tx {
     pub paste_refresh_title: &'static str,
     pub paste_refresh_uses: &'static str,
     pub use_refresh_token: &'static str,
-    pub footer: &'static str,
-
-    // Parts of the page fetched later (crate::lazy)
-    /// What a card's place says while its part is being fetched.
-    pub part_loading: &'static str,
-    /// A card's part could not be fetched; [`Tx::retry`] is the button beside it.
-    pub part_failed: &'static str,
-    /// The Russian strings could not be fetched: said in both languages (the page is in English then).
-    pub russian_failed: &'static str,
-    /// The button that fetches the Russian strings again.
-    pub russian_retry: &'static str,
 }
 
 /// Fill `{}` placeholders in order.
@@ -316,11 +323,20 @@ pub fn fill(template: &str, values: &[&str]) -> String {
 thread_local! {
     /// The Russian strings once they are here ([`install_russian`]): in a split build they arrive with their own
     /// wasm part (see [`russian`]), so the English-only first load does not carry them.
-    static RUSSIAN: std::cell::Cell<Option<&'static Tx>> = const { std::cell::Cell::new(None) };
+    static RUSSIAN: std::cell::Cell<Option<Russian>> = const { std::cell::Cell::new(None) };
+}
+
+/// The Russian strings, as their part hands them over: the first screen's and the later cards'.
+#[derive(Clone, Copy)]
+pub struct Russian {
+    /// What [`tx`] gives for [`Lang::Ru`].
+    pub tx: &'static Tx,
+    /// What [`Tx::later`] gives for it.
+    pub later: &'static TxLater,
 }
 
 /// Makes the Russian strings [`russian`] returned the ones [`tx`] gives for [`Lang::Ru`].
-pub fn install_russian(strings: &'static Tx) {
+pub fn install_russian(strings: Russian) {
     RUSSIAN.with(|r| r.set(Some(strings)));
 }
 
@@ -334,7 +350,18 @@ pub fn has_russian() -> bool {
 pub fn tx(lang: Lang) -> &'static Tx {
     match lang {
         Lang::En => &EN,
-        Lang::Ru => RUSSIAN.with(|r| r.get()).unwrap_or(&EN),
+        Lang::Ru => RUSSIAN.with(|r| r.get()).map_or(&EN, |r| r.tx),
+    }
+}
+
+impl Tx {
+    /// The strings of the cards fetched later, in this language. Only those cards call it, so in a split build the
+    /// English ones travel with their parts (the Russian ones with the Russian part).
+    pub fn later(&self) -> &'static TxLater {
+        match RUSSIAN.with(|r| r.get()) {
+            Some(r) if std::ptr::eq(self, r.tx) => r.later,
+            _ => &EN_LATER,
+        }
     }
 }
 
@@ -383,15 +410,22 @@ mod tests {
     }
 
     /// [`fill`] puts the values in by position, so a string that has one `{}` fewer in one language loses a value
-    /// there (and one more shows the next value in the wrong place). Every field of [`Tx`] is read by name (through
+    /// there (and one more shows the next value in the wrong place). Every field of [`Tx`] and [`TxLater`] is read by name (through
     /// its test-only `Serialize`), so a field added later is checked too.
     #[test]
     fn every_string_has_the_same_placeholders_in_english_and_russian() {
-        let fields = |tx: &Tx| match serde_json::to_value(tx).unwrap() {
-            serde_json::Value::Object(map) => map,
-            other => panic!("Tx serialized as {other}"),
+        let fields = |tx: &Tx, later: &TxLater| {
+            let mut map = match serde_json::to_value(tx).unwrap() {
+                serde_json::Value::Object(map) => map,
+                other => panic!("Tx serialized as {other}"),
+            };
+            match serde_json::to_value(later).unwrap() {
+                serde_json::Value::Object(more) => map.extend(more),
+                other => panic!("TxLater serialized as {other}"),
+            }
+            map
         };
-        let (en, ru) = (fields(&EN), fields(&RU));
+        let (en, ru) = (fields(&EN, &EN_LATER), fields(&RU, &RU_LATER));
         assert!(en.len() > 200, "every field is read: {}", en.len());
         let mut differ = Vec::new();
         let mut with_placeholders = 0;

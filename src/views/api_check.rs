@@ -11,12 +11,12 @@ use crate::{use_ctx, Check};
 fn part_text<T>(t: &'static Tx, part: &Part<T>, done: impl Fn(&T) -> String) -> String {
     match part {
         Part::Idle => String::new(),
-        Part::Running => t.api_running.to_string(),
+        Part::Running => t.later().api_running.to_string(),
         Part::Done(v) => done(v),
-        Part::NeedsAdmin => t.api_users_need_admin.to_string(),
+        Part::NeedsAdmin => t.later().api_users_need_admin.to_string(),
         Part::Blocked => t.ip_blocked.to_string(),
-        Part::Skipped => t.api_skipped.to_string(),
-        Part::Failed(why) => fill(t.api_failed, &[&why.text(t)]),
+        Part::Skipped => t.later().api_skipped.to_string(),
+        Part::Failed(why) => fill(t.later().api_failed, &[&why.text(t)]),
     }
 }
 
@@ -27,11 +27,14 @@ fn summary(t: &'static Tx, c: &Check) -> Option<(bool, String)> {
     if c.stopped {
         return Some((
             false,
-            fill(t.api_summary_stopped, &[&c.leads.counted.to_string()]),
+            fill(
+                t.later().api_summary_stopped,
+                &[&c.leads.counted.to_string()],
+            ),
         ));
     }
     if !c.passed() {
-        return Some((false, t.api_summary_failed.to_string()));
+        return Some((false, t.later().api_summary_failed.to_string()));
     }
     let account = match &c.account {
         Part::Done(a) => a.name.clone(),
@@ -39,7 +42,7 @@ fn summary(t: &'static Tx, c: &Check) -> Option<(bool, String)> {
     };
     let users = match &c.users {
         Part::Done(n) => n.to_string(),
-        _ => t.api_summary_users_admin.to_string(),
+        _ => t.later().api_summary_users_admin.to_string(),
     };
     let pipelines = match &c.pipelines {
         Part::Done(p) => p.len().to_string(),
@@ -48,7 +51,7 @@ fn summary(t: &'static Tx, c: &Check) -> Option<(bool, String)> {
     Some((
         true,
         fill(
-            t.api_summary_ok,
+            t.later().api_summary_ok,
             &[
                 &account,
                 &c.host,
@@ -68,10 +71,10 @@ fn log_entry(t: &'static Tx, l: LogLine, host: String) -> impl IntoView {
     let status_attr = status.clone();
     let retry = l.retry_in.map(|ms| {
         if ms == 0 {
-            t.api_log_gave_up.to_string()
+            t.later().api_log_gave_up.to_string()
         } else {
             fill(
-                t.api_log_retry,
+                t.later().api_log_retry,
                 &[&format!("{}.{}", ms / 1000, ms % 1000 / 100)],
             )
         }
@@ -96,7 +99,7 @@ fn log_entry(t: &'static Tx, l: LogLine, host: String) -> impl IntoView {
                 <summary>
                     <span class="mono">{format!("#{} GET {}", l.n, l.path)}</span>
                     " · " <span class="log-status">{status}</span>
-                    " · " <span class="log-ms">{fill(t.api_log_ms, &[&l.ms.to_string()])}</span>
+                    " · " <span class="log-ms">{fill(t.later().api_log_ms, &[&l.ms.to_string()])}</span>
                     {retry.map(|r| view! { " · " <span class="log-retry">{r}</span> })}
                 </summary>
                 <pre class="log-request">{request}</pre>
@@ -123,36 +126,44 @@ pub fn CheckStep() -> AnyView {
                     .map(|u| u.to_string())
                     .unwrap_or_else(|| "—".into());
                 fill(
-                    t.api_account_ok,
+                    t.later().api_account_ok,
                     &[&a.name, &a.subdomain, &a.id.to_string(), &user],
                 )
             })
         })
     };
-    let users =
-        move || c.with(|c| part_text(t, &c.users, |n| fill(t.api_users_ok, &[&n.to_string()])));
+    let users = move || {
+        c.with(|c| {
+            part_text(t, &c.users, |n| {
+                fill(t.later().api_users_ok, &[&n.to_string()])
+            })
+        })
+    };
     let pipelines = move || {
         c.with(|c| {
             part_text(t, &c.pipelines, |p| {
-                fill(t.api_pipelines_ok, &[&p.len().to_string(), &p.join(", ")])
+                fill(
+                    t.later().api_pipelines_ok,
+                    &[&p.len().to_string(), &p.join(", ")],
+                )
             })
         })
     };
     let leads = move || {
         c.with(|c| match &c.leads.part {
             Part::Running => fill(
-                t.api_leads_progress,
+                t.later().api_leads_progress,
                 &[
                     &c.leads.counted.to_string(),
                     &(c.leads.pages + 1).to_string(),
                 ],
             ),
             Part::Skipped if c.leads.stopped => {
-                fill(t.api_leads_stopped, &[&c.leads.counted.to_string()])
+                fill(t.later().api_leads_stopped, &[&c.leads.counted.to_string()])
             }
             other => part_text(t, other, |n| {
                 fill(
-                    t.api_leads_ok,
+                    t.later().api_leads_ok,
                     &[&n.to_string(), &c.leads.pages.to_string()],
                 )
             }),
@@ -173,9 +184,9 @@ pub fn CheckStep() -> AnyView {
     let on_stop = move |_| ctx.stop_check();
     view! {
         <section id=ids::API_SECTION class="card" aria-labelledby=ids::API_H>
-            <h2 id=ids::API_H>{t.api_title}</h2>
-            <p class="lead">{move || fill(t.api_intro, &[&host()])}</p>
-            <p class="help">{t.api_pacing}</p>
+            <h2 id=ids::API_H>{t.later().api_title}</h2>
+            <p class="lead">{move || fill(t.later().api_intro, &[&host()])}</p>
+            <p class="help">{t.later().api_pacing}</p>
             <div class="actions">
                 <button
                     type="button"
@@ -185,15 +196,15 @@ pub fn CheckStep() -> AnyView {
                     aria-busy=move || running().to_string()
                     on:click=move |_| ctx.run_check()
                 >
-                    {move || if running() { t.api_checking } else if c.with(|c| c.finished || c.stopped) { t.api_check_again } else { t.api_check }}
+                    {move || if running() { t.later().api_checking } else if c.with(|c| c.finished || c.stopped) { t.later().api_check_again } else { t.later().api_check }}
                 </button>
             </div>
             <ul class="api-parts" aria-live="polite">
-                {line(ids::API_ACCOUNT, t.api_account, |c| c.account.key(), Box::new(account))}
-                {line(ids::API_USERS, t.api_users, |c| c.users.key(), Box::new(users))}
-                {line(ids::API_PIPELINES, t.api_pipelines, |c| c.pipelines.key(), Box::new(pipelines))}
+                {line(ids::API_ACCOUNT, t.later().api_account, |c| c.account.key(), Box::new(account))}
+                {line(ids::API_USERS, t.later().api_users, |c| c.users.key(), Box::new(users))}
+                {line(ids::API_PIPELINES, t.later().api_pipelines, |c| c.pipelines.key(), Box::new(pipelines))}
                 <li id=ids::API_LEADS data-state=move || c.with(|c| if c.leads.stopped { "stopped" } else { c.leads.part.key() })>
-                    <span class="api-label">{t.api_leads}</span>
+                    <span class="api-label">{t.later().api_leads}</span>
                     " "
                     <span class="api-value">{leads}</span>
                     <Show when=move || c.with(|c| !matches!(c.leads.part, Part::Idle))>
@@ -203,13 +214,13 @@ pub fn CheckStep() -> AnyView {
                                 id=ids::LEADS_PROGRESS
                                 class="grow"
                                 max="1"
-                                aria-label=t.api_leads
+                                aria-label=t.later().api_leads
                                 data-pages=move || c.with(|c| c.leads.pages.to_string())
                                 value=move || c.with(|c| (!matches!(c.leads.part, Part::Running)).then_some("1"))
                             ></progress>
                             <Show when=leads_running>
                                 <button type="button" id=ids::LEADS_STOP class="btn btn-small" on:click=on_stop>
-                                    {t.api_stop}
+                                    {t.later().api_stop}
                                 </button>
                             </Show>
                         </div>
@@ -222,8 +233,8 @@ pub fn CheckStep() -> AnyView {
                 </p>
             })}
             <Show when=move || c.with(|c| !c.log.is_empty())>
-                <h3 id=ids::API_LOG_H>{t.api_log_title}</h3>
-                <p class="help">{t.api_log_help}</p>
+                <h3 id=ids::API_LOG_H>{t.later().api_log_title}</h3>
+                <p class="help">{t.later().api_log_help}</p>
                 <ol id=ids::API_LOG class="api-log" aria-labelledby=ids::API_LOG_H>
                     <For
                         each=move || c.with(|c| c.log.clone())

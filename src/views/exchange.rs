@@ -70,11 +70,11 @@ pub fn ExchangeStep() -> AnyView {
     };
     let label = move || {
         if ctx.exchange.in_flight.get() {
-            t.exchanging
+            t.later().exchanging
         } else if lost() {
-            t.exchange_anyway
+            t.later().exchange_anyway
         } else if error.with(|e| e.is_some()) {
-            t.exchange_again
+            t.later().exchange_again
         } else {
             t.exchange
         }
@@ -96,7 +96,7 @@ pub fn ExchangeStep() -> AnyView {
             let host = c.account_host().ok()?;
             let typed = ctx.setup.secret.get();
             let secret = if typed.trim().is_empty() {
-                t.manual_secret_placeholder.to_string()
+                t.later().manual_secret_placeholder.to_string()
             } else {
                 typed.trim().to_string()
             };
@@ -155,28 +155,28 @@ pub fn ExchangeStep() -> AnyView {
     view! {
         <section id=ids::EXCHANGE_SECTION class="card" aria-labelledby=ids::EXCHANGE_H>
             <h2 id=ids::EXCHANGE_H><span class="n">"4"</span>{t.step_exchange}</h2>
-            <p class="lead">{move || fill(t.exchange_intro, &[&host()])}</p>
+            <p class="lead">{move || fill(t.later().exchange_intro, &[&host()])}</p>
             <Show when=proxy_missing>
-                <p class="warn">{t.exchange_no_proxy}</p>
+                <p class="warn">{t.later().exchange_no_proxy}</p>
             </Show>
             <div class="live" aria-live="assertive">
                 {move || error.get().map(|e| error_view(ctx.lang.get(), e, EXCHANGE_IDS))}
             </div>
             {move || raw().map(|r| view! {
                 <details class="raw">
-                    <summary>{t.raw_answer}</summary>
+                    <summary>{t.later().raw_answer}</summary>
                     <pre id=ids::RAW_ANSWER>{r}</pre>
                 </details>
             })}
             <div class="live" aria-live="polite">
                 <Show when=secret_missing>
                     <div class="warn row">
-                        <span class="grow">{t.need_secret}</span>
+                        <span class="grow">{t.later().need_secret}</span>
                         <button type="button" class="btn btn-small" on:click=move |_| {
                             browser::scroll_to_id(ids::SECRET);
                             browser::focus_id(ids::SECRET);
                         }>
-                            {t.go_secret}
+                            {t.later().go_secret}
                         </button>
                     </div>
                 </Show>
@@ -199,8 +199,8 @@ pub fn ExchangeStep() -> AnyView {
                 </div>
             </Show>
             <details class="manual" prop:open=manual_open on:toggle=on_toggle>
-                <summary>{t.manual_summary}</summary>
-                <p id=ids::MANUAL_INTRO>{fill(t.manual_intro, &[t.manual_secret_placeholder])}</p>
+                <summary>{t.later().manual_summary}</summary>
+                <p id=ids::MANUAL_INTRO>{fill(t.later().manual_intro, &[t.later().manual_secret_placeholder])}</p>
                 <div class="codeblock">
                     <div class="codehead">
                         <span>"curl"</span>
@@ -210,7 +210,7 @@ pub fn ExchangeStep() -> AnyView {
                 </div>
                 <form on:submit=on_paste>
                     <div class="field">
-                        <label for=ids::PASTE_ANSWER>{t.paste_label}</label>
+                        <label for=ids::PASTE_ANSWER>{t.later().paste_label}</label>
                         <textarea
                             id=ids::PASTE_ANSWER
                             class="mono"
@@ -225,7 +225,7 @@ pub fn ExchangeStep() -> AnyView {
                         <p id=ids::PASTE_ERROR class="error" aria-live="polite">{paste_error}</p>
                     </div>
                     <div class="actions">
-                        <button type="submit" id=ids::USE_PASTED class="btn">{t.use_pasted}</button>
+                        <button type="submit" id=ids::USE_PASTED class="btn">{t.later().use_pasted}</button>
                     </div>
                 </form>
             </details>

@@ -53,7 +53,7 @@ pub fn HaveToken() -> AnyView {
         pasted.token,
         pasted.tried,
         not_token,
-        t.refresh_token_needed,
+        t.later().refresh_token_needed,
     );
     let rt_host_error = field_error(pasted.host, pasted.tried, not_host, t.pasted_host_invalid);
     let rt_in_flight = move || {
@@ -73,7 +73,7 @@ pub fn HaveToken() -> AnyView {
     let with_setup = move || {
         let id = ctx.client_id().unwrap_or_else(|_| "—".to_string());
         let redirect = ctx.setup.fields.with(|s| s.redirect_uri.trim().to_string());
-        fill(t.paste_refresh_uses, &[&id, &redirect])
+        fill(t.later().paste_refresh_uses, &[&id, &redirect])
     };
     // One closure type for every field (each distinct closure costs wasm bytes).
     let value = |s: RwSignal<String>| move || s.get();
@@ -81,13 +81,13 @@ pub fn HaveToken() -> AnyView {
 
     view! {
         <section id=ids::HAVE_TOKEN class="card" aria-labelledby=ids::HAVE_TOKEN_H>
-            <h2 id=ids::HAVE_TOKEN_H>{t.have_token_title}</h2>
-            <p class="lead">{t.have_token_intro}</p>
+            <h2 id=ids::HAVE_TOKEN_H>{t.later().have_token_title}</h2>
+            <p class="lead">{t.later().have_token_intro}</p>
             <form on:submit=on_long_lived novalidate>
-                <h3>{t.long_lived_title}</h3>
-                <p id=ids::LONG_LIVED_HELP class="help">{t.long_lived_help}</p>
+                <h3>{t.later().long_lived_title}</h3>
+                <p id=ids::LONG_LIVED_HELP class="help">{t.later().long_lived_help}</p>
                 <div class="field">
-                    <label for=ids::LONG_LIVED_TOKEN>{t.long_lived_token}</label>
+                    <label for=ids::LONG_LIVED_TOKEN>{t.later().long_lived_token}</label>
                     <textarea
                         id=ids::LONG_LIVED_TOKEN
                         class="mono"
@@ -102,7 +102,7 @@ pub fn HaveToken() -> AnyView {
                     <p id=ids::LONG_LIVED_TOKEN_ERROR class="error" aria-live="polite">{ll_token_error}</p>
                 </div>
                 <div class="field">
-                    <label for=ids::LONG_LIVED_HOST>{t.long_lived_host}</label>
+                    <label for=ids::LONG_LIVED_HOST>{t.later().long_lived_host}</label>
                     <input
                         id=ids::LONG_LIVED_HOST
                         class="mono"
@@ -114,18 +114,18 @@ pub fn HaveToken() -> AnyView {
                         prop:value=value(long_lived.host)
                         on:input=input(long_lived.host)
                     />
-                    <p id=ids::LONG_LIVED_HOST_HELP class="help">{t.account_host_help}</p>
+                    <p id=ids::LONG_LIVED_HOST_HELP class="help">{t.later().account_host_help}</p>
                     <p id=ids::LONG_LIVED_HOST_ERROR class="error" aria-live="polite">{ll_host_error}</p>
                 </div>
                 <div class="actions">
-                    <button type="submit" id=ids::USE_LONG_LIVED class="btn">{t.use_long_lived}</button>
+                    <button type="submit" id=ids::USE_LONG_LIVED class="btn">{t.later().use_long_lived}</button>
                 </div>
             </form>
             <form on:submit=on_refresh novalidate>
-                <h3>{t.paste_refresh_title}</h3>
+                <h3>{t.later().paste_refresh_title}</h3>
                 <p id=ids::PASTE_REFRESH_HELP class="help">{with_setup}</p>
                 <div class="field">
-                    <label for=ids::PASTE_REFRESH_TOKEN>{t.saved_refresh_token}</label>
+                    <label for=ids::PASTE_REFRESH_TOKEN>{t.later().saved_refresh_token}</label>
                     <textarea
                         id=ids::PASTE_REFRESH_TOKEN
                         class="mono"
@@ -140,7 +140,7 @@ pub fn HaveToken() -> AnyView {
                     <p id=ids::PASTE_REFRESH_TOKEN_ERROR class="error" aria-live="polite">{rt_token_error}</p>
                 </div>
                 <div class="field">
-                    <label for=ids::REFRESH_HOST>{t.refresh_host}</label>
+                    <label for=ids::REFRESH_HOST>{t.later().refresh_host}</label>
                     <input
                         id=ids::REFRESH_HOST
                         class="mono"
@@ -152,7 +152,7 @@ pub fn HaveToken() -> AnyView {
                         prop:value=value(pasted.host)
                         on:input=input(pasted.host)
                     />
-                    <p id=ids::REFRESH_HOST_HELP class="help">{t.account_host_help}</p>
+                    <p id=ids::REFRESH_HOST_HELP class="help">{t.later().account_host_help}</p>
                     <p id=ids::REFRESH_HOST_ERROR class="error" aria-live="polite">{rt_host_error}</p>
                 </div>
                 <div class="live" aria-live="assertive">{refresh_problem(ctx, RefreshFrom::Pasted)}</div>
@@ -164,7 +164,7 @@ pub fn HaveToken() -> AnyView {
                         disabled=rt_in_flight
                         aria-busy=move || rt_in_flight().to_string()
                     >
-                        {move || if rt_in_flight() { t.refreshing } else { t.use_refresh_token }}
+                        {move || if rt_in_flight() { t.later().refreshing } else { t.later().use_refresh_token }}
                     </button>
                 </div>
             </form>

@@ -14,11 +14,11 @@ fn countdown(t: &Tx, secs: i64) -> String {
     let (d, h, m, s) = split_duration(secs);
     let clock = format!("{h:02}:{m:02}:{s:02}");
     let left = if d > 0 {
-        format!("{d} {} {clock}", t.days_short)
+        format!("{d} {} {clock}", t.later().days_short)
     } else {
         clock
     };
-    fill(t.countdown_left, &[&left])
+    fill(t.later().countdown_left, &[&left])
 }
 
 /// The inspection card.
@@ -39,8 +39,8 @@ pub fn InspectStep() -> AnyView {
         Some(match result {
             Err(e) => {
                 let msg = match e {
-                    JwtError::NotThreeParts => t.jwt_not_jwt,
-                    JwtError::BadBase64 | JwtError::NotJson => t.jwt_unreadable,
+                    JwtError::NotThreeParts => t.later().jwt_not_jwt,
+                    JwtError::BadBase64 | JwtError::NotJson => t.later().jwt_unreadable,
                 };
                 view! { <p id=ids::JWT_ERROR class="warn" role="status" data-error=format!("{e:?}")>{msg}</p> }
                     .into_any()
@@ -63,7 +63,7 @@ pub fn InspectStep() -> AnyView {
                         }
                         .into_any()
                     } else {
-                        view! { <span id=ids::TOKEN_COUNTDOWN class="bad" data-expired="1">{t.token_expired}</span> }
+                        view! { <span id=ids::TOKEN_COUNTDOWN class="bad" data-expired="1">{t.later().token_expired}</span> }
                             .into_any()
                     })
                 };
@@ -71,7 +71,7 @@ pub fn InspectStep() -> AnyView {
                     .base_domain
                     .clone()
                     .filter(|d| !host.ends_with(&format!(".{d}")))
-                    .map(|d| view! { <p id=ids::CLAIM_HOST_MISMATCH class="warn">{fill(t.claim_host_mismatch, &[&d, &host])}</p> });
+                    .map(|d| view! { <p id=ids::CLAIM_HOST_MISMATCH class="warn">{fill(t.later().claim_host_mismatch, &[&d, &host])}</p> });
                 let row = |id: &'static str, label: &'static str, value: String| {
                     view! {
                         <dt>{label}</dt>
@@ -80,15 +80,15 @@ pub fn InspectStep() -> AnyView {
                 };
                 view! {
                     <dl class="claims">
-                        {row(ids::CLAIM_ACCOUNT_ID, t.claim_account_id, c.account_id.map(|a| a.to_string()).unwrap_or_else(dash))}
-                        {row(ids::CLAIM_USER_ID, t.claim_user_id, c.sub.clone().unwrap_or_else(dash))}
-                        {row(ids::CLAIM_BASE_DOMAIN, t.claim_base_domain, c.base_domain.clone().unwrap_or_else(dash))}
-                        {row(ids::CLAIM_API_DOMAIN, t.claim_api_domain, c.api_domain.clone().unwrap_or_else(|| t.claim_missing.to_string()))}
-                        {row(ids::CLAIM_AUD, t.claim_aud, c.aud.clone().unwrap_or_else(dash))}
-                        {row(ids::CLAIM_SCOPES, t.claim_scopes, if c.scopes.is_empty() { dash() } else { c.scopes.join(", ") })}
-                        {row(ids::CLAIM_IAT, t.claim_iat, time(c.iat))}
-                        {row(ids::CLAIM_NBF, t.claim_nbf, time(c.nbf))}
-                        {row(ids::CLAIM_EXP, t.claim_exp, time(c.exp))}
+                        {row(ids::CLAIM_ACCOUNT_ID, t.later().claim_account_id, c.account_id.map(|a| a.to_string()).unwrap_or_else(dash))}
+                        {row(ids::CLAIM_USER_ID, t.later().claim_user_id, c.sub.clone().unwrap_or_else(dash))}
+                        {row(ids::CLAIM_BASE_DOMAIN, t.later().claim_base_domain, c.base_domain.clone().unwrap_or_else(dash))}
+                        {row(ids::CLAIM_API_DOMAIN, t.later().claim_api_domain, c.api_domain.clone().unwrap_or_else(|| t.later().claim_missing.to_string()))}
+                        {row(ids::CLAIM_AUD, t.later().claim_aud, c.aud.clone().unwrap_or_else(dash))}
+                        {row(ids::CLAIM_SCOPES, t.later().claim_scopes, if c.scopes.is_empty() { dash() } else { c.scopes.join(", ") })}
+                        {row(ids::CLAIM_IAT, t.later().claim_iat, time(c.iat))}
+                        {row(ids::CLAIM_NBF, t.later().claim_nbf, time(c.nbf))}
+                        {row(ids::CLAIM_EXP, t.later().claim_exp, time(c.exp))}
                     </dl>
                     <p>{live}</p>
                     {mismatch}
@@ -99,8 +99,8 @@ pub fn InspectStep() -> AnyView {
     };
     view! {
         <section id=ids::INSPECT class="card" aria-labelledby=ids::INSPECT_H>
-            <h2 id=ids::INSPECT_H>{t.inspect_title}</h2>
-            <p id=ids::JWT_UNVERIFIED class="note">{t.jwt_unverified}</p>
+            <h2 id=ids::INSPECT_H>{t.later().inspect_title}</h2>
+            <p id=ids::JWT_UNVERIFIED class="note">{t.later().jwt_unverified}</p>
             {body}
         </section>
     }

@@ -46,7 +46,7 @@ pub fn refresh_problem(ctx: Ctx, from: RefreshFrom) -> impl IntoView {
                 {error_view(ctx.lang.get(), e, REFRESH_IDS)}
                 {raw.map(|r| view! {
                     <details class="raw">
-                        <summary>{t.raw_answer}</summary>
+                        <summary>{t.later().raw_answer}</summary>
                         <pre id=ids::REFRESH_RAW>{r}</pre>
                     </details>
                 })}
@@ -90,19 +90,19 @@ pub fn RefreshStep() -> AnyView {
     view! {
         <Show when=has_refresh>
             <section id=ids::REFRESH_SECTION class="card" aria-labelledby=ids::REFRESH_H>
-                <h2 id=ids::REFRESH_H>{t.refresh_title}</h2>
-                <p class="lead">{move || fill(t.refresh_intro, &[&kept.with(|k| k.as_ref().map(|k| k.host.clone()).unwrap_or_default())])}</p>
-                <p id=ids::REFRESH_ROTATION>{t.refresh_rotation}</p>
+                <h2 id=ids::REFRESH_H>{t.later().refresh_title}</h2>
+                <p class="lead">{move || fill(t.later().refresh_intro, &[&kept.with(|k| k.as_ref().map(|k| k.host.clone()).unwrap_or_default())])}</p>
+                <p id=ids::REFRESH_ROTATION>{t.later().refresh_rotation}</p>
                 <p>
-                    {t.refresh_unused_until} " "
+                    {t.later().refresh_unused_until} " "
                     <strong id=ids::REFRESH_EXPIRES_AT>{refresh_expires}</strong>
                     "."
                 </p>
                 <div class="live" aria-live="polite">
                     {move || refreshed_at().map(|at| view! {
                         <div id=ids::REFRESH_RESULT class="ok-note" role="status">
-                            <p><strong>{fill(t.refresh_done, &[&at])}</strong></p>
-                            <p>{t.refresh_save_now}</p>
+                            <p><strong>{fill(t.later().refresh_done, &[&at])}</strong></p>
+                            <p>{t.later().refresh_save_now}</p>
                         </div>
                     })}
                 </div>
@@ -116,7 +116,7 @@ pub fn RefreshStep() -> AnyView {
                         aria-busy=move || in_flight().to_string()
                         on:click=on_refresh
                     >
-                        {move || if in_flight() { t.refreshing } else { t.refresh_now }}
+                        {move || if in_flight() { t.later().refreshing } else { t.later().refresh_now }}
                     </button>
                 </div>
             </section>

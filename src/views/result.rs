@@ -85,9 +85,9 @@ pub fn ResultStep() -> AnyView {
         shown.with(|s| {
             s.as_ref().map(|s| {
                 let template = match s.kind {
-                    KeptKind::Exchanged => t.result_intro,
-                    KeptKind::Refreshed => t.result_intro_refreshed,
-                    KeptKind::LongLived => t.result_intro_long_lived,
+                    KeptKind::Exchanged => t.later().result_intro,
+                    KeptKind::Refreshed => t.later().result_intro_refreshed,
+                    KeptKind::LongLived => t.later().result_intro_long_lived,
                 };
                 fill(template, &[&s.host, &s.received])
             })
@@ -166,10 +166,10 @@ pub fn ResultStep() -> AnyView {
                         id=ids::DOWNLOAD_ENV
                         class="btn btn-small"
                         disabled=refused
-                        aria-label=format!("{} {}", t.download, f.file_name())
+                        aria-label=format!("{} {}", t.later().download, f.file_name())
                         on:click=save
                     >
-                        {t.download}
+                        {t.later().download}
                     </button>
                     <CopyButton id=ids::COPY_ENV text=text what=f.label() disabled=refused />
                 </div>
@@ -204,7 +204,7 @@ pub fn ResultStep() -> AnyView {
             </div>
             <Show
                 when=move || !long_lived()
-                fallback=move || view! { <p id=ids::LONG_LIVED_NOTE class="help">{t.long_lived_no_refresh}</p> }
+                fallback=move || view! { <p id=ids::LONG_LIVED_NOTE class="help">{t.later().long_lived_no_refresh}</p> }
             >
                 <div class="field">
                     <label for=ids::REFRESH_TOKEN>{t.refresh_token}</label>
@@ -222,24 +222,24 @@ pub fn ResultStep() -> AnyView {
                     aria-pressed=move || reveal.get().to_string()
                     on:click=move |_| reveal.update(|r| *r = !*r)
                 >
-                    {move || if reveal.get() { t.hide_tokens } else { t.reveal_tokens }}
+                    {move || if reveal.get() { t.later().hide_tokens } else { t.later().reveal_tokens }}
                 </button>
             </div>
             <p>
-                {t.expires} " "
+                {t.later().expires} " "
                 <strong id=ids::EXPIRES_AT>{move || shown.with(|s| s.as_ref().map(|s| s.expires.clone()))}</strong>
-                ". " {move || if long_lived() { t.lifetimes_long_lived } else { t.lifetimes }}
+                ". " {move || if long_lived() { t.later().lifetimes_long_lived } else { t.later().lifetimes }}
             </p>
-            <h3>{t.env_title}</h3>
-            <p class="help">{t.env_help}</p>
+            <h3>{t.later().env_title}</h3>
+            <p class="help">{t.later().env_help}</p>
             <Show when=secret_unknown>
-                <p class="warn">{t.secret_missing_note}</p>
+                <p class="warn">{t.later().secret_missing_note}</p>
             </Show>
             <Show when=move || !reveal.get()>
-                <p class="help">{t.env_masked}</p>
+                <p class="help">{t.later().env_masked}</p>
             </Show>
             <fieldset class="formats" id=ids::ENV_FORMATS>
-                <legend>{t.env_format}</legend>
+                <legend>{t.later().env_format}</legend>
                 {picker}
             </fieldset>
             {block}

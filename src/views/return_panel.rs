@@ -28,17 +28,17 @@ pub fn ReturnStep() -> AnyView {
                 let from_widget = ret.from_widget;
                 let countdown = move || {
                     if ctx.tokens().is_some_and(|r| r.is_ok()) {
-                        return view! { <p id=ids::CODE_COUNTDOWN class="help" data-expired="0">{t.exchanged}</p> }.into_any();
+                        return view! { <p id=ids::CODE_COUNTDOWN class="help" data-expired="0">{t.later().exchanged}</p> }.into_any();
                     }
                     let left = (at + CODE_LIFETIME_SECS * 1000 - ctx.now.get()) / 1000;
                     if left <= 0 {
-                        view! { <p id=ids::CODE_COUNTDOWN class="warn" data-expired="1">{t.code_expired}</p> }.into_any()
+                        view! { <p id=ids::CODE_COUNTDOWN class="warn" data-expired="1">{t.later().code_expired}</p> }.into_any()
                     } else {
                         let until = browser::local_time((at + CODE_LIFETIME_SECS * 1000) as f64);
                         let until = until.split(' ').nth(1).unwrap_or("").to_string();
                         view! {
                             <p id=ids::CODE_COUNTDOWN class="status" data-expired="0" data-seconds=left.to_string()>
-                                {fill(t.code_left, &[&format_mm_ss(left), &until])}
+                                {fill(t.later().code_left, &[&format_mm_ss(left), &until])}
                             </p>
                         }
                         .into_any()
@@ -48,20 +48,20 @@ pub fn ReturnStep() -> AnyView {
                     let mine = ctx.client_id().ok()?;
                     let theirs = returned_id.clone()?;
                     (!theirs.eq_ignore_ascii_case(&mine))
-                        .then(|| fill(t.client_id_differs, &[&theirs, &mine]))
+                        .then(|| fill(t.later().client_id_differs, &[&theirs, &mine]))
                 };
                 match host {
                     Ok(h) => view! {
-                        <p>{t.return_code_for} " " <strong id=ids::ACCOUNT_HOST class="mono">{h.to_string()}</strong></p>
+                        <p>{t.later().return_code_for} " " <strong id=ids::ACCOUNT_HOST class="mono">{h.to_string()}</strong></p>
                         {countdown}
                         {move || differs().map(|d| view! { <p class="warn">{d}</p> })}
-                        {from_widget.then(|| view! { <p class="help">{t.widget_install}</p> })}
+                        {from_widget.then(|| view! { <p class="help">{t.later().widget_install}</p> })}
                     }
                     .into_any(),
                     Err(e) => view! {
-                        <p>{t.return_code_for} " " <strong id=ids::ACCOUNT_HOST class="mono bad">{visible(&referer)}</strong></p>
+                        <p>{t.later().return_code_for} " " <strong id=ids::ACCOUNT_HOST class="mono bad">{visible(&referer)}</strong></p>
                         <div id=ids::HOST_ERROR class="alert" role="alert">
-                            <p>{move || fill(t.host_invalid, &[&e.explain(ctx.lang.get())])}</p>
+                            <p>{move || fill(t.later().host_invalid, &[&e.explain(ctx.lang.get())])}</p>
                         </div>
                     }
                     .into_any(),
@@ -72,8 +72,8 @@ pub fn ReturnStep() -> AnyView {
                 let code = error.error.clone();
                 view! {
                     <div id=ids::DENIED class="alert" role="alert">
-                        <h3>{if denied { t.denied_title } else { t.consent_error_title }}</h3>
-                        <p>{move || if denied { t.denied_body.to_string() } else { fill(t.consent_error, &[&code]) }}</p>
+                        <h3>{if denied { t.later().denied_title } else { t.later().consent_error_title }}</h3>
+                        <p>{move || if denied { t.later().denied_body.to_string() } else { fill(t.later().consent_error, &[&code]) }}</p>
                         <button
                             type="button"
                             id=ids::RETRY
@@ -93,17 +93,17 @@ pub fn ReturnStep() -> AnyView {
             ReturnOutcome::Untrusted { problem, .. } => alert(
                 ids::STATE_ERROR,
                 Some(format!("{problem:?}")),
-                t.state_title,
+                t.later().state_title,
                 untrusted_text(t, problem).to_string(),
-                t.state_why.to_string(),
+                t.later().state_why.to_string(),
                 ().into_any(),
             ),
             ReturnOutcome::Malformed { problem } => alert(
                 ids::CALLBACK_ERROR,
                 None,
-                t.malformed_title,
+                t.later().malformed_title,
                 malformed_text(t, &problem),
-                t.malformed_fix.to_string(),
+                t.later().malformed_fix.to_string(),
                 ().into_any(),
             ),
         }
