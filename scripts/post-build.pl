@@ -10,7 +10,8 @@
 # - boot-<h>.js starts the page, loaded with <script type="module" src=… integrity=…>: no inline script, so the page
 #   runs under one constant CSP, `script-src 'self' 'wasm-unsafe-eval'`, on every hosting (crates/proxy/src/page.rs).
 #   Before it imports the main module it adds <link rel="preload"> for the parts the first screen will need at once:
-#   the part after Consent (and the chunk it shares) when the address carries Kommo's return (`?code=` / `?error=`),
+#   the part after Consent (and the chunks it shares) when the address carries Kommo's return (`?code=` / `?error=`)
+#   or the tab keeps one, the result part when the tab keeps tokens (a reload after the exchange),
 #   the Russian strings when the page starts in Russian (stored choice, else the browser's language — the rule of
 #   `Lang::from_tag`) — so they arrive with the main module instead of after it.
 # - index.html gets the boot script, <link rel="modulepreload"> for the JS and the loader and <link rel="preload"> for
@@ -94,7 +95,7 @@ if ($split) {
     }
     # A new splitter may write the loader differently: fail here rather than ship a page that fetches names that
     # do not exist.
-    for my $part (qw(after have_token russian)) {
+    for my $part (qw(after result have_token russian)) {
         $needs{$part} or fail "__wasm_split.js has no loader for the part `$part` (src/views/later.rs, src/i18n/ru.rs)";
     }
     for my $file (keys %renamed) {
@@ -116,12 +117,16 @@ spit("$dir/$main_wasm", $wasm);
 spit("$dir/$loader_js", $loader) if $split;
 
 my $preload_after = join ', ', map { "'$_'" } @{ $needs{after} // [] };
+my $preload_result = join ', ', map { "'$_'" } @{ $needs{result} // [] };
 my $preload_russian = join ', ', map { "'$_'" } @{ $needs{russian} // [] };
 my $boot = <<"JS";
 // Written by scripts/post-build.pl. Parts the first screen needs at once are fetched with the main module.
 const base = '$public';
+const asked = new Set();
 function preload(files) {
   for (const file of files) {
+    if (asked.has(file)) continue;
+    asked.add(file);
     const link = document.createElement('link');
     link.rel = 'preload';
     link.as = 'fetch';
@@ -130,7 +135,12 @@ function preload(files) {
     document.head.append(link);
   }
 }
-if (/[?&](code|error)=/.test(location.search)) preload([$preload_after]);
+// The page's own storage (src/storage.rs keys, namespace kommo-oauth-helper:): a return kept in this tab shows Return
+// and Exchange at once, tokens kept show the result cards too.
+const kept = (key) => { try { return sessionStorage.getItem('kommo-oauth-helper:' + key) !== null; } catch (_) { return false; } };
+const tokens = kept('answer') || kept('later');
+if (/[?&](code|error)=/.test(location.search) || kept('return') || tokens) preload([$preload_after]);
+if (tokens) preload([$preload_result]);
 let lang = null;
 try { lang = localStorage.getItem('kommo-oauth-helper:lang'); } catch (_) {}
 const primary = (navigator.language || '').split(/[-_]/)[0].toLowerCase();

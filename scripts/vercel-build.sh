@@ -50,7 +50,7 @@ const exe = path.join(fn, vc.handler);
 if (!(fs.statSync(exe).mode & 0o111)) fail('the function binary is not executable');
 const size = fs.statSync(exe).size;
 const statics = fs.readdirSync(path.join(out, 'static'));
-for (const want of ['index.html', '.wasm', '.css', 'boot-', '__wasm_split-', 'split_after-', 'split_have_token-', 'split_russian-']) {
+for (const want of ['index.html', '.wasm', '.css', 'boot-', '__wasm_split-', 'split_after-', 'split_result-', 'split_have_token-', 'split_russian-']) {
   if (!statics.some((f) => f.includes(want))) fail(`static/ has no ${want}`);
 }
 if (statics.some((f) => f.endsWith('.br') || f.endsWith('.gz'))) fail('precompressed copies were uploaded');

@@ -3,9 +3,9 @@
 //!
 //! - A part is fetched when a card of it is about to show ([`Later`]) or the language switches to Russian
 //!   ([`Parts::switch_to_russian`]), and, once the first screen is done, the card parts are prefetched ([`Parts::prefetch`]).
-//! - The boot script (`scripts/split-build.sh` writes it) starts fetching the card part after Consent together
-//!   with the main module when the address carries Kommo's return, and the Russian part when Russian is the
-//!   language the page starts in, so neither waits for the main module.
+//! - The boot script (`scripts/post-build.pl` writes it) starts fetching, together with the main module, the part
+//!   after Consent when the address carries Kommo's return or the tab keeps one, the result part when the tab keeps
+//!   tokens, and the Russian part when Russian is the language the page starts in, so none waits for the main module.
 //! - While a part loads its card's place keeps the card's usual height; a part that fails says so and offers to
 //!   fetch it again. All state stays in [`crate::Ctx`], in the main module, so nothing typed or received is lost.
 
@@ -20,12 +20,15 @@ use crate::state::Ctx;
 use crate::storage::{keys, Area};
 use crate::views::later::{self, AfterCard};
 use crate::{browser, ids};
+use kommo::outcome::ReturnOutcome;
 
 /// A part of the page fetched later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
-    /// Return, Exchange, Result and the cards under it.
+    /// Return and Exchange.
     After,
+    /// Result and the cards under it.
+    Result,
     /// "Already have a token?".
     HaveToken,
     /// The Russian strings.
@@ -49,6 +52,7 @@ pub enum Load {
 #[derive(Clone, Copy)]
 pub struct Parts {
     after: RwSignal<Load>,
+    result: RwSignal<Load>,
     have_token: RwSignal<Load>,
     russian: RwSignal<Load>,
 }
@@ -70,6 +74,7 @@ impl Parts {
         };
         let parts = Parts {
             after: RwSignal::new(here),
+            result: RwSignal::new(here),
             have_token: RwSignal::new(here),
             russian: RwSignal::new(if i18n::has_russian() {
                 Load::Ready
@@ -84,6 +89,7 @@ impl Parts {
     fn signal(self, part: Part) -> RwSignal<Load> {
         match part {
             Part::After => self.after,
+            Part::Result => self.result,
             Part::HaveToken => self.have_token,
             Part::Russian => self.russian,
         }
@@ -104,6 +110,7 @@ impl Parts {
         }
         let fetched: Result<(), PartMissing> = match part {
             Part::After => later::preload_after().await,
+            Part::Result => later::preload_result().await,
             Part::HaveToken => later::preload_have_token().await,
             Part::Russian => match i18n::russian().await {
                 Ok(strings) => {
@@ -119,6 +126,11 @@ impl Parts {
         } else {
             Load::Failed
         });
+        // Return and Exchange are on screen: the result is one click away, so its part comes next, now that the
+        // first screen has what it needs (and before a proxy that also serves the page might go away).
+        if part == Part::After && fetched.is_ok() && self.result.get_untracked() == Load::Idle {
+            self.want(Part::Result);
+        }
         fetched.is_ok()
     }
 
@@ -137,7 +149,7 @@ impl Parts {
     pub fn prefetch(self) {
         set_timeout(
             move || {
-                for part in [Part::HaveToken, Part::After] {
+                for part in [Part::After, Part::HaveToken, Part::Result] {
                     if self.signal(part).get_untracked() == Load::Idle {
                         self.want(part);
                     }
@@ -196,15 +208,35 @@ pub fn Later(
     card: AfterCard,
 ) -> impl IntoView {
     let parts = use_parts();
-    parts.want(Part::After);
-    move || match parts.status(Part::After) {
+    let part = if card.in_result_part() {
+        Part::Result
+    } else {
+        Part::After
+    };
+    parts.want(part);
+    // Return's height depends on what came back: a return set aside or malformed explains itself at length.
+    let class = match card {
+        AfterCard::Return => crate::use_ctx().flow.received.with_untracked(|r| {
+            match r.as_ref().map(|r| &r.outcome) {
+                Some(ReturnOutcome::Untrusted { .. }) => {
+                    "card later later-return later-return-untrusted"
+                }
+                Some(ReturnOutcome::Malformed { .. }) => {
+                    "card later later-return later-return-malformed"
+                }
+                _ => card.placeholder_class(),
+            }
+        }),
+        _ => card.placeholder_class(),
+    };
+    move || match parts.status(part) {
         Load::Ready => match now(later::after_card(card)) {
             Some(Ok(view)) => view,
             // Not reached: a part that is here answers at once.
-            _ => placeholder(card.placeholder_class()),
+            _ => placeholder(class),
         },
-        Load::Failed => failed(card.placeholder_class(), parts, Part::After),
-        Load::Idle | Load::Loading => placeholder(card.placeholder_class()),
+        Load::Failed => failed(class, parts, part),
+        Load::Idle | Load::Loading => placeholder(class),
     }
 }
 

@@ -1,8 +1,9 @@
-//! The cards the first screen does not show, as parts of their own: Return, Exchange, Result and the three cards
-//! under it in one part (a return from Kommo needs the first two at once and the rest a moment later), "Already have
-//! a token?" in another. In a split build (`--features split`, the served page) the functions behind
-//! [`after_card`] and [`have_token_card`] and all that only they reach are moved into their own wasm parts, fetched
-//! on the first call or by the `preload_*` functions; `crate::lazy` decides when, and what shows meanwhile.
+//! The cards the first screen does not show, as parts of their own: Return and Exchange (the part after Consent: a
+//! return from Kommo needs them at once), Result and the three cards under it (the result part: needed only once
+//! the code is exchanged, so a return does not wait for them), "Already have a token?" in a third. In a split build
+//! (`--features split`, the served page) the functions behind [`after_card`] and [`have_token_card`] and all that
+//! only they reach are moved into their own wasm parts, fetched on the first call or by the `preload_*` functions;
+//! `crate::lazy` decides when, and what shows meanwhile.
 
 use leptos::prelude::*;
 
@@ -26,18 +27,41 @@ pub enum AfterCard {
     Check,
 }
 
-/// The view of one card of the part after Consent.
-pub async fn after_card(card: AfterCard) -> Result<AnyView, PartMissing> {
-    #[cfg(feature = "split")]
-    return after_part(card).await;
-    #[cfg(not(feature = "split"))]
-    return after_part(card);
+impl AfterCard {
+    /// Whether it is in the result part (else in the part after Consent: Return and Exchange).
+    pub fn in_result_part(self) -> bool {
+        !matches!(self, AfterCard::Return | AfterCard::Exchange)
+    }
 }
 
-/// Fetches the part after Consent without showing it.
+/// The view of one card after Consent, from its part.
+pub async fn after_card(card: AfterCard) -> Result<AnyView, PartMissing> {
+    #[cfg(feature = "split")]
+    return if card.in_result_part() {
+        result_part(card).await
+    } else {
+        after_part(card).await
+    };
+    #[cfg(not(feature = "split"))]
+    return if card.in_result_part() {
+        result_part(card)
+    } else {
+        after_part(card)
+    };
+}
+
+/// Fetches the part after Consent (Return and Exchange) without showing it.
 pub async fn preload_after() -> Result<(), PartMissing> {
     #[cfg(feature = "split")]
     return preload_after_part().await.map_err(PartMissing::from);
+    #[cfg(not(feature = "split"))]
+    return Ok(());
+}
+
+/// Fetches the result part (Result, Refresh, the inspection, the API check) without showing it.
+pub async fn preload_result() -> Result<(), PartMissing> {
+    #[cfg(feature = "split")]
+    return preload_result_part().await.map_err(PartMissing::from);
     #[cfg(not(feature = "split"))]
     return Ok(());
 }
@@ -69,12 +93,26 @@ pub async fn preload_have_token() -> Result<(), PartMissing> {
 )]
 fn after_part(card: AfterCard) -> Result<AnyView, PartMissing> {
     Ok(match card {
-        AfterCard::Return => view! { <views::return_panel::ReturnStep /> }.into_any(),
         AfterCard::Exchange => view! { <views::exchange::ExchangeStep /> }.into_any(),
-        AfterCard::Result => view! { <views::result::ResultStep /> }.into_any(),
+        _ => view! { <views::return_panel::ReturnStep /> }.into_any(),
+    })
+}
+
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(
+        result,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        preload(preload_result_part)
+    )
+)]
+fn result_part(card: AfterCard) -> Result<AnyView, PartMissing> {
+    Ok(match card {
         AfterCard::Refresh => view! { <views::refresh::RefreshStep /> }.into_any(),
         AfterCard::Inspect => view! { <views::inspect::InspectStep /> }.into_any(),
         AfterCard::Check => view! { <views::api_check::CheckStep /> }.into_any(),
+        _ => view! { <views::result::ResultStep /> }.into_any(),
     })
 }
 

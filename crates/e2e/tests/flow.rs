@@ -434,6 +434,13 @@ async fn t8_proxy_stopped_then_the_no_proxy_path() {
     go_to_consent(&b).await;
     allow_and_return(&b).await;
     b.fill("#secret", DEMO_SECRET).await;
+    // The proxy serves the page too: let the page fetch its result part (it does right after Return and Exchange
+    // show) before the proxy goes; a part that cannot be fetched is tests/lazy.rs's case.
+    b.wait_js(
+        "the result part fetched",
+        "performance.getEntriesByType('resource').some(e => e.name.includes('/split_result-') && e.responseEnd > 0)",
+    )
+    .await;
     stack.stop_proxy();
     b.click("#exchange").await;
     let msg = b.text("#proxy-error").await;
