@@ -6,7 +6,11 @@
 #                                      simulated slow 4G and 4x CPU slowdown)
 #   scripts/lighthouse.sh --no-build   reuse dist/ as it is
 #   scripts/lighthouse.sh --desktop    desktop preset
-#   scripts/lighthouse.sh --check      exit 1 unless all three scores are 100
+#   scripts/lighthouse.sh --check      exit 1 unless all three scores are 100 (in every run)
+#   scripts/lighthouse.sh --return     the return from Kommo instead: /?code=…&state=…&referer=… (a state this fresh
+#                                      profile never stored, so the Return card sets it aside — the page fetches the
+#                                      same parts as on a real return: the main module and the part after Consent)
+#   scripts/lighthouse.sh --runs=3     run three times, one report each (report-1…), scores on one line per run
 # Reports: artifacts/lighthouse/report.report.{html,json}. DIST=dir and CARGO_TARGET_DIR are honoured.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,13 +21,15 @@ dist=${DIST:-$root/dist}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 out=$root/artifacts/lighthouse
 
-build=1 check=0 preset=()
+build=1 check=0 preset=() path=/ runs=1
 for arg in "$@"; do
   case "$arg" in
+    --return) path='/?code=def50200aa11bb22cc33&state=0123456789abcdef0123456789abcdef&referer=demo.kommo.com' ;;
+    --runs=*) runs=${arg#--runs=} ;;
     --no-build) build=0 ;;
     --check) check=1 ;;
     --desktop) preset=(--preset=desktop) ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -56,13 +62,17 @@ for _ in $(seq 1 200); do
 done
 curl -fsS -o /dev/null "${url}healthz" || { say "the demo server does not answer on $url"; exit 1; }
 
-say "running Lighthouse $lighthouse_version on $url ${preset[*]:-(mobile)}"
-CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium} lighthouse "$url" "${preset[@]}" \
+failed=0
+for run in $(seq 1 "$runs"); do
+report=$out/report
+[ "$runs" -gt 1 ] && report=$out/report-$run
+say "running Lighthouse $lighthouse_version on $url${path#/} ${preset[*]:-(mobile)} (run $run of $runs)"
+CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium} lighthouse "$url${path#/}" "${preset[@]}" \
   --only-categories=performance,accessibility,best-practices \
   --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking --disable-component-update --disable-sync --no-first-run --disable-quic" \
-  --output=json --output=html --output-path="$out/report" --quiet
+  --output=json --output=html --output-path="$report" --quiet
 
-node - "$out/report.report.json" "$check" <<'EOF'
+node - "$report.report.json" "$check" <<'EOF' || failed=1
 const [file, check] = process.argv.slice(2);
 const lhr = JSON.parse(require('fs').readFileSync(file, 'utf8'));
 let perfect = true;
@@ -84,3 +94,5 @@ console.log(`metrics: FCP ${m('first-contentful-paint')}, LCP ${m('largest-conte
 console.log(`report: ${file.replace(/\.json$/, '.html')}`);
 if (check === '1' && !perfect) process.exit(1);
 EOF
+done
+exit "$failed"
