@@ -112,13 +112,7 @@ impl Parts {
             Part::After => later::preload_after().await,
             Part::Result => later::preload_result().await,
             Part::HaveToken => later::preload_have_token().await,
-            Part::Russian => match i18n::russian().await {
-                Ok(strings) => {
-                    i18n::install_russian(strings);
-                    Ok(())
-                }
-                Err(missing) => Err(missing),
-            },
+            Part::Russian => i18n::russian().await.map(i18n::install_russian),
         };
         // Another call may have finished first; the outcome is the same part either way.
         status.set(if fetched.is_ok() {
@@ -129,15 +123,8 @@ impl Parts {
         // Return and Exchange are on screen: the result is one click away, so its part comes next — a moment later,
         // once they have painted (requested in the same task, its 85 kB counted into Lighthouse's LCP of the return:
         // 2.3–2.6 s against 2.1), and before a proxy that also serves the page might go away.
-        if part == Part::After && fetched.is_ok() && self.result.get_untracked() == Load::Idle {
-            set_timeout(
-                move || {
-                    if self.result.get_untracked() == Load::Idle {
-                        self.want(Part::Result);
-                    }
-                },
-                PREFETCH_AFTER,
-            );
+        if part == Part::After && fetched.is_ok() {
+            self.want_soon(&[Part::Result]);
         }
         fetched.is_ok()
     }
@@ -152,12 +139,17 @@ impl Parts {
     }
 
     /// Once the first screen is on screen and the page has had a moment: fetch the card parts not asked for yet, so
-    /// a click on "Open the consent page" or "Already have a token?" finds them here. A part whose fetch failed is
-    /// left to the person's "Try again": its card says so already.
+    /// a click on "Open the consent page" or "Already have a token?" finds them here.
     pub fn prefetch(self) {
+        self.want_soon(&[Part::After, Part::HaveToken, Part::Result]);
+    }
+
+    /// [`PREFETCH_AFTER`] from now, starts fetching those of `parts` not asked for yet. A part whose fetch failed is
+    /// left to the person's "Try again": its card says so already.
+    fn want_soon(self, parts: &'static [Part]) {
         set_timeout(
             move || {
-                for part in [Part::After, Part::HaveToken, Part::Result] {
+                for &part in parts {
                     if self.signal(part).get_untracked() == Load::Idle {
                         self.want(part);
                     }
@@ -195,7 +187,7 @@ pub fn use_parts() -> Parts {
 }
 
 impl AfterCard {
-    /// The height its place keeps while its part loads (the card's usual height at a desktop width, in CSS).
+    /// The height its place keeps while its part loads (the card's usual height, in CSS).
     fn placeholder_class(self) -> &'static str {
         match self {
             AfterCard::Return => "card later later-return",
@@ -237,15 +229,7 @@ pub fn Later(
         }),
         _ => card.placeholder_class(),
     };
-    move || match parts.status(part) {
-        Load::Ready => match now(later::after_card(card)) {
-            Some(Ok(view)) => view,
-            // Not reached: a part that is here answers at once.
-            _ => placeholder(class),
-        },
-        Load::Failed => failed(class, parts, part),
-        Load::Idle | Load::Loading => placeholder(class),
-    }
+    in_place(parts, part, class, move || now(later::after_card(card)))
 }
 
 /// The "Already have a token?" card, fetched as [`Later`] fetches the others.
@@ -254,13 +238,29 @@ pub fn LaterHaveToken() -> impl IntoView {
     // Not fetched at mount: the card is at the foot of the first screen, below the fold, and its part arrives with
     // the prefetch ([`Parts::prefetch`]) once the first screen has painted, rather than competing with it.
     let parts = use_parts();
-    let class = "card later later-have-token";
-    move || match parts.status(Part::HaveToken) {
-        Load::Ready => match now(later::have_token_card()) {
+    in_place(
+        parts,
+        Part::HaveToken,
+        "card later later-have-token",
+        || now(later::have_token_card()),
+    )
+}
+
+/// What stands in a card's place: the card (`card`, once `part` is here), else a placeholder with `class`, or what
+/// failed and a button that fetches it again.
+fn in_place(
+    parts: Parts,
+    part: Part,
+    class: &'static str,
+    card: impl Fn() -> Option<Result<AnyView, PartMissing>> + Send + Sync + 'static,
+) -> impl Fn() -> AnyView + Send + Sync + 'static {
+    move || match parts.status(part) {
+        Load::Ready => match card() {
             Some(Ok(view)) => view,
+            // Not reached: a part that is here answers at once.
             _ => placeholder(class),
         },
-        Load::Failed => failed(class, parts, Part::HaveToken),
+        Load::Failed => failed(class, parts, part),
         Load::Idle | Load::Loading => placeholder(class),
     }
 }
