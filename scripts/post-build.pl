@@ -20,6 +20,8 @@
 #   for the proxy's --static mode; without Node.js the page still builds and the proxy compresses on the fly.
 #
 # Trunk sets TRUNK_STAGING_DIR (and TRUNK_PUBLIC_URL, TRUNK_PROFILE); by hand: perl scripts/post-build.pl DIR
+#   perl scripts/post-build.pl --parts LOADER   prints each part and the files it fetches, one line each, from a
+#                                                loader as it is (scripts/size.sh reads the built page's with it)
 use strict;
 use warnings;
 use Digest::SHA qw(sha256_hex sha384_base64);
@@ -27,6 +29,34 @@ use File::Basename qw(dirname basename);
 use File::Spec;
 
 my $name = 'kommo-oauth-helper';
+
+# Which files each split function of a loader fetches: itself and the chunks it needs, in the loader's own names.
+# Each loader in __wasm_split.js: `const NAME = [wrapAsyncCb(]makeLoad(() => { … fetch(new URL("./FILE", …)) … }, [DEPS])`.
+sub parts_of {
+    my ($loader) = @_;
+    my (%file_of, %deps_of, %needs);
+    while ($loader =~ m{const\s+(\w+)\s*=\s*(?:wrapAsyncCb\()?makeLoad\(\(\)\s*=>\s*\{.*?new URL\("\./([^"]+)".*?\}\s*,\s*\[([^\]]*)\]\)}gs) {
+        my ($var, $file, $deps) = ($1, $2, $3);
+        $file_of{$var} = $file;
+        $deps_of{$var} = [grep { length } map { s/\s+//gr } split /,/, $deps];
+    }
+    for my $var (sort keys %file_of) {
+        next unless $var =~ /\A__wasm_split_load_(\w+)\z/;
+        my ($part, @todo, %seen) = ($1, $var);
+        while (my $v = shift @todo) {
+            next if $seen{$v}++;
+            push @{ $needs{$part} }, $file_of{$v} // fail("__wasm_split.js: $var needs $v, which it does not define");
+            push @todo, @{ $deps_of{$v} };
+        }
+    }
+    return \%needs;
+}
+
+if (@ARGV && $ARGV[0] eq '--parts') {
+    my $needs = parts_of(slurp($ARGV[1] // fail('--parts needs the loader file')));
+    print "$_ @{ $needs->{$_} }\n" for sort keys %$needs;
+    exit 0;
+}
 my $root = dirname(dirname(File::Spec->rel2abs(__FILE__)));
 my $dir = $ENV{TRUNK_STAGING_DIR} // shift // die "usage: $0 DIR (or run as a Trunk post_build hook)\n";
 my $public = $ENV{TRUNK_PUBLIC_URL} // '/';
@@ -76,22 +106,10 @@ if ($split) {
         spit("$dir/$new", $bytes);
     }
     closedir $dh;
-    # Each loader in __wasm_split.js: `const NAME = [wrapAsyncCb(]makeLoad(() => { … fetch(new URL("./FILE", …)) … }, [DEPS])`.
-    my (%file_of, %deps_of);
-    while ($loader =~ m{const\s+(\w+)\s*=\s*(?:wrapAsyncCb\()?makeLoad\(\(\)\s*=>\s*\{.*?new URL\("\./([^"]+)".*?\}\s*,\s*\[([^\]]*)\]\)}gs) {
-        my ($var, $file, $deps) = ($1, $2, $3);
-        $file_of{$var} = $file;
-        $deps_of{$var} = [grep { length } map { s/\s+//gr } split /,/, $deps];
-    }
-    for my $var (keys %file_of) {
-        next unless $var =~ /\A__wasm_split_load_(\w+)\z/;
-        my ($part, @todo, %seen) = ($1, $var);
-        while (my $v = shift @todo) {
-            next if $seen{$v}++;
-            my $file = $file_of{$v} // fail "__wasm_split.js: $var needs $v, which it does not define";
-            push @{ $needs{$part} }, $renamed{$file} // fail "__wasm_split.js fetches $file, which wasm-split-cli did not write";
-            push @todo, @{ $deps_of{$v} };
-        }
+    my $fetches = parts_of($loader);
+    for my $part (keys %$fetches) {
+        $needs{$part} = [map { $renamed{$_} // fail "__wasm_split.js fetches $_, which wasm-split-cli did not write" }
+            @{ $fetches->{$part} }];
     }
     # A new splitter may write the loader differently: fail here rather than ship a page that fetches names that
     # do not exist.

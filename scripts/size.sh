@@ -61,21 +61,12 @@ gz_size() { gzip -9 -c -- "$1" | wc -c; }
 
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f kB", b / 1000 }'; }
 
-# Which files each part fetches: its own wasm and the chunks it shares, as the loader (__wasm_split-*.js) names them.
+# Which files each part fetches: its own wasm and the chunks it shares, as the loader (__wasm_split-*.js) names them
+# (read by the post-build hook's own reader of it).
 declare -A part_files=()
 loader=$(find "$dist" -maxdepth 1 -name '__wasm_split-*.js' ! -name '*.gz' ! -name '*.br' | head -n 1)
 if [ -n "$loader" ]; then
-  while read -r part files; do part_files[$part]=$files; done < <(perl -e '
-    local $/; my $s = <STDIN>; my (%file, %deps);
-    while ($s =~ m{const\s+(\w+)\s*=\s*(?:wrapAsyncCb\()?makeLoad\(\(\)\s*=>\s*\{.*?new URL\("\./([^"]+)".*?\}\s*,\s*\[([^\]]*)\]\)}gs) {
-      $file{$1} = $2; $deps{$1} = [grep { length } map { s/\s+//gr } split /,/, $3];
-    }
-    for my $v (sort keys %file) {
-      next unless $v =~ /\A__wasm_split_load_(\w+)\z/;
-      my ($part, @todo, %seen, @files) = ($1, $v);
-      while (my $d = shift @todo) { next if $seen{$d}++; push @files, $file{$d}; push @todo, @{ $deps{$d} || [] } }
-      print "$part @files\n";
-    }' < "$loader")
+  while read -r part files; do part_files[$part]=$files; done < <(perl scripts/post-build.pl --parts "$loader")
   [ ${#part_files[@]} -gt 0 ] || { say "no parts found in $loader: has the splitter changed its loader?"; exit 2; }
 fi
 
