@@ -523,13 +523,8 @@ async fn the_demo_curl_goes_to_the_double_and_the_intro_fits_either_secret() {
 #[wasm_bindgen_test]
 async fn an_answer_kept_with_or_without_its_tokens_flag_reloads_into_the_result() {
     let ns = "t-flag:";
-    code_returned(ns);
-    let (m, _) = mount_with_proxy(ns, false).await;
-    until_proxy(&m, "ok").await;
-    m.type_into(&sel(SECRET), "s3cr3t");
-    m.click(&sel(EXCHANGE));
-    until("result", || m.has(&sel(RESULT))).await;
-    drop(m);
+    let (api, _) = FakeApi::new(Some(health(true)), ok_answer());
+    drop(exchanged(ns, api).await);
     let key = format!("{ns}answer");
     let kept: serde_json::Value = serde_json::from_str(
         &session()
