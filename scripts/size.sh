@@ -18,7 +18,7 @@ export PATH="$HOME/.cargo/bin:$root/.tools/node_modules/.bin:$PATH"
 dist=${DIST:-$root/dist}
 budget=90000
 # The budget is far off (docs/hosting.md, "Where the page stands"), so a second, measured line guards against silent
-# growth until the budget is decided: the first load as it stands (181.3 kB gzip on 2026-12-03, after the split of
+# growth until the budget is decided: the first load as it stands (181.0 kB gzip on 2026-12-03, after the split of
 # issue 14 took the cards after Consent, "Already have a token?" and the Russian strings out of it; 265.4 kB before)
 # plus room for small changes. A change that needs more raises this number in its own commit and says why.
 ceiling=181800
