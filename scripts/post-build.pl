@@ -163,10 +163,16 @@ let lang = null;
 try { lang = localStorage.getItem('kommo-oauth-helper:lang'); } catch (_) {}
 const primary = (navigator.language || '').split(/[-_]/)[0].toLowerCase();
 if (lang ? lang === 'ru' : ['ru', 'be', 'uk', 'kk'].includes(primary)) preload([$preload_russian]);
-const bindings = await import(base + '$main_js');
-const wasm = await bindings.default({ module_or_path: base + '$main_wasm' });
-window.wasmBindings = bindings;
-dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm } }));
+try {
+  const bindings = await import(base + '$main_js');
+  const wasm = await bindings.default({ module_or_path: base + '$main_wasm' });
+  window.wasmBindings = bindings;
+  dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm } }));
+} catch (error) {
+  // Not a blank page that never wakes up: say what to do (index.html's .boot-failed).
+  document.querySelector('.boot-failed')?.removeAttribute('hidden');
+  throw error;
+}
 JS
 my $boot_name = 'boot-' . hash16($boot) . '.js';
 spit("$dir/$boot_name", $boot);

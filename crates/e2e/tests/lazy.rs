@@ -247,3 +247,20 @@ async fn a_part_that_fails_to_load_says_so_and_try_again_loads_it_with_nothing_l
     assert!(block.contains("MY_APP_ACCESS_TOKEN="), "{block}");
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_whose_code_cannot_load_says_what_to_do_instead_of_staying_blank() {
+    // The main module's JS and wasm are gone (a deploy half done, a proxy or extension that blocks them).
+    let broken = Broken::without(&["kommo-oauth-helper-"]);
+    let dir = broken.dir.path().to_path_buf();
+    let stack = start_stack_with(|o| o.static_dir = Some(dir)).await;
+    let b = Browser::start_with(&["--lang=en-US"]).await;
+    b.goto(&stack.page_url).await;
+    b.wait(".boot-failed:not([hidden])").await;
+    let text = b.text(".boot-failed").await;
+    assert!(text.contains("could not load its code"), "{text}");
+    assert!(text.contains("обновите страницу"), "{text}");
+    assert!(!b.exists("#app").await);
+    b.screenshot("lazy-boot-failed").await;
+    b.close().await;
+}
