@@ -6,7 +6,7 @@
 #
 # Needs `wrk` (Debian/Ubuntu: apt-get install -y wrk) and curl. Builds the release proxy and a minimal upstream
 # (examples/bench_upstream.rs), runs everything on 127.0.0.1, prints the numbers, and stops what it started.
-# The rate limits are turned off (--rate-limit 0 --client-rate-limit 0): with them on, one load generator is one
+# The rate limits and the pacing are turned off (--rate-limit 0 --client-rate-limit 0 --pace 0): with them on, one load generator is one
 # client and gets 7 requests per second (14 across accounts), which is the point of the limits, not a throughput
 # figure. (Until 2026-12-02 only --rate-limit was off, so the proxied rows measured 429 answers.)
 # Siblings: faults.sh (faults and a soak), nginx-bench.sh (beside nginx), profile.sh (where the time goes).
@@ -48,7 +48,7 @@ PROXY_PORT=$(free_port)
 PROXY="http://127.0.0.1:$PROXY_PORT"
 t0=$(now_ns)
 RUST_LOG=warn "$PROXY_BIN" --bind "127.0.0.1:$PROXY_PORT" --upstream-base "http://127.0.0.1:$UP_PORT" \
-    --rate-limit 0 --client-rate-limit 0 >"$WORK/proxy.log" 2>&1 &
+    --rate-limit 0 --client-rate-limit 0 --pace 0 >"$WORK/proxy.log" 2>&1 &
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
 until curl -fs "$PROXY/healthz" >/dev/null 2>&1; do :; done

@@ -13,10 +13,12 @@
 #     in nginx's default format to a file, or `access_log off`;
 #   kommo-proxy (release) `--upstream-base` to it, tokio's default runtime (one worker thread per core), reqwest's
 #     connection pool (keep-alive towards the upstream too, so both sides keep connections both ways), every check
-#     on except the rate limits (one wrk is one client: --rate-limit 0 --client-rate-limit 0, as bench.sh does),
+#     on except the rate limits and the pacing (one wrk is one client for one account: --rate-limit 0
+#     --client-rate-limit 0 --pace 0, as bench.sh does),
 #     access log on (RUST_LOG=info, text lines to a file) or off (RUST_LOG=warn).
 #   A third row, "kommo+limits", keeps the rate limits on with --trust-forwarded-for and wrk naming a different
-#     client IP per request (65536 of them), to show what the limiter costs.
+#     client IP and account host per request (65536 of each, so the pacing of 6 a second per account host stays
+#     on too and never holds one back), to show what the limiters cost.
 # Scenarios: "token" = POST /oauth2/access_token with a JSON body, "api" = GET /api/v4/account with a Bearer token.
 # Each round runs every (scenario, logs) pair on both servers back to back, in alternating order, so that the
 # machine's load (shared with other builds) hits both alike. Per run: requests/s, p50/p99 (wrk --latency) and CPU
@@ -143,8 +145,8 @@ start_kommo() { # start_kommo NAME RUST_LOG EXTRA-ARGS...
 }
 start_nginx nginx-on on
 start_nginx nginx-off off
-start_kommo kommo-on info --rate-limit 0 --client-rate-limit 0
-start_kommo kommo-off warn --rate-limit 0 --client-rate-limit 0
+start_kommo kommo-on info --rate-limit 0 --client-rate-limit 0 --pace 0
+start_kommo kommo-off warn --rate-limit 0 --client-rate-limit 0 --pace 0
 if [[ $LIMITS_ROW == 1 ]]; then start_kommo kommo-limits warn --trust-forwarded-for; fi
 
 BODY='{"client_id":"cid","client_secret":"sec","grant_type":"authorization_code","code":"c0de","redirect_uri":"https://helper.example/callback"}'
@@ -174,6 +176,7 @@ local i = math.random(0, 65535)
 request = function()
     i = (i + 1) % 65536
     wrk.headers["X-Forwarded-For"] = "198.18." .. math.floor(i / 256) .. "." .. (i % 256)
+    wrk.headers["X-Kommo-Account"] = "a" .. i .. ".kommo.com"
     return wrk.format()
 end
 LUA

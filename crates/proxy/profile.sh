@@ -50,7 +50,7 @@ UP_PORT=$(free_port)
 PIDS+=($!)
 PORT=$(free_port)
 RUST_LOG=$PROXY_LOG "$PROXY_BIN" --bind "127.0.0.1:$PORT" --upstream-base "http://127.0.0.1:$UP_PORT" \
-    --rate-limit 0 --client-rate-limit 0 >"$WORK/proxy.log" 2>&1 &
+    --rate-limit 0 --client-rate-limit 0 --pace 0 >"$WORK/proxy.log" 2>&1 &
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
 until curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do sleep 0.02; done
