@@ -1,7 +1,7 @@
 //! Forwarding: the request to the account host (its URL built from the validated host only), sent, and Kommo's
 //! answer read back within the cap and passed on when it is JSON.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use kommo::proxy::{ProxyError, ProxyErrorCode, FORWARDED_HOST_HEADER};
@@ -9,6 +9,7 @@ use kommo::AccountHost;
 use reqwest::Url;
 
 use crate::error::{AccessNote, Failure};
+use crate::middleware::access_log_on;
 use crate::state::AppState;
 
 /// A request to the account host (or to `--upstream-base`, which then learns the host from `X-Forwarded-Host`) with
@@ -95,27 +96,41 @@ pub async fn forward(
     wait_for_room(st, account).await?;
     let mut upstream = req.send().await.map_err(|e| send_error(&e, st, account))?;
     let status = upstream.status().as_u16();
+    // The content type passed on as Kommo sent it (when it is text, as a JSON answer's is).
     let content_type = upstream
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+        .filter(|v| v.to_str().is_ok())
+        .cloned();
     let retry_after = upstream.headers().get(header::RETRY_AFTER).cloned();
     let max = st.config.max_upstream_body_bytes;
-    let mut body = Vec::new();
+    // Kept as the client's buffers: a one-chunk answer (the usual) is passed on without a copy.
+    let mut body = Bytes::new();
+    let mut joined: Option<Vec<u8>> = None;
     while let Some(chunk) = upstream
         .chunk()
         .await
         .map_err(|e| send_error(&e, st, account))?
     {
-        if body.len() + chunk.len() > max {
+        let len = joined.as_ref().map_or(body.len(), Vec::len);
+        if len + chunk.len() > max {
             return Err(Failure::new(
                 ProxyErrorCode::Internal,
                 format!("{account} answered with more than {max} bytes"),
             ));
         }
-        body.extend_from_slice(&chunk);
+        match &mut joined {
+            Some(v) => v.extend_from_slice(&chunk),
+            None if body.is_empty() => body = chunk,
+            None => {
+                let mut v = Vec::with_capacity(body.len() + chunk.len());
+                v.extend_from_slice(&body);
+                v.extend_from_slice(&chunk);
+                joined = Some(v);
+            }
+        }
     }
+    let body = joined.map_or(body, Bytes::from);
     let mut resp = if body.is_empty() && (status == 204 || status == 304) {
         let mut r = Response::new(Body::empty());
         *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::NO_CONTENT);
@@ -123,25 +138,25 @@ pub async fn forward(
     } else if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() {
         let mut r = Response::new(Body::from(body));
         *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-        let ct = content_type
-            .as_deref()
-            .and_then(|c| HeaderValue::from_str(c).ok())
-            .unwrap_or_else(|| HeaderValue::from_static("application/json"));
+        let ct = content_type.unwrap_or_else(|| HeaderValue::from_static("application/json"));
         r.headers_mut().insert(header::CONTENT_TYPE, ct);
         r
     } else {
         let text = String::from_utf8_lossy(&body);
-        return Err(ProxyError::not_json(status, content_type.as_deref(), &text).into());
+        let content_type = content_type.as_ref().and_then(|v| v.to_str().ok());
+        return Err(ProxyError::not_json(status, content_type, &text).into());
     };
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(ra) = retry_after {
         resp.headers_mut().insert(header::RETRY_AFTER, ra);
     }
-    resp.extensions_mut().insert(AccessNote {
-        account: Some(account.to_string()),
-        error: None,
-    });
+    if access_log_on() {
+        resp.extensions_mut().insert(AccessNote {
+            account: Some(account.to_string()),
+            error: None,
+        });
+    }
     Ok(resp)
 }
 

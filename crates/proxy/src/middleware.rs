@@ -1,19 +1,24 @@
 //! The layers around the routes: CORS, turn-taking for forwarded requests, the configured answer headers and the
 //! access log.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use kommo::proxy::ProxyErrorCode;
 use kommo::token::TOKEN_PATH;
+use tokio::sync::OwnedSemaphorePermit;
+use tower::{Layer, Service};
 
 use crate::error::{AccessNote, Failure};
-use crate::state::Shared;
+use crate::state::{AppState, Shared};
 
 /// Methods a browser may use (answered in preflight).
 pub const ALLOW_METHODS: &str = "GET, POST";
@@ -26,13 +31,87 @@ fn is_proxy_path(path: &str) -> bool {
     path == TOKEN_PATH || path.starts_with("/api/") || path.starts_with("/oauth2/")
 }
 
+/// Whether the access log is on (`RUST_LOG` lets `kommo_proxy::access` at info through): when it is off, nothing
+/// is gathered for it.
+pub fn access_log_on() -> bool {
+    tracing::enabled!(target: "kommo_proxy::access", tracing::Level::INFO)
+}
+
+/// The one layer around every route: the access log outermost, then the configured answer headers, then CORS (see
+/// [`cors`]). One layer, one boxed future per request (instead of one per concern).
+#[derive(Clone)]
+pub struct EdgeLayer {
+    state: Shared,
+}
+
+impl EdgeLayer {
+    pub fn new(state: Shared) -> Self {
+        EdgeLayer { state }
+    }
+}
+
+impl<S> Layer<S> for EdgeLayer {
+    type Service = Edge<S>;
+    fn layer(&self, inner: S) -> Edge<S> {
+        Edge {
+            state: self.state.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service [`EdgeLayer`] makes.
+#[derive(Clone)]
+pub struct Edge<S> {
+    state: Shared,
+    inner: S,
+}
+
+impl<S> Service<Request> for Edge<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The clone is the one not yet polled ready; the one that was goes into the future (tower's usual swap).
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let st = self.state.clone();
+        Box::pin(async move {
+            let log = access_log_on().then(|| {
+                (
+                    Instant::now(),
+                    req.method().clone(),
+                    req.uri().path().to_owned(),
+                )
+            });
+            let mut resp = cors(&st, req, inner).await;
+            add_response_headers(&st, &mut resp);
+            if let Some((started, method, path)) = log {
+                access_log(started, &method, &path, &resp);
+            }
+            Ok(resp)
+        })
+    }
+}
+
 /// CORS: echo allowed origins only, answer preflights, refuse proxy calls from other origins. No credentials.
-pub async fn cors(State(st): State<Shared>, req: Request, next: Next) -> Response {
+async fn cors<S>(st: &AppState, req: Request, mut inner: S) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let origin = req.headers().get(header::ORIGIN).cloned();
     let allowed = origin
         .as_ref()
         .is_some_and(|o| o.to_str().is_ok_and(|o| st.config.origin_allowed(o)));
-    let path = req.uri().path().to_string();
     let preflight = req.method() == Method::OPTIONS;
     let forbidden = || {
         Failure::new(
@@ -47,10 +126,13 @@ pub async fn cors(State(st): State<Shared>, req: Request, next: Next) -> Respons
         } else {
             preflight_answer(allowed)
         }
-    } else if origin.is_some() && !allowed && is_proxy_path(&path) {
+    } else if origin.is_some() && !allowed && is_proxy_path(req.uri().path()) {
         forbidden()
     } else {
-        next.run(req).await
+        match inner.call(req).await {
+            Ok(r) => r,
+            Err(e) => match e {},
+        }
     };
     let h = resp.headers_mut();
     if allowed {
@@ -93,18 +175,21 @@ fn preflight_answer(allowed: bool) -> Response {
     r
 }
 
-/// At most `max_in_flight` token and API requests at once; the rest wait for a turn. The turn is kept until the
-/// answer has been sent (or dropped): the buffered upstream answer lives in its body, and a slow reader would
-/// otherwise hold that memory outside the cap.
-pub async fn take_a_turn(State(st): State<Shared>, req: Request, next: Next) -> Response {
-    let Some(turns) = st.in_flight.clone() else {
-        return next.run(req).await;
+/// At most `max_in_flight` token and API requests at once; the rest wait for a turn (`None`: no cap). The turn is
+/// kept until the answer has been sent (or dropped), see [`keep_turn`]: the buffered upstream answer lives in its
+/// body, and a slow reader would otherwise hold that memory outside the cap. Only the token and API handlers take
+/// turns: health and the page never wait.
+pub async fn take_a_turn(st: &AppState) -> Option<OwnedSemaphorePermit> {
+    // Never closed, so `ok()` only drops the impossible error.
+    st.in_flight.clone()?.acquire_owned().await.ok()
+}
+
+/// The answer, holding `turn` until its body is done.
+pub fn keep_turn(resp: Response, turn: Option<OwnedSemaphorePermit>) -> Response {
+    let Some(turn) = turn else {
+        return resp;
     };
-    let Ok(turn) = turns.acquire_owned().await else {
-        // Never closed.
-        return next.run(req).await;
-    };
-    next.run(req).await.map(|body| {
+    resp.map(|body| {
         Body::new(body.map_frame(move |frame| {
             let _kept = &turn;
             frame
@@ -113,35 +198,22 @@ pub async fn take_a_turn(State(st): State<Shared>, req: Request, next: Next) -> 
 }
 
 /// Configured headers (security headers) on every answer, unless the handler set them.
-pub async fn response_headers(State(st): State<Shared>, req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    for (name, value) in &st.config.response_headers {
-        let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) else {
-            continue;
-        };
-        if !resp.headers().contains_key(&name) {
-            resp.headers_mut().insert(name, value);
+fn add_response_headers(st: &AppState, resp: &mut Response) {
+    for (name, value) in st.response_headers.iter() {
+        if !resp.headers().contains_key(name) {
+            resp.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    resp
 }
 
 /// One line per request: method, path (never the query), account host, status, duration, proxy error code.
-pub async fn access_log(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let resp = next.run(req).await;
-    let note = resp
-        .extensions()
-        .get::<AccessNote>()
-        .cloned()
-        .unwrap_or_default();
-    let account = note.account.unwrap_or_else(|| "-".to_string());
-    let error = note.error.map(|c| c.as_str()).unwrap_or("-");
+fn access_log(started: Instant, method: &Method, path: &str, resp: &Response) {
+    let note = resp.extensions().get::<AccessNote>();
+    let account = note.and_then(|n| n.account.as_deref()).unwrap_or("-");
+    let error = note
+        .and_then(|n| n.error)
+        .map(|c| c.as_str())
+        .unwrap_or("-");
     tracing::info!(
         target: "kommo_proxy::access",
         method = %method,
@@ -152,5 +224,4 @@ pub async fn access_log(req: Request, next: Next) -> Response {
         error = %error,
         "request"
     );
-    resp
 }

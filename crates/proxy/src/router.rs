@@ -1,13 +1,12 @@
-//! The proxy's router: the per-concern routers of [`crate::routes`] merged, turn-taking around the forwarded ones,
-//! and the layers of [`crate::middleware`] around everything.
+//! The proxy's router: the per-concern routers of [`crate::routes`] merged (the forwarded ones take turns), and the
+//! layer of [`crate::middleware`] around everything.
 
 use std::sync::Arc;
 
-use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 
 use crate::config::Config;
-use crate::middleware::{access_log, cors, response_headers, take_a_turn};
+use crate::middleware::EdgeLayer;
 use crate::routes::{api, files, health, token};
 use crate::state::{AppState, Shared};
 
@@ -15,17 +14,19 @@ use crate::state::{AppState, Shared};
 /// can key on the client IP (without ConnectInfo it falls back to `X-Forwarded-For` when trusted, else one shared
 /// key per account host).
 pub fn router(config: Config) -> Router {
-    let state: Shared = Arc::new(AppState::new(config));
-    // Only the requests that go on to Kommo wait for a turn: health and the page never do.
-    let forwarded = token::router()
-        .merge(api::router())
-        .route_layer(from_fn_with_state(state.clone(), take_a_turn));
+    router_with_state(AppState::new(config))
+}
+
+/// [`router`] on a given state (each worker runtime gets one from [`AppState::for_worker`]).
+pub fn router_with_state(state: AppState) -> Router {
+    let state: Shared = Arc::new(state);
+    // Only the requests that go on to Kommo wait for a turn (the token and API handlers take one): health and the
+    // page never do.
     Router::new()
-        .merge(forwarded)
+        .merge(token::router())
+        .merge(api::router())
         .merge(health::router())
         .fallback(files::fallback)
-        .layer(from_fn_with_state(state.clone(), cors))
-        .layer(from_fn_with_state(state.clone(), response_headers))
-        .layer(from_fn(access_log))
+        .layer(EdgeLayer::new(state.clone()))
         .with_state(state)
 }

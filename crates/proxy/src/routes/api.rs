@@ -2,7 +2,7 @@
 
 use axum::extract::{Request, State};
 use axum::http::{header, Method};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use kommo::proxy::{ProxyError, ProxyErrorCode};
@@ -11,7 +11,8 @@ use super::wrong_method;
 use crate::admission::admit;
 use crate::error::Failure;
 use crate::forward::{forward, request};
-use crate::state::Shared;
+use crate::middleware::{keep_turn, take_a_turn};
+use crate::state::{AppState, Shared};
 
 /// The path prefix forwarded to the account's API.
 pub const API_PREFIX: &str = "/api/v4/";
@@ -20,13 +21,18 @@ pub fn router() -> Router<Shared> {
     Router::new().route("/api/v4/{*rest}", get(api).fallback(wrong_method))
 }
 
-async fn api(State(st): State<Shared>, req: Request) -> Result<Response, Failure> {
+async fn api(State(st): State<Shared>, req: Request) -> Response {
+    let turn = take_a_turn(&st).await;
+    keep_turn(api_turn(&st, req).await.into_response(), turn)
+}
+
+async fn api_turn(st: &AppState, req: Request) -> Result<Response, Failure> {
     let (parts, _body) = req.into_parts();
-    let account = admit(&st, &parts)?;
+    let account = admit(st, &parts)?;
     let path = parts.uri.path();
     check_api_path(path).map_err(|e| Failure::from(e).about(&account))?;
     let mut req = request(
-        &st,
+        st,
         Method::GET,
         &account,
         path,
@@ -37,7 +43,7 @@ async fn api(State(st): State<Shared>, req: Request) -> Result<Response, Failure
     if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
         req = req.header(header::AUTHORIZATION, auth.clone());
     }
-    forward(&st, req, &account)
+    forward(st, req, &account)
         .await
         .map_err(|f| f.about(&account))
 }

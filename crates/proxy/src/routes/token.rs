@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use kommo::token::TOKEN_PATH;
@@ -14,6 +14,7 @@ use crate::admission::{admit, read_body};
 use crate::error::Failure;
 use crate::forward::{forward, request};
 use crate::held_secret::fill_secret;
+use crate::middleware::{keep_turn, take_a_turn};
 use crate::state::{AppState, Shared};
 use crate::token_body::{is_form, refuse_repeated_fields};
 
@@ -21,10 +22,15 @@ pub fn router() -> Router<Shared> {
     Router::new().route(TOKEN_PATH, post(token).fallback(wrong_method))
 }
 
-async fn token(State(st): State<Shared>, req: Request) -> Result<Response, Failure> {
+async fn token(State(st): State<Shared>, req: Request) -> Response {
+    let turn = take_a_turn(&st).await;
+    keep_turn(token_turn(&st, req).await.into_response(), turn)
+}
+
+async fn token_turn(st: &AppState, req: Request) -> Result<Response, Failure> {
     let (parts, body) = req.into_parts();
-    let account = admit(&st, &parts)?;
-    exchange(&st, &parts.headers, body, &account)
+    let account = admit(st, &parts)?;
+    exchange(st, &parts.headers, body, &account)
         .await
         .map_err(|f| f.about(&account))
 }
