@@ -159,6 +159,10 @@ pub struct Cli {
     )]
     pub headers: Vec<String>,
 
+    /// Worker threads, each serving its own share of the connections (0: one per core).
+    #[arg(long, env = "KOMMO_PROXY_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+
     /// Log format: text or json (one line per request either way; RUST_LOG sets the filter, default info).
     #[arg(long, env = "KOMMO_PROXY_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

@@ -21,7 +21,7 @@
 //!   [`token_body`] rules and the [`held_secret`] policy, and then [`forward`]ing;
 //! - [`error::Failure`] is the proxy's own error answer (`IntoResponse`, so handlers use `?`);
 //! - [`state`] holds what handlers share, [`limit`] the sliding windows, [`config`] and [`cli`] the options,
-//!   [`page`] the served page's headers, [`vercel`] the Vercel function's router.
+//!   [`page`] the served page's headers, [`vercel`] the Vercel function's router, [`workers`] the binary's threads.
 
 pub mod admission;
 pub mod cli;
@@ -37,6 +37,7 @@ pub mod routes;
 pub mod state;
 pub mod token_body;
 pub mod vercel;
+pub mod workers;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -224,3 +224,93 @@ fn the_binary_serves_with_env_configuration() {
         "the start line never shows the secret:\n{seen}"
     );
 }
+
+/// Start the binary with `args` and the environment `env`, and read its start line: (child, address, start line).
+/// The caller kills and waits for the child.
+#[allow(clippy::zombie_processes)]
+fn start(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the proxy exited before listening:\n{seen}");
+        }
+        seen.push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap().to_string();
+            // Keep draining its log so it never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+            return (child, addr, line);
+        }
+    }
+}
+
+#[test]
+fn workers_share_one_set_of_limits_and_a_taken_port_is_refused() {
+    let (mut child, addr, line) = start(
+        &[
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "2",
+            "--rate-limit",
+            "3",
+            "--client-rate-limit",
+            "0",
+            "--pace",
+            "0",
+            "--upstream-base",
+            "http://127.0.0.1:9",
+        ],
+        &[("RUST_LOG", "info")],
+    );
+    assert!(line.contains("workers=2"), "{line}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Eight requests for one account from one client, each on a connection of its own, so the kernel spreads them
+    // over both workers: the limit of 3 a second still counts them together.
+    let statuses: Vec<u16> = rt.block_on(async {
+        let mut statuses = Vec::new();
+        for _ in 0..8 {
+            let a = common::answer(
+                common::client()
+                    .get(format!("http://{addr}/api/v4/account"))
+                    .header("x-kommo-account", "kwid.kommo.com")
+                    .header("authorization", "Bearer t"),
+            )
+            .await;
+            statuses.push(a.status);
+        }
+        statuses
+    });
+    // Another process on the same port is refused, as with one socket, instead of joining and sharing connections.
+    let second = Command::new(BIN)
+        .args(["--bind", &addr, "--workers", "2"])
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "3 forwarded (502: nothing listens upstream), the rest 429: {statuses:?}"
+    );
+    assert!(statuses[..3].iter().all(|s| *s == 502), "{statuses:?}");
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("cannot listen on") && err.contains("in use"),
+        "{err}"
+    );
+}
