@@ -36,6 +36,9 @@ cargo test -p kommo-oauth-helper --target wasm32-unknown-unknown || failed+=("br
 
 if [ ${#failed[@]} -gt 0 ]; then
   printf '\nFAILED: %s\n' "${failed[*]}" >&2
+  # A link or write that failed for want of disk reads like a build error; say how much was left.
+  printf 'disk: %s free, target/ %s\n' "$(df -h --output=avail . | tail -n 1 | tr -d ' ')" \
+    "$(du -sh "${CARGO_TARGET_DIR:-$root/target}" 2>/dev/null | cut -f1)" >&2
   exit 1
 fi
 printf '\nAll test suites passed.\n' >&2
