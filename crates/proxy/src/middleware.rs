@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 use kommo::proxy::ProxyErrorCode;
 use kommo::token::TOKEN_PATH;
-use tokio::sync::OwnedSemaphorePermit;
 use tower::{Layer, Service};
 
 use crate::error::{AccessNote, Failure};
@@ -175,26 +174,29 @@ fn preflight_answer(allowed: bool) -> Response {
     r
 }
 
-/// At most `max_in_flight` token and API requests at once; the rest wait for a turn (`None`: no cap). The turn is
-/// kept until the answer has been sent (or dropped), see [`keep_turn`]: the buffered upstream answer lives in its
-/// body, and a slow reader would otherwise hold that memory outside the cap. Only the token and API handlers take
-/// turns: health and the page never wait.
-pub async fn take_a_turn(st: &AppState) -> Option<OwnedSemaphorePermit> {
+/// `work` (a token or API request) run in a turn: at most `max_in_flight` of them at once, the rest wait (no cap
+/// when it is 0). The turn is kept until the answer has been sent (or dropped): the buffered upstream answer lives
+/// in its body, and a slow reader would otherwise hold that memory outside the cap. Only the token and API handlers
+/// take turns: health and the page never wait.
+pub async fn in_turn(
+    st: &AppState,
+    work: impl Future<Output = Result<Response, Failure>>,
+) -> Response {
     // Never closed, so `ok()` only drops the impossible error.
-    st.in_flight.clone()?.acquire_owned().await.ok()
-}
-
-/// The answer, holding `turn` until its body is done.
-pub fn keep_turn(resp: Response, turn: Option<OwnedSemaphorePermit>) -> Response {
-    let Some(turn) = turn else {
-        return resp;
+    let turn = match st.in_flight.clone() {
+        Some(turns) => turns.acquire_owned().await.ok(),
+        None => None,
     };
-    resp.map(|body| {
-        Body::new(body.map_frame(move |frame| {
-            let _kept = &turn;
-            frame
-        }))
-    })
+    let resp = work.await.into_response();
+    match turn {
+        None => resp,
+        Some(turn) => resp.map(|body| {
+            Body::new(body.map_frame(move |frame| {
+                let _kept = &turn;
+                frame
+            }))
+        }),
+    }
 }
 
 /// Configured headers (security headers) on every answer, unless the handler set them.

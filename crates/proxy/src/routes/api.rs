@@ -2,7 +2,7 @@
 
 use axum::extract::{Request, State};
 use axum::http::{header, Method};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use kommo::proxy::{ProxyError, ProxyErrorCode};
@@ -11,7 +11,7 @@ use super::wrong_method;
 use crate::admission::admit;
 use crate::error::Failure;
 use crate::forward::{forward, request};
-use crate::middleware::{keep_turn, take_a_turn};
+use crate::middleware::in_turn;
 use crate::state::{AppState, Shared};
 
 /// The path prefix forwarded to the account's API.
@@ -22,8 +22,7 @@ pub fn router() -> Router<Shared> {
 }
 
 async fn api(State(st): State<Shared>, req: Request) -> Response {
-    let turn = take_a_turn(&st).await;
-    keep_turn(api_turn(&st, req).await.into_response(), turn)
+    in_turn(&st, api_turn(&st, req)).await
 }
 
 async fn api_turn(st: &AppState, req: Request) -> Result<Response, Failure> {

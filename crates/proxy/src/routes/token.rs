@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use kommo::token::TOKEN_PATH;
@@ -14,7 +14,7 @@ use crate::admission::{admit, read_body};
 use crate::error::Failure;
 use crate::forward::{forward, request};
 use crate::held_secret::fill_secret;
-use crate::middleware::{keep_turn, take_a_turn};
+use crate::middleware::in_turn;
 use crate::state::{AppState, Shared};
 use crate::token_body::{is_form, refuse_repeated_fields};
 
@@ -23,8 +23,7 @@ pub fn router() -> Router<Shared> {
 }
 
 async fn token(State(st): State<Shared>, req: Request) -> Response {
-    let turn = take_a_turn(&st).await;
-    keep_turn(token_turn(&st, req).await.into_response(), turn)
+    in_turn(&st, token_turn(&st, req)).await
 }
 
 async fn token_turn(st: &AppState, req: Request) -> Result<Response, Failure> {
