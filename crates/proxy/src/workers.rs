@@ -78,8 +78,10 @@ pub fn serve(
     let (stop, stopped) = watch::channel(false);
     let (done, mut finished) = mpsc::unbounded_channel::<io::Result<()>>();
     let mut threads = Vec::with_capacity(listeners.len());
-    for (i, listener) in listeners.into_iter().enumerate() {
-        let state = state.for_worker();
+    // Every worker but the last gets the same windows and turns with a client of its own; the last takes this one.
+    let mut states: Vec<AppState> = (1..listeners.len()).map(|_| state.for_worker()).collect();
+    states.push(state);
+    for (i, (listener, state)) in listeners.into_iter().zip(states).enumerate() {
         let mut stopped = stopped.clone();
         let done = done.clone();
         let thread = std::thread::Builder::new()
@@ -114,7 +116,6 @@ pub fn serve(
         }
     }
     drop(done);
-    drop(state);
     let early = main.block_on(async {
         tokio::select! {
             () = shutdown => None,
