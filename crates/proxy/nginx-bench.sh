@@ -11,7 +11,7 @@
 #     towards the upstream (`keepalive 64`, HTTP/1.1) and from wrk (`keepalive_requests` unlimited in practice), the
 #     proxy's own answer headers added (Cache-Control, Vary, Referrer-Policy, X-Content-Type-Options), access log
 #     in nginx's default format to a file, or `access_log off`;
-#   kommo-proxy (release) `--upstream-base` to it, tokio's default runtime (one worker thread per core), reqwest's
+#   kommo-proxy (release) `--upstream-base` to it, tokio's default runtime (one worker thread per core), hyper-util's
 #     connection pool (keep-alive towards the upstream too, so both sides keep connections both ways), every check
 #     on except the rate limits and the pacing (one wrk is one client for one account: --rate-limit 0
 #     --client-rate-limit 0 --pace 0, as bench.sh does),

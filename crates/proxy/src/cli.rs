@@ -282,8 +282,7 @@ pub fn own_origins(bind: SocketAddr) -> Vec<String> {
 
 /// `http(s)://host[:port][/prefix]` without query, trailing slash removed.
 pub fn check_upstream_base(base: &str) -> Result<String, String> {
-    let url =
-        reqwest::Url::parse(base.trim()).map_err(|e| format!("--upstream-base {base:?}: {e}"))?;
+    let url = url::Url::parse(base.trim()).map_err(|e| format!("--upstream-base {base:?}: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || url.query().is_some() {
         return Err(format!(
             "--upstream-base {base:?}: expected http(s)://host[:port]"

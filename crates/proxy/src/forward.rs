@@ -2,19 +2,19 @@
 //! answer read back within the cap and passed on when it is JSON.
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::Response;
+use http_body_util::{BodyExt, Full};
 use kommo::proxy::{ProxyError, ProxyErrorCode, FORWARDED_HOST_HEADER};
 use kommo::AccountHost;
-use reqwest::Url;
 
 use crate::error::{AccessNote, Failure};
 use crate::middleware::access_log_on;
-use crate::state::AppState;
+use crate::state::{AppState, USER_AGENT};
 
 /// A request to the account host (or to `--upstream-base`, which then learns the host from `X-Forwarded-Host`) with
-/// the `Accept` the browser sent; the caller adds the rest. Nothing is sent yet: a URL that cannot be built is the
-/// proxy's own refusal here, never a failure "on the way".
+/// the `Accept` the browser sent and the proxy's `User-Agent`; the caller adds the rest. Nothing is sent yet: a URL
+/// that cannot be built is the proxy's own refusal here, never a failure "on the way".
 pub fn request(
     st: &AppState,
     method: Method,
@@ -22,43 +22,81 @@ pub fn request(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
-) -> Result<reqwest::RequestBuilder, ProxyError> {
+) -> Result<Upstream, ProxyError> {
     let base = st.config.upstream_base.as_deref();
-    let url = upstream_url(base, account.as_str(), path, query)?;
-    let mut req = st
-        .client
-        .request(method, url)
-        .header(header::ACCEPT, accept(headers));
+    let uri = upstream_url(base, account.as_str(), path, query)?;
+    let mut req = Request::new(Full::new(Bytes::new()));
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    let h = req.headers_mut();
+    h.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    h.insert(header::ACCEPT, accept(headers));
     if base.is_some() {
-        req = req.header(FORWARDED_HOST_HEADER, account.as_str());
+        // The account host passed the host check, so it is a valid header value.
+        if let Ok(v) = HeaderValue::from_str(account.as_str()) {
+            h.insert(FORWARDED_HOST_HEADER, v);
+        }
     }
-    Ok(req)
+    Ok(Upstream {
+        req,
+        unbuildable: false,
+    })
 }
 
-/// `https://{account}{path}[?{query}]`, or the same path and query under `base`. Parsed as the HTTP client will
-/// parse it (WHATWG URL rules); refused when that fails or when the parser reads the account host as anything but
-/// that very host name — `0x7f.0.0.1`, say, is 127.0.0.1 to it. A host the account-host check let through but no URL
-/// names is the request's fault (`400 bad_account_host`); a URL under the configured base that does not parse is the
-/// proxy's own (`500 internal`).
+/// The request [`request`] began, for the caller to add headers and a body to (the client adds `Host` from the URL
+/// and `Content-Length` from the body).
+pub struct Upstream {
+    req: Request<Full<Bytes>>,
+    /// A header value that is no valid header value was given: the request is not sent.
+    unbuildable: bool,
+}
+
+impl Upstream {
+    pub fn header<V: TryInto<HeaderValue>>(mut self, name: HeaderName, value: V) -> Self {
+        match value.try_into() {
+            Ok(v) => {
+                self.req.headers_mut().insert(name, v);
+            }
+            Err(_) => self.unbuildable = true,
+        }
+        self
+    }
+
+    pub fn body(mut self, body: Bytes) -> Self {
+        *self.req.body_mut() = Full::new(body);
+        self
+    }
+}
+
+/// `https://{account}{path}[?{query}]`, or the same path and query under `base`. The host must be the one a WHATWG
+/// URL parser (a browser's, reqwest's) reads in it: refused when that parser fails or reads the account host as
+/// anything but that very host name — `0x7f.0.0.1`, say, is 127.0.0.1 to it. A lower-case name of letters, digits and
+/// hyphens that does not end in a number is read as itself, so such a host (every real account host) skips the
+/// parser; anything else goes through it. A host the account-host check let through but no URL names is the
+/// request's fault (`400 bad_account_host`); a URL under the configured base that does not parse is the proxy's own
+/// (`500 internal`).
 pub fn upstream_url(
     base: Option<&str>,
     account: &str,
     path: &str,
     query: Option<&str>,
-) -> Result<Url, ProxyError> {
+) -> Result<Uri, ProxyError> {
     let tail = match query {
         Some(q) if !q.is_empty() => format!("{path}?{q}"),
         _ => path.to_string(),
     };
+    let internal = |under: &str, e: &dyn std::fmt::Display| {
+        ProxyError::new(
+            ProxyErrorCode::Internal,
+            format!("could not build the URL for {account}{under}: {e}"),
+        )
+    };
     if let Some(base) = base {
-        return Url::parse(&format!("{base}{tail}")).map_err(|e| {
-            ProxyError::new(
-                ProxyErrorCode::Internal,
-                format!(
-                    "could not build the URL for {account} under the upstream base {base}: {e}"
-                ),
-            )
-        });
+        return Uri::try_from(format!("{base}{tail}"))
+            .map_err(|e| internal(&format!(" under the upstream base {base}"), &e));
+    }
+    if plain_host(account) {
+        return Uri::try_from(format!("https://{account}{tail}")).map_err(|e| internal("", &e));
     }
     let refused = |why: String| {
         ProxyError::new(
@@ -66,15 +104,40 @@ pub fn upstream_url(
             format!("{account} cannot be forwarded to: {why}; nothing was sent. Send the account host Kommo returned, like kwid.kommo.com"),
         )
     };
-    let url = Url::parse(&format!("https://{account}{tail}"))
+    let url = url::Url::parse(&format!("https://{account}{tail}"))
         .map_err(|e| refused(format!("an https:// URL cannot name it as a host ({e})")))?;
     // `domain()` is the host when it is a name, `None` for an IP address.
     match (url.domain(), url.host_str()) {
-        (Some(host), _) if host == account => Ok(url),
+        (Some(host), _) if host == account => {
+            Uri::try_from(url.as_str()).map_err(|e| internal("", &e))
+        }
         (Some(host), _) => Err(refused(format!("a URL reads it as the host {host}"))),
         (None, Some(ip)) => Err(refused(format!("a URL reads it as the IP address {ip}"))),
         (None, None) => Err(refused("a URL reads no host in it".to_string())),
     }
+}
+
+/// Labels of lower-case ASCII letters, digits and hyphens, none empty, none an IDNA (`xn--`) label, the last neither
+/// all digits nor `0x` and hex digits (the WHATWG "ends in a number" rule that makes a host an IPv4 address): a URL
+/// parser reads such a host as exactly itself (UTS #46 maps these characters to themselves).
+fn plain_host(host: &str) -> bool {
+    let mut last = "";
+    for label in host.split('.') {
+        if label.is_empty()
+            || label.starts_with("xn--")
+            || !label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return false;
+        }
+        last = label;
+    }
+    let numeric = last.bytes().all(|b| b.is_ascii_digit())
+        || last
+            .strip_prefix("0x")
+            .is_some_and(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    !numeric
 }
 
 /// The browser's `Accept` when it is short, else `application/json`.
@@ -88,13 +151,41 @@ fn accept(headers: &HeaderMap) -> HeaderValue {
 
 /// Send, and pass Kommo's answer on: a JSON body (or an empty 204/304) with its status, content type and
 /// `Retry-After`; anything else becomes `upstream_not_json`, and a failure on the way one of the `upstream_*` errors.
+/// The configured timeout covers the whole exchange, the answer's body included; the pacing wait comes before it.
 pub async fn forward(
     st: &AppState,
-    req: reqwest::RequestBuilder,
+    req: Upstream,
     account: &AccountHost,
 ) -> Result<Response, Failure> {
+    if req.unbuildable {
+        return Err(ProxyError::new(
+            ProxyErrorCode::Internal,
+            format!("could not build the request to {account}; nothing was sent"),
+        )
+        .into());
+    }
     wait_for_room(st, account).await?;
-    let mut upstream = req.send().await.map_err(|e| send_error(&e, st, account))?;
+    let timeout = st.config.timeout;
+    match tokio::time::timeout(timeout, exchange(st, req.req, account)).await {
+        Ok(answer) => answer,
+        Err(_) => Err(ProxyError::new(
+            ProxyErrorCode::UpstreamTimeout,
+            format!("{account} did not answer within {} ms", timeout.as_millis()),
+        )
+        .into()),
+    }
+}
+
+async fn exchange(
+    st: &AppState,
+    req: Request<Full<Bytes>>,
+    account: &AccountHost,
+) -> Result<Response, Failure> {
+    let upstream = st
+        .client
+        .request(req)
+        .await
+        .map_err(|e| send_error(&e, e.is_connect(), st, account))?;
     let status = upstream.status().as_u16();
     // The content type passed on as Kommo sent it (when it is text, as a JSON answer's is).
     let content_type = upstream
@@ -104,14 +195,18 @@ pub async fn forward(
         .cloned();
     let retry_after = upstream.headers().get(header::RETRY_AFTER).cloned();
     let max = st.config.max_upstream_body_bytes;
+    let mut incoming = upstream.into_body();
     // Kept as the client's buffers: a one-chunk answer (the usual) is passed on without a copy.
     let mut body = Bytes::new();
     let mut joined: Option<Vec<u8>> = None;
-    while let Some(chunk) = upstream
-        .chunk()
-        .await
-        .map_err(|e| send_error(&e, st, account))?
-    {
+    while let Some(frame) = incoming.frame().await {
+        let Ok(chunk) = frame
+            .map_err(|e| send_error(&e, false, st, account))?
+            .into_data()
+        else {
+            // Trailers: nothing to pass on.
+            continue;
+        };
         let len = joined.as_ref().map_or(body.len(), Vec::len);
         if len + chunk.len() > max {
             return Err(Failure::new(
@@ -187,17 +282,23 @@ async fn wait_for_room(st: &AppState, account: &AccountHost) -> Result<(), Failu
     Ok(())
 }
 
-fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> ProxyError {
+/// A failure on the way: `e` is the client's error (`connect` when it says so: no connection was made) or the
+/// answer body's.
+fn send_error(
+    e: &(dyn std::error::Error + 'static),
+    connect: bool,
+    st: &AppState,
+    account: &AccountHost,
+) -> ProxyError {
     let err = ProxyError::new;
-    // The request could not be put together (a header or URL the client refused): nothing was sent.
-    if e.is_builder() {
-        return err(
-            ProxyErrorCode::Internal,
-            format!("could not build the request to {account}; nothing was sent"),
-        );
-    }
-    // A connect timeout is a failure to connect (reqwest reports it as both): no request left, the code is unused.
-    if e.is_timeout() && e.is_connect() {
+    let timed_out = chain(e).any(|s| {
+        s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            || s.downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_timeout)
+    });
+    // A connect timeout is a failure to connect: no request left, the code is unused.
+    if timed_out && connect {
         return err(
             ProxyErrorCode::UpstreamUnreachable,
             format!(
@@ -206,7 +307,7 @@ fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> Proxy
             ),
         );
     }
-    if e.is_timeout() {
+    if timed_out {
         return err(
             ProxyErrorCode::UpstreamTimeout,
             format!(
@@ -215,13 +316,9 @@ fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> Proxy
             ),
         );
     }
-    // Never the URL (an API query string may carry data): only the error chain below it.
-    let mut cause = String::new();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        cause = s.to_string();
-        source = s.source();
-    }
+    // Never the URL (an API query string may carry data): only the innermost error of the chain (the client's
+    // errors never name the URL).
+    let cause = chain(e).last().map(|s| s.to_string()).unwrap_or_default();
     let cause = if cause.is_empty() {
         "connection failed".to_string()
     } else {
@@ -229,7 +326,7 @@ fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> Proxy
     };
     // Only a failure to connect (DNS, TCP, TLS) proves the request never reached Kommo. A reset or close after
     // that may come after Kommo read the request and spent its code, so the page must not say "not used".
-    if e.is_connect() {
+    if connect {
         err(
             ProxyErrorCode::UpstreamUnreachable,
             format!("could not reach {account}: {cause}"),
@@ -242,6 +339,13 @@ fn send_error(e: &reqwest::Error, st: &AppState, account: &AccountHost) -> Proxy
     }
 }
 
+/// `e` and its sources, outermost first.
+fn chain<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |s| s.source())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,13 +356,13 @@ mod tests {
         assert_eq!(
             url("kwid.kommo.com", "/api/v4/leads", Some("limit=250&page=2"))
                 .unwrap()
-                .as_str(),
+                .to_string(),
             "https://kwid.kommo.com/api/v4/leads?limit=250&page=2"
         );
         assert_eq!(
             url("kwid.kommo.com", "/oauth2/access_token", Some(""))
                 .unwrap()
-                .as_str(),
+                .to_string(),
             "https://kwid.kommo.com/oauth2/access_token"
         );
         // Hosts a too-wide suffix (`4`, `0.0.1`, `1`) would let through — no URL, an IP address — and, should a
@@ -288,11 +392,62 @@ mod tests {
         assert_eq!(
             upstream_url(base, "kwid.kommo.com", "/api/v4/account", Some("with=x"))
                 .unwrap()
-                .as_str(),
+                .to_string(),
             "http://127.0.0.1:9100/prefix/api/v4/account?with=x"
         );
         let e = upstream_url(Some("http://[::1"), "kwid.kommo.com", "/x", None).unwrap_err();
         assert_eq!(e.proxy_error, ProxyErrorCode::Internal);
         assert_eq!(e.status(), 500);
+    }
+
+    /// The hosts that skip the URL parser are read by it as exactly themselves (and a few near misses go to it).
+    #[test]
+    fn a_plain_host_is_what_a_url_parser_reads() {
+        for host in [
+            "kwid.kommo.com",
+            "a-b.amocrm.ru",
+            "x1.kommo.com",
+            "1a.kommo.com",
+            "k.0xg",
+            "-a-.kommo.com",
+            "ab--cd.kommo.com",
+            "localhost",
+        ] {
+            assert!(plain_host(host), "{host}");
+            let url = url::Url::parse(&format!("https://{host}/")).unwrap();
+            assert_eq!(url.domain(), Some(host));
+        }
+        for host in [
+            "",
+            "KWID.kommo.com",
+            "kwid.kommo.com.",
+            ".kommo.com",
+            "a..kommo.com",
+            "xn--80ak6aa92e.com",
+            "m.4",
+            "0x7f.0.0.1",
+            "a.0x10",
+            "a.0x",
+            "1.2.3.0",
+            "kwid.kommo.com:1",
+            "u@kwid.kommo.com",
+            "a_b.kommo.com",
+            "k\u{f6}.kommo.com",
+        ] {
+            assert!(!plain_host(host), "{host}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_plain_host_parses_as_itself(host in "[a-z0-9x.-]{1,24}") {
+            if plain_host(&host) {
+                let url = url::Url::parse(&format!("https://{host}/")).unwrap();
+                proptest::prop_assert_eq!(url.domain(), Some(host.as_str()));
+                let uri = upstream_url(None, &host, "/api/v4/account", Some("a=1")).unwrap();
+                proptest::prop_assert_eq!(uri.host(), Some(host.as_str()));
+                proptest::prop_assert_eq!(uri.port(), None);
+            }
+        }
     }
 }

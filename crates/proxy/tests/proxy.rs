@@ -633,6 +633,45 @@ async fn a_connect_timeout_did_not_use_the_code() {
 }
 
 #[tokio::test]
+async fn an_answer_whose_body_stalls_times_out() {
+    // The head arrives, the body never ends: the timeout covers reading the body too.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let up = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":")
+                .await;
+            held.push(sock);
+        }
+    });
+    let mut c = config_for(up);
+    c.timeout = Duration::from_millis(300);
+    let proxy = spawn_proxy(c).await;
+    let started = Instant::now();
+    let a = answer(api_get(proxy, "kwid.kommo.com", "account")).await;
+    let err = a.proxy_error();
+    assert_eq!(
+        err.proxy_error,
+        ProxyErrorCode::UpstreamTimeout,
+        "{}",
+        err.message
+    );
+    assert_eq!(a.status, 504);
+    assert!(err.message.contains("300 ms"), "{}", err.message);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the timeout applied"
+    );
+}
+
+#[tokio::test]
 async fn non_json_answers_become_upstream_not_json() {
     let html = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>";
     let up = stub(move |rec| match rec.target.as_str() {
