@@ -635,22 +635,10 @@ async fn a_connect_timeout_did_not_use_the_code() {
 #[tokio::test]
 async fn an_answer_whose_body_stalls_times_out() {
     // The head arrives, the body never ends: the timeout covers reading the body too.
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    let up = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let mut buf = [0u8; 4096];
-            let _ = sock.read(&mut buf).await;
-            let _ = sock
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":")
-                .await;
-            held.push(sock);
-        }
-    });
+    let up = stalled_upstream(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"a\":",
+    )
+    .await;
     let mut c = config_for(up);
     c.timeout = Duration::from_millis(300);
     let proxy = spawn_proxy(c).await;

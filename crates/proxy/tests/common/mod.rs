@@ -216,13 +216,23 @@ pub async fn closed_port() -> SocketAddr {
 
 /// An upstream that accepts connections and never answers.
 pub async fn silent_upstream() -> SocketAddr {
+    stalled_upstream(b"").await
+}
+
+/// An upstream that reads each request, writes `head` (the start of an answer, possibly empty) and then holds
+/// the connection open without another byte.
+pub async fn stalled_upstream(head: &'static [u8]) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let mut held = Vec::new();
-        while let Ok((sock, _)) = listener.accept().await {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock.write_all(head).await;
             held.push(sock);
         }
     });
