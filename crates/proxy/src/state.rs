@@ -109,6 +109,9 @@ fn client(config: &Config) -> UpstreamClient {
     // The scheme is the TLS layer's to check.
     http.enforce_http(false);
     http.set_nodelay(true);
+    // Not the same job as the `ConnectTimeout` wrapper below: hyper-util divides this one among the host's
+    // addresses, so an address that never answers its SYN gives way to the next one (an account host may resolve
+    // to several) instead of using up the whole budget; the wrapper bounds DNS + TCP + TLS together.
     http.set_connect_timeout(Some(config.connect_timeout));
     http.set_keepalive(Some(Duration::from_secs(15)));
     http.set_keepalive_interval(Some(Duration::from_secs(15)));
