@@ -713,12 +713,27 @@ async fn non_json_answers_become_upstream_not_json() {
 #[tokio::test]
 async fn oversized_upstream_answers_are_cut_off() {
     let big = format!("[{}1]", "1,".repeat(5000));
-    let up = stub(move |_| json_response(200, &big)).await;
+    // Exactly at the cap: 1 + 2 * 498 + 3 = 1000 bytes.
+    let at_cap = format!("[{}11]", "1,".repeat(498));
+    assert_eq!(at_cap.len(), 1000);
+    let up = stub(move |rec| {
+        if rec.target.ends_with("/at-cap") {
+            json_response(200, &at_cap)
+        } else {
+            json_response(200, &big)
+        }
+    })
+    .await;
     let mut c = config_for(up.addr);
     c.max_upstream_body_bytes = 1000;
     let proxy = spawn_proxy(c).await;
     let a = answer(api_get(proxy, "kwid.kommo.com", "leads")).await;
-    assert_eq!(a.proxy_error().proxy_error, ProxyErrorCode::Internal);
+    let err = a.proxy_error();
+    assert_eq!(err.proxy_error, ProxyErrorCode::Internal);
+    assert!(err.message.contains("more than 1000 bytes"), "{}", err.message);
+    let a = answer(api_get(proxy, "kwid.kommo.com", "at-cap")).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body.len(), 1000);
 }
 
 // ---- held credentials ------------------------------------------------------------------------------------------
