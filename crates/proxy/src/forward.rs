@@ -4,7 +4,7 @@
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::Response;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use kommo::proxy::{ProxyError, ProxyErrorCode, FORWARDED_HOST_HEADER};
 use kommo::AccountHost;
 
@@ -195,37 +195,17 @@ async fn exchange(
         .cloned();
     let retry_after = upstream.headers().get(header::RETRY_AFTER).cloned();
     let max = st.config.max_upstream_body_bytes;
-    let mut incoming = upstream.into_body();
-    // Kept as the client's buffers: a one-chunk answer (the usual) is passed on without a copy.
-    let mut body = Bytes::new();
-    let mut joined: Option<Vec<u8>> = None;
-    while let Some(frame) = incoming.frame().await {
-        let Ok(chunk) = frame
-            .map_err(|e| send_error(&e, false, st, account))?
-            .into_data()
-        else {
-            // Trailers: nothing to pass on.
-            continue;
-        };
-        let len = joined.as_ref().map_or(body.len(), Vec::len);
-        if len + chunk.len() > max {
+    // `to_bytes` keeps a one-chunk answer (the usual) as the client's buffer, without a copy.
+    let body = match Limited::new(upstream.into_body(), max).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => {
             return Err(Failure::new(
                 ProxyErrorCode::Internal,
                 format!("{account} answered with more than {max} bytes"),
             ));
         }
-        match &mut joined {
-            Some(v) => v.extend_from_slice(&chunk),
-            None if body.is_empty() => body = chunk,
-            None => {
-                let mut v = Vec::with_capacity(body.len() + chunk.len());
-                v.extend_from_slice(&body);
-                v.extend_from_slice(&chunk);
-                joined = Some(v);
-            }
-        }
-    }
-    let body = joined.map_or(body, Bytes::from);
+        Err(e) => return Err(send_error(&*e, false, st, account).into()),
+    };
     let mut resp = if body.is_empty() && (status == 204 || status == 304) {
         let mut r = Response::new(Body::empty());
         *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::NO_CONTENT);
