@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing the page needs, skipping whatever is already there at the right version.
 # Safe to run again. Prints one line per tool. Nothing is downloaded except from package registries.
-#   scripts/ensure-tools.sh            wasm target, wasm-bindgen CLI, Trunk, wasm-opt
+#   scripts/ensure-tools.sh            wasm target, wasm-bindgen CLI, Trunk, wasm-opt, terser
 #   scripts/ensure-tools.sh --browser  also Chromium + chromedriver (Debian packages) for browser tests
 #   scripts/ensure-tools.sh --npm lighthouse@12.2.3 ...   also these npm packages, pinned, into .tools/
 set -euo pipefail
@@ -88,10 +88,11 @@ else
   say "npm missing: building without wasm-opt (bigger page)"
 fi
 
-# npm packages the tests use, pinned: Google's CSP Evaluator (the page's Content-Security-Policy) and Vercel's own
-# route compiler (what vercel.json's headers and rewrites do to a path). crates/proxy/tests/hosting.rs. Scripts add
-# their own with --npm (Lighthouse, the Vercel CLI).
-npm_test_packages=("csp_evaluator@1.1.8" "@vercel/routing-utils@6.6.0" "${npm_extra[@]}")
+# npm packages the build and the tests use, pinned: terser (release builds minify wasm-bindgen's JS glue with it,
+# scripts/split-build.sh), Google's CSP Evaluator (the page's Content-Security-Policy) and Vercel's own route compiler
+# (what vercel.json's headers and rewrites do to a path; crates/proxy/tests/hosting.rs). Scripts add their own with
+# --npm (Lighthouse, the Vercel CLI).
+npm_test_packages=("terser@5.51.4" "csp_evaluator@1.1.8" "@vercel/routing-utils@6.6.0" "${npm_extra[@]}")
 npm_missing=()
 for spec in "${npm_test_packages[@]}"; do
   name=${spec%@*}
