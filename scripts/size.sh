@@ -21,7 +21,7 @@ budget=90000
 # growth until the budget is decided: the first load as it stands (181.0 kB gzip on 2026-12-03, after the split of
 # issue 14 took the cards after Consent, "Already have a token?" and the Russian strings out of it; 265.4 kB before)
 # plus room for small changes. A change that needs more raises this number in its own commit and says why.
-ceiling=181800
+ceiling=179600
 
 build=1 check=0 guard=0
 for arg in "$@"; do
