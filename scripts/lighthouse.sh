@@ -11,6 +11,9 @@
 #                                      profile never stored, so the Return card sets it aside — the page fetches the
 #                                      same parts as on a real return: the main module and the part after Consent)
 #   scripts/lighthouse.sh --runs=3     run three times, one report each (report-1…), scores on one line per run
+#   scripts/lighthouse.sh --artifacts  also keep what Lighthouse gathered (trace, network log) in
+#                                      artifacts/lighthouse/artifacts[-N]/, for scripts/lighthouse-steps.mjs: which
+#                                      request decides the simulated FCP and LCP, and what size would move them
 # Reports: artifacts/lighthouse/report.report.{html,json}. DIST=dir and CARGO_TARGET_DIR are honoured.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,15 +24,16 @@ dist=${DIST:-$root/dist}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 out=$root/artifacts/lighthouse
 
-build=1 check=0 preset=() path=/ runs=1
+build=1 check=0 preset=() path=/ runs=1 keep=0
 for arg in "$@"; do
   case "$arg" in
     --return) path='/?code=def50200aa11bb22cc33&state=0123456789abcdef0123456789abcdef&referer=demo.kommo.com' ;;
     --runs=*) runs=${arg#--runs=} ;;
     --no-build) build=0 ;;
+    --artifacts) keep=1 ;;
     --check) check=1 ;;
     --desktop) preset=(--preset=desktop) ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -64,10 +68,12 @@ curl -fsS -o /dev/null "${url}healthz" || { say "the demo server does not answer
 
 failed=0
 for run in $(seq 1 "$runs"); do
-report=$out/report
-[ "$runs" -gt 1 ] && report=$out/report-$run
+report=$out/report gathered=$out/artifacts
+[ "$runs" -gt 1 ] && report=$out/report-$run gathered=$out/artifacts-$run
+keep_flag=()
+[ "$keep" = 1 ] && keep_flag=("-GA=$gathered")
 say "running Lighthouse $lighthouse_version on $url${path#/} ${preset[*]:-(mobile)} (run $run of $runs)"
-CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium} lighthouse "$url${path#/}" "${preset[@]}" \
+CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium} lighthouse "$url${path#/}" "${preset[@]}" "${keep_flag[@]}" \
   --only-categories=performance,accessibility,best-practices \
   --chrome-flags="--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking --disable-component-update --disable-sync --no-first-run --disable-quic" \
   --output=json --output=html --output-path="$report" --quiet
