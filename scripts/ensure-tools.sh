@@ -92,15 +92,15 @@ fi
 # scripts/split-build.sh), Google's CSP Evaluator (the page's Content-Security-Policy) and Vercel's own route compiler
 # (what vercel.json's headers and rewrites do to a path; crates/proxy/tests/hosting.rs). Scripts add their own with
 # --npm (Lighthouse, the Vercel CLI).
-npm_test_packages=("terser@5.51.4" "csp_evaluator@1.1.8" "@vercel/routing-utils@6.6.0" "${npm_extra[@]}")
+npm_packages=("terser@5.51.4" "csp_evaluator@1.1.8" "@vercel/routing-utils@6.6.0" "${npm_extra[@]}")
 npm_missing=()
-for spec in "${npm_test_packages[@]}"; do
+for spec in "${npm_packages[@]}"; do
   name=${spec%@*}
   have=$(node -p "require('./.tools/node_modules/$name/package.json').version" 2>/dev/null || true)
   [ "$have" = "${spec##*@}" ] || npm_missing+=("$spec")
 done
 if [ ${#npm_missing[@]} -eq 0 ]; then
-  say "npm packages (${npm_test_packages[*]}): present"
+  say "npm packages (${npm_packages[*]}): present"
 elif command -v npm >/dev/null 2>&1; then
   say "installing ${npm_missing[*]} from npm into .tools/"
   mkdir -p .tools
