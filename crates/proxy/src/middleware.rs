@@ -11,7 +11,6 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use http_body_util::BodyExt;
 use kommo::proxy::ProxyErrorCode;
 use kommo::token::TOKEN_PATH;
 use tower::{Layer, Service};
@@ -190,12 +189,35 @@ pub async fn in_turn(
     let resp = work.await.into_response();
     match turn {
         None => resp,
-        Some(turn) => resp.map(|body| {
-            Body::new(body.map_frame(move |frame| {
-                let _kept = &turn;
-                frame
-            }))
-        }),
+        Some(turn) => resp.map(|body| Body::new(HeldTurn { body, _turn: turn })),
+    }
+}
+
+/// An answer's body that keeps its turn until it has been sent or dropped. It states the length of the body it
+/// holds (http-body-util's `map_frame` does not, and hyper then sent every answer chunked: a chunk header and
+/// trailer around each body, for the proxy to write and every client to parse — issue 17's benchmark).
+struct HeldTurn {
+    body: Body,
+    _turn: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl hyper::body::Body for HeldTurn {
+    type Data = hyper::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 

@@ -272,10 +272,15 @@ async fn kommo_answers_pass_back_unchanged() {
         Some("application/problem+json; charset=utf-8")
     );
     assert_eq!(a.header("cache-control").as_deref(), Some("no-store"));
+    // Whole answers go out with their length, not chunked (the turn each holds must not hide it).
+    let length = hint_body.len().to_string();
+    assert_eq!(a.header("content-length").as_deref(), Some(length.as_str()));
+    assert_eq!(a.header("transfer-encoding"), None);
 
     let a = answer(api_get(proxy, "kwid.kommo.com", "account?with=amojo_id")).await;
     assert_eq!(a.status, 200);
     assert_eq!(a.body, r#"{"id":1,"name":"Kwid"}"#);
+    assert_eq!(a.header("content-length").as_deref(), Some("22"));
     assert_eq!(
         a.header("content-type").as_deref(),
         Some("application/hal+json")
