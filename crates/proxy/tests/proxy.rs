@@ -735,7 +735,11 @@ async fn oversized_upstream_answers_are_cut_off() {
     let a = answer(api_get(proxy, "kwid.kommo.com", "leads")).await;
     let err = a.proxy_error();
     assert_eq!(err.proxy_error, ProxyErrorCode::Internal);
-    assert!(err.message.contains("more than 1000 bytes"), "{}", err.message);
+    assert!(
+        err.message.contains("more than 1000 bytes"),
+        "{}",
+        err.message
+    );
     let a = answer(api_get(proxy, "kwid.kommo.com", "at-cap")).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body.len(), 1000);
