@@ -18,7 +18,12 @@ pub enum Area {
 pub mod keys {
     pub const SETUP: &str = "setup";
     pub const STATE: &str = "state";
-    pub const RETURN: &str = "return";
+    /// The accepted return's query ([`crate::state::Received`] keeps it with the next two).
+    pub const RETURN: &str = "return_query";
+    /// The `state` that return was checked against (absent when there was none).
+    pub const RETURN_STATE: &str = "return_state";
+    /// When it arrived, ms since the epoch.
+    pub const RETURN_AT: &str = "return_at";
     /// The code that was posted for exchange (written *before* sending).
     pub const POSTED: &str = "posted";
     pub const ANSWER: &str = "answer";

@@ -4,7 +4,6 @@
 use kommo::outcome::{read_return, ReturnOutcome, SetAside};
 use kommo::CodeReturn;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use super::{now, Draft};
 use crate::browser;
@@ -12,10 +11,39 @@ use crate::state::Ctx;
 use crate::storage::{keys, Area, Store};
 
 /// A return from consent and when it arrived (ms since the epoch).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub outcome: ReturnOutcome,
     pub at: i64,
+}
+
+impl Received {
+    /// The return this tab accepted, as sessionStorage keeps it for a reload: not the outcome itself but what it was
+    /// read from — the query and the `state` it was checked against — read again with the same [`read_return`],
+    /// which is pure, so a reload sees exactly the outcome first read. (Storing the outcome as JSON needed its
+    /// derived `Deserialize` in the first load: 10 kB of the main module, for a record only a reload reads.)
+    fn load(store: &Store) -> Option<Received> {
+        let query = store.get(Area::Session, keys::RETURN)?;
+        let state = store.get(Area::Session, keys::RETURN_STATE);
+        let at = store.get(Area::Session, keys::RETURN_AT)?.parse().ok()?;
+        let outcome = read_return(&query, state.as_deref())?;
+        Some(Received { outcome, at })
+    }
+
+    fn save(store: &Store, query: &str, state: Option<&str>, at: i64) {
+        store.set(Area::Session, keys::RETURN, query);
+        match state {
+            Some(s) => store.set(Area::Session, keys::RETURN_STATE, s),
+            None => store.remove(Area::Session, keys::RETURN_STATE),
+        }
+        store.set(Area::Session, keys::RETURN_AT, &at.to_string());
+    }
+
+    fn forget(store: &Store) {
+        for key in [keys::RETURN, keys::RETURN_STATE, keys::RETURN_AT] {
+            store.remove(Area::Session, key);
+        }
+    }
 }
 
 /// The popup way's progress.
@@ -51,7 +79,7 @@ impl Flow {
     pub(crate) fn new(store: &Store) -> Self {
         Flow {
             pending_state: RwSignal::new(store.get(Area::Session, keys::STATE)),
-            received: RwSignal::new(store.get_json(Area::Session, keys::RETURN)),
+            received: RwSignal::new(Received::load(store)),
             set_aside: RwSignal::new(None),
             popup: RwSignal::new(Popup::Idle),
             popup_window: StoredValue::new_local(None),
@@ -120,7 +148,7 @@ impl Ctx {
         self.flow.pending_state.set(None);
         self.forget_exchange();
         let received = Received { outcome, at: now() };
-        store.set_json(Area::Session, keys::RETURN, &received);
+        Received::save(&store, query, stored.as_deref(), received.at);
         self.flow.received.set(Some(received));
     }
 
@@ -132,7 +160,7 @@ impl Ctx {
     fn start_over_untracked(&self) {
         let store = self.store();
         self.forget_newer();
-        store.remove(Area::Session, keys::RETURN);
+        Received::forget(&store);
         store.remove(Area::Session, keys::STATE);
         self.forget_exchange();
         self.flow.received.set(None);

@@ -160,6 +160,16 @@ async fn a_return_in_a_tab_that_started_nothing_is_refused() {
     );
     assert!(!m.has(&sel(EXCHANGE)));
     assert!(calls.borrow().is_empty());
+    // A reload reads the kept return again and comes to the same verdict: never a code to exchange.
+    drop(m);
+    let (m, calls) = mount_with_proxy(ns, true).await;
+    assert_eq!(
+        m.attr(&sel(STATE_ERROR), "data-problem").as_deref(),
+        Some("NothingStored")
+    );
+    assert!(!m.has(&sel(EXCHANGE)));
+    assert!(calls.borrow().is_empty());
+    fresh(ns, "");
 }
 
 #[wasm_bindgen_test]
@@ -265,11 +275,16 @@ async fn query_is_stripped_and_the_return_survives_a_reload() {
         session().get_item(&format!("{ns}state")).unwrap().is_none(),
         "the state is used up"
     );
-    // A reload (re-mount without the query) still knows the return.
+    // A reload (re-mount without the query) still knows the return, and when it came.
     drop(m);
     let (m, _) = mount_with_proxy(ns, true).await;
     assert_eq!(m.text(&sel(ACCOUNT_HOST)), "kwid.kommo.com");
     assert!(m.has(&sel(EXCHANGE)));
+    let countdown = m.text(&sel(CODE_COUNTDOWN));
+    assert!(
+        countdown.contains("20:00") || countdown.contains("19:5"),
+        "{countdown}"
+    );
     fresh(ns, "");
 }
 
@@ -473,14 +488,16 @@ async fn a_referer_that_is_not_an_account_host_is_shown_and_never_used() {
 async fn an_old_code_is_called_expired_but_can_still_be_tried() {
     let ns = "t-old:";
     set_up(ns);
+    // A return accepted 21 minutes ago, as the tab keeps it: the query, the state it matched and when it came.
     let at = js_sys::Date::now() as i64 - 21 * 60 * 1000;
-    let received = serde_json::json!({
-        "outcome": {"code": {"ret": {"code": CODE, "state": STATE, "referer": "kwid.kommo.com", "client_id": CLIENT_ID, "from_widget": false}}},
-        "at": at
-    });
-    session()
-        .set_item(&format!("{ns}return"), &received.to_string())
-        .unwrap();
+    let query = format!("?code={CODE}&state={STATE}&referer=kwid.kommo.com&client_id={CLIENT_ID}");
+    for (key, value) in [
+        ("return_query", query.as_str()),
+        ("return_state", STATE),
+        ("return_at", &at.to_string()),
+    ] {
+        session().set_item(&format!("{ns}{key}"), value).unwrap();
+    }
     let (m, calls) = mount_with_proxy(ns, true).await;
     assert_eq!(
         m.attr(&sel(CODE_COUNTDOWN), "data-expired").as_deref(),
