@@ -18,10 +18,10 @@ export PATH="$HOME/.cargo/bin:$root/.tools/node_modules/.bin:$PATH"
 dist=${DIST:-$root/dist}
 budget=90000
 # The budget is far off (docs/hosting.md, "Where the page stands"), so a second, measured line guards against silent
-# growth until the budget is decided: the first load as it stands (179.1 kB gzip on 2026-12-04, after the split of
+# growth until the budget is decided: the first load as it stands (174.4 kB gzip on 2026-12-05, after the split of
 # issue 14 took the cards after Consent, "Already have a token?" and the Russian strings out of it and release builds
-# minified the JS glue; 265.4 kB before the split) plus room for small changes. A change that needs more raises this number in its own commit and says why.
-ceiling=179600
+# minified the JS glue and a reload stopped reading the return's outcome as JSON; 265.4 kB before the split) plus room for small changes. A change that needs more raises this number in its own commit and says why.
+ceiling=174900
 
 build=1 check=0 guard=0
 for arg in "$@"; do
