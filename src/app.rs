@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use crate::i18n::{tx, Lang};
 use crate::ids;
-use crate::lazy::{Later, LaterHaveToken, Load, Part, Parts, RussianFailed};
+use crate::lazy::{kept_failed, Later, LaterHaveToken, Load, Part, Parts, RussianFailed};
 use crate::state::{Ctx, Piece, Step};
 use crate::storage::Store;
 use crate::views;
@@ -69,6 +69,7 @@ pub fn AppWith(
     if ctx.lang.get_untracked() == Lang::Ru {
         parts.want(Part::Russian);
     }
+    parts.read_kept(ctx);
     Effect::new(move |_| {
         if ready.get() {
             parts.prefetch();
@@ -82,6 +83,15 @@ pub fn AppWith(
         // rather than a moment of English (if it fails, the page shows in English and says so).
         if lang == Lang::Ru && matches!(parts.status(Part::Russian), Load::Idle | Load::Loading) {
             return ().into_any();
+        }
+        // Likewise until the tokens this tab keeps are read (their reader is in the result part): the steps they
+        // decide would otherwise show a moment of Setup and Consent.
+        if ctx.kept.unread.get() {
+            return if parts.status(Part::Result) == Load::Failed {
+                kept_failed()
+            } else {
+                ().into_any()
+            };
         }
         let t = tx(lang);
         view! {

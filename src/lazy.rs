@@ -159,6 +159,35 @@ impl Parts {
         );
     }
 
+    /// Reads what the tab keeps of the exchange and later tokens ([`crate::state::Tokens::unread`]) with the result
+    /// part, which holds their reader: at once, unsplit; else once the part is here — after the fetch the boot
+    /// script started, or one that "Try again" started after a failure ([`kept_failed`]).
+    pub fn read_kept(self, ctx: Ctx) {
+        if !ctx.kept.unread.get_untracked() {
+            return;
+        }
+        if !cfg!(feature = "split") {
+            // A plain function here: it answers in its first poll, before the first render.
+            if let Some(Ok(records)) = now(later::read_kept(ctx.store())) {
+                ctx.take_kept(records);
+            }
+            return;
+        }
+        self.want(Part::Result);
+        Effect::new(move |_| {
+            if self.result.get() == Load::Ready && ctx.kept.unread.get_untracked() {
+                // The part is here; its function still answers through its own loader, a moment later.
+                spawn_local(async move {
+                    if let Ok(records) = later::read_kept(ctx.store()).await {
+                        if ctx.kept.unread.get_untracked() {
+                            ctx.take_kept(records);
+                        }
+                    }
+                });
+            }
+        });
+    }
+
     /// Switches the page to Russian once its strings are here (at once when they are), keeping the choice; when
     /// they cannot be fetched the page stays in English and [`RussianFailed`] says so.
     pub fn switch_to_russian(self, ctx: Ctx) {
@@ -284,6 +313,12 @@ fn failed(class: &'static str, parts: Parts, part: Part) -> AnyView {
         </section>
     }
     .into_any()
+}
+
+/// Stands for the page while the result part, which reads the tokens this tab keeps, cannot be fetched: what failed
+/// and a button that fetches it again (the tokens stay in the tab meanwhile).
+pub fn kept_failed() -> AnyView {
+    failed("card later", use_parts(), Part::Result)
 }
 
 /// Says that the Russian strings did not load, in both languages, with a button that fetches them again.

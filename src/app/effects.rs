@@ -122,7 +122,7 @@ pub(crate) fn render_in_parts(ctx: Ctx) -> RwSignal<bool> {
     next_part(ctx);
     let ready = RwSignal::new(false);
     Effect::new(move |_| {
-        if ctx.parts.get() >= LAST_PART {
+        if ctx.parts.get() >= LAST_PART && !ctx.kept.unread.get() {
             ready.set(true);
         }
     });

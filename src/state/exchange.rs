@@ -10,7 +10,7 @@ use super::{now, Draft, ProxyHealth};
 use crate::api::{ApiError, RawAnswer};
 use crate::ids;
 use crate::state::Ctx;
-use crate::storage::{keys, Area, Store};
+use crate::storage::{keys, Area};
 use crate::{browser, json};
 
 /// A token answer, from the proxy or pasted back from curl, with what it was requested with.
@@ -123,12 +123,13 @@ pub struct Exchange {
 }
 
 impl Exchange {
-    /// The stored answer; `code_sent` is set by [`Ctx::new`] once the return is known.
-    pub(crate) fn new(store: &Store) -> Self {
+    /// No answer yet: a kept one is read with the result part ([`Tokens::unread`](super::Tokens::unread));
+    /// `code_sent` is set by [`Ctx::new`] once the return is known.
+    pub(crate) fn new() -> Self {
         Exchange {
             code_sent: RwSignal::new(false),
             in_flight: RwSignal::new(false),
-            answer: RwSignal::new(store.get_json(Area::Session, keys::ANSWER)),
+            answer: RwSignal::new(None),
             failure: RwSignal::new(None),
             pasted: Draft::default(),
             manual: ManualWay::new(),
@@ -155,6 +156,10 @@ impl Ctx {
         let store = self.store();
         store.remove(Area::Session, keys::POSTED);
         store.remove(Area::Session, keys::ANSWER);
+        // A return-less load drops an answer before it was read: nothing may be left to wait for.
+        if self.kept.unread.get_untracked() && !Ctx::keeps_records(&store) {
+            self.kept.unread.set(false);
+        }
         let x = self.exchange;
         x.code_sent.set(false);
         x.answer.set(None);

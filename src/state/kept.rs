@@ -8,7 +8,7 @@ use kommo::{AccountHost, TokenResponse};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{now, Refresh, SecretWas, TokenDraft};
+use super::{now, Answer, Refresh, SecretWas, TokenDraft};
 use crate::json;
 use crate::state::Ctx;
 use crate::storage::{keys, Area, Store};
@@ -151,6 +151,10 @@ pub struct Tokens {
     /// Tokens newer than the exchange's, which they replace: a refresh, or a pasted long-lived token (mirrors
     /// sessionStorage `later`).
     pub newer: RwSignal<Option<Kept>>,
+    /// The tab keeps an exchange answer or newer tokens that are not read yet: their reader (the records' derived
+    /// `Deserialize`, 3 kB brotli) is in the result part, which the boot script fetches beside the main module when
+    /// the tab keeps them; the page shows its content once they are read ([`crate::lazy::Parts::read_kept`]).
+    pub unread: RwSignal<bool>,
     /// The result shows the tokens and the env block unmasked.
     pub revealed: RwSignal<bool>,
     /// "Already have a token?": a long-lived token and its account host as typed.
@@ -158,16 +162,44 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Nothing read yet; `unread` says whether `store` keeps anything to read.
     pub(crate) fn new(store: &Store) -> Self {
         Tokens {
-            newer: RwSignal::new(store.get_json(Area::Session, keys::LATER)),
+            newer: RwSignal::new(None),
+            unread: RwSignal::new(Ctx::keeps_records(store)),
             revealed: RwSignal::new(false),
             long_lived: TokenDraft::default(),
         }
     }
 }
 
+/// What this tab keeps of the exchange and later tokens, as read by [`Ctx::read_kept`].
+pub type KeptRecords = (Option<Answer>, Option<Kept>);
+
 impl Ctx {
+    /// Whether `store` keeps an exchange answer or newer tokens (without reading them).
+    pub(crate) fn keeps_records(store: &Store) -> bool {
+        [keys::ANSWER, keys::LATER]
+            .iter()
+            .any(|k| store.get(Area::Session, k).is_some())
+    }
+
+    /// The exchange answer and newer tokens this tab keeps (for a reload). Called from the result part only
+    /// ([`crate::views::later::read_kept`]), so their derived `Deserialize` stays out of the first load.
+    pub fn read_kept(store: &Store) -> KeptRecords {
+        (
+            store.get_json(Area::Session, keys::ANSWER),
+            store.get_json(Area::Session, keys::LATER),
+        )
+    }
+
+    /// Takes what [`Ctx::read_kept`] read: the page shows its content from now on.
+    pub(crate) fn take_kept(&self, (answer, newer): KeptRecords) {
+        self.exchange.answer.set(answer);
+        self.kept.newer.set(newer);
+        self.kept.unread.set(false);
+    }
+
     /// The tokens in hand: a refresh or long-lived token if there is one, else the exchange's.
     pub fn current(&self) -> Option<Kept> {
         if let Some(k) = self.kept.newer.get() {

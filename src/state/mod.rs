@@ -29,7 +29,7 @@ pub use draft::{Draft, TokenDraft};
 pub use exchange::{Answer, Exchange, Manual, ManualWay, SecretWas};
 pub use flow::{Flow, Popup, Received};
 pub use health::ProxyHealth;
-pub use kept::{Kept, KeptKind, Tokens};
+pub use kept::{Kept, KeptKind, KeptRecords, Tokens};
 pub use refresh::{Refresh, RefreshBlocked, RefreshFrom, Refreshing};
 pub use setup::{Setup, SetupState};
 
@@ -147,7 +147,7 @@ impl Ctx {
             setup: SetupState::new(&store),
             health: RwSignal::new(ProxyHealth::Checking),
             flow: Flow::new(&store),
-            exchange: Exchange::new(&store),
+            exchange: Exchange::new(),
             kept: Tokens::new(&store),
             refresh: Refreshing::new(),
             check: ApiCheck::new(),

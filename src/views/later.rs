@@ -8,6 +8,8 @@
 use leptos::prelude::*;
 
 use crate::part::PartMissing;
+use crate::state::{Ctx, KeptRecords};
+use crate::storage::Store;
 use crate::views;
 
 /// A card of the part after Consent.
@@ -66,6 +68,14 @@ pub async fn preload_result() -> Result<(), PartMissing> {
     return Ok(());
 }
 
+/// What the tab keeps of the exchange and later tokens ([`crate::state::Ctx::read_kept`]), read by the result part.
+pub async fn read_kept(store: Store) -> Result<KeptRecords, PartMissing> {
+    #[cfg(feature = "split")]
+    return kept_part(store).await;
+    #[cfg(not(feature = "split"))]
+    return kept_part(store);
+}
+
 /// The "Already have a token?" card.
 pub async fn have_token_card() -> Result<AnyView, PartMissing> {
     #[cfg(feature = "split")]
@@ -114,6 +124,16 @@ fn result_part(card: AfterCard) -> Result<AnyView, PartMissing> {
         AfterCard::Check => view! { <views::api_check::CheckStep /> }.into_any(),
         _ => view! { <views::result::ResultStep /> }.into_any(),
     })
+}
+
+// In the result part too: a tab that keeps tokens fetches that part at once (the boot script starts it), and the
+// records' derived `Deserialize` is not needed before.
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(result, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn kept_part(store: Store) -> Result<KeptRecords, PartMissing> {
+    Ok(Ctx::read_kept(&store))
 }
 
 #[cfg_attr(

@@ -180,6 +180,22 @@ impl Broken {
         Broken { dir, away }
     }
 
+    /// Takes the files whose names start with `prefix` away now (a deploy that replaced them, a network that fails).
+    fn take_away(&mut self, prefix: &str) {
+        let p = self.dir.path().to_path_buf();
+        for e in std::fs::read_dir(&p).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            if name.starts_with(prefix) && !name.ends_with(".away") {
+                std::fs::rename(p.join(&name), p.join(format!("{name}.away"))).unwrap();
+                self.away.push(name);
+            }
+        }
+        assert!(
+            self.away.iter().any(|n| n.starts_with(prefix)),
+            "no {prefix}*"
+        );
+    }
+
     fn restore(&self, prefix: &str) {
         for name in self.away.iter().filter(|n| n.starts_with(prefix)) {
             let p = self.dir.path();
@@ -262,5 +278,80 @@ async fn a_page_whose_code_cannot_load_says_what_to_do_instead_of_staying_blank(
     assert!(text.contains("обновите страницу"), "{text}");
     assert!(!b.exists("#app").await);
     b.screenshot("lazy-boot-failed").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_keeps_tokens_reads_them_with_the_result_part_and_says_so_when_it_cannot_load(
+) {
+    let mut broken = Broken::without(&[]);
+    let dir = broken.dir.path().to_path_buf();
+    let stack = start_stack_with(|o| o.static_dir = Some(dir)).await;
+    let double = stack.double.clone().unwrap();
+    let b = Browser::start_with(&["--lang=en-US"]).await;
+    b.open_page(&stack.page_url).await;
+    b.fill("#prefix", "MY_APP_").await;
+    b.click("#go-same-tab").await;
+    b.wait("#allow").await;
+    b.click("#allow").await;
+    b.wait_ready().await;
+    b.click("#exchange").await;
+    b.wait("#result").await;
+    let block = b.text("#env-dotenv").await;
+    assert!(block.contains("MY_APP_ACCESS_TOKEN="), "{block}");
+
+    // The same tab, reloaded: the tokens are read with the result part (which the boot script starts with the main
+    // module) and the result is back with the first render, Setup below it.
+    b.client.refresh().await.expect("reload");
+    b.wait_ready().await;
+    assert!(
+        b.exists("#result").await,
+        "the result came with the first render"
+    );
+    let list = fetched(&b).await;
+    let result = find(&list, "split_result-").expect("the result part");
+    assert_eq!(result.1, "link", "started by the boot script: {result:?}");
+    let kept = b
+        .js("return JSON.stringify(Object.entries(sessionStorage));")
+        .await;
+    b.close().await;
+
+    // Another browser (nothing cached) with that tab's storage, while the result part cannot be fetched: the page
+    // says so instead of showing Setup as if nothing had been received, and posts nothing.
+    broken.take_away("split_result-");
+    let b = Browser::start_with(&["--lang=en-US"]).await;
+    b.goto(&stack.page_url).await;
+    b.js(&format!(
+        "for (const [k, v] of JSON.parse({})) sessionStorage.setItem(k, v);",
+        serde_json::to_string(kept.as_str().unwrap()).unwrap()
+    ))
+    .await;
+    b.client.refresh().await.expect("reload");
+    let text = b.wait_text(".later [role=alert]", "did not load").await;
+    assert!(
+        text.contains("Nothing you entered or received is lost"),
+        "{text}"
+    );
+    assert!(
+        !b.exists("#setup-section").await,
+        "no Setup while the tokens are unread"
+    );
+    let ready = b
+        .js("return document.getElementById('app').dataset.ready;")
+        .await;
+    assert_eq!(
+        ready.as_str(),
+        Some("0"),
+        "not ready while the tokens are unread"
+    );
+    b.screenshot("lazy-kept-failed").await;
+
+    // Back online: Try again reads them, and the env block is the one the exchange gave, without a second post.
+    broken.restore("split_result-");
+    b.click(".later-retry").await;
+    b.wait("#result").await;
+    b.wait_ready().await;
+    assert_eq!(b.text("#env-dotenv").await, block);
+    assert_eq!(double.token_posts(), 1);
     b.close().await;
 }
