@@ -145,7 +145,10 @@ impl Api for HttpApi {
         let url = format!("{base}{HEALTH_PATH}");
         Box::pin(async move {
             let a = fetch(url, "GET", &[], None).await?;
-            match crate::json::from_str::<Health>(&a.body) {
+            match crate::json::parse(&a.body)
+                .as_ref()
+                .and_then(Health::from_value)
+            {
                 Some(h) if (200..300).contains(&a.status) && h.status == "ok" => Ok(h),
                 _ => Err(ApiError::NotJson {
                     status: a.status,

@@ -90,3 +90,39 @@ fn typed_reading() {
     assert_eq!(json::from_str::<Health>(r#"{"status":"ok"}"#), None);
     assert_eq!(json::from_str::<Health>("<html>"), None);
 }
+
+/// What the page reads by hand from `JSON.parse`'s value, so that serde's value deserializer stays out of its first
+/// load: `/healthz`'s answer (`Health::from_value`, checked against the derived `Deserialize` by the property tests
+/// of `crates/kommo`) and the setup kept in sessionStorage, read back from what its `Serialize` writes.
+#[wasm_bindgen_test]
+fn the_first_load_s_readers_take_what_serde_takes() {
+    let read = |text: &str| json::parse(text).as_ref().and_then(Health::from_value);
+    let h = read(r#"{"status":"ok","version":"1","holds_secret":true,"client_id":null,"x":[1]}"#)
+        .unwrap();
+    assert!(h.holds_secret && h.client_id.is_none() && h.signs_refresh.is_none());
+    assert_eq!(read(r#"{"status":"ok"}"#), None);
+    assert_eq!(
+        read(r#"{"status":"ok","version":"1","holds_secret":"yes"}"#),
+        None
+    );
+    assert_eq!(read("<html>"), None);
+
+    use kommo_oauth_helper::state::Setup;
+    let mut setup = Setup::defaults("https://oauth.example.org/");
+    setup.client_id = "2f1c0b8e-0000-4000-8000-000000000001".into();
+    setup.consent_base = "https://ÿ.example/\"quoted\"\n".into();
+    setup.demo = true;
+    let text = serde_json::to_string(&setup).unwrap();
+    assert_eq!(
+        json::parse(&text).as_ref().and_then(Setup::from_value),
+        Some(setup)
+    );
+    // A record the derived reader refused — a field missing or of another type — is refused alike: the page
+    // starts from the defaults rather than from half a setup.
+    let mut value: Value = serde(&text).unwrap();
+    value["demo"] = json!("true");
+    assert_eq!(Setup::from_value(&value), None);
+    value.as_object_mut().unwrap().remove("demo");
+    assert_eq!(Setup::from_value(&value), None);
+    assert_eq!(Setup::from_value(&json!([])), None);
+}

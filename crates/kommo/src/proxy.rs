@@ -163,6 +163,31 @@ pub struct Health {
 }
 
 impl Health {
+    /// `/healthz`'s answer from parsed JSON: an object with `status`, `version` (strings) and `holds_secret` (a
+    /// boolean), and, each absent or `null` for `None`, `client_id` (a string) and `signs_refresh` (a boolean);
+    /// other keys are ignored. `None` for anything else. The same as the derived `Deserialize` on every object
+    /// (`health_reader_agrees_with_serde` in the tests); read by hand so that the page's first load does without
+    /// serde's value deserializer.
+    pub fn from_value(value: &serde_json::Value) -> Option<Self> {
+        use serde_json::Value;
+        let map = value.as_object()?;
+        let text = |key: &str| map.get(key)?.as_str().map(str::to_string);
+        // Absent or null: None; a value of another type: the whole answer is refused.
+        fn optional<T>(v: Option<&Value>, read: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
+            match v {
+                None | Some(Value::Null) => Some(None),
+                Some(v) => read(v).map(Some),
+            }
+        }
+        Some(Health {
+            status: text("status")?,
+            version: text("version")?,
+            holds_secret: map.get("holds_secret")?.as_bool()?,
+            client_id: optional(map.get("client_id"), |v| v.as_str().map(str::to_string))?,
+            signs_refresh: optional(map.get("signs_refresh"), Value::as_bool)?,
+        })
+    }
+
     /// The proxy holds the secret of this integration (`None`: no valid integration id known), so a code exchange
     /// may leave the secret out. A proxy that names no integration holds it for any.
     pub fn holds_secret_for(&self, client_id: Option<&str>) -> bool {

@@ -159,6 +159,57 @@ fn answer() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Something like `/healthz`'s answer: its keys (and others) with values of the right type, the wrong one or null,
+/// sometimes missing; now and then not an object at all.
+fn health_value() -> impl Strategy<Value = Value> {
+    let field = prop_oneof![
+        3 => "\\PC{0,8}".prop_map(Value::String),
+        3 => any::<bool>().prop_map(Value::Bool),
+        1 => Just(Value::Null),
+        1 => any::<i64>().prop_map(Value::from),
+        1 => json_value(),
+    ];
+    let key = prop_oneof![
+        4 => prop::sample::select(vec!["status", "version", "holds_secret", "client_id", "signs_refresh"])
+            .prop_map(str::to_string),
+        1 => "\\PC{0,6}",
+    ];
+    // A valid answer, then one key set to any value (or an extra key): the readers must agree on each.
+    let valid = (
+        "\\PC{0,8}",
+        any::<bool>(),
+        prop::option::of(prop::option::of("[0-9a-f-]{0,12}")),
+        prop::option::of(prop::option::of(any::<bool>())),
+    )
+        .prop_map(|(version, holds, client, signs)| {
+            let mut m = serde_json::Map::new();
+            m.insert("status".into(), "ok".into());
+            m.insert("version".into(), version.into());
+            m.insert("holds_secret".into(), holds.into());
+            // Outer None: absent; Some(None): null.
+            if let Some(c) = client {
+                m.insert("client_id".into(), c.map_or(Value::Null, Value::from));
+            }
+            if let Some(s) = signs {
+                m.insert("signs_refresh".into(), s.map_or(Value::Null, Value::from));
+            }
+            m
+        });
+    let changed =
+        (valid, prop::option::of((key.clone(), field.clone()))).prop_map(|(mut m, change)| {
+            if let Some((k, v)) = change {
+                m.insert(k, v);
+            }
+            Value::Object(m)
+        });
+    prop_oneof![
+        4 => changed,
+        4 => prop::collection::btree_map(key, field, 0..7)
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        1 => json_value(),
+    ]
+}
+
 fn status() -> impl Strategy<Value = u16> {
     prop_oneof![
         prop::sample::select(vec![200u16, 204, 400, 401, 403, 429, 502, 504]),
@@ -199,6 +250,11 @@ proptest! {
     fn jwt_payloads_read_back(payload in json_value()) {
         checks::jwt_round_trip(&payload);
         checks::jwt_payload(payload.to_string().as_bytes());
+    }
+
+    #[test]
+    fn health_reader_agrees_with_serde(value in health_value()) {
+        checks::health(&value);
     }
 
     #[test]

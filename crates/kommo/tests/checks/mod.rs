@@ -395,6 +395,25 @@ pub fn mask(text: &str, token: &str) {
 
 /// The proxy's own answers: its error body and `/healthz` read without a panic; a recognised error reads back from
 /// its own JSON; `Health`'s decisions are consistent.
+/// `/healthz`'s reader by hand (what the page uses) and the derived `Deserialize` read every object alike; the hand
+/// reader takes nothing but objects (serde would also read the fields from an array, which no proxy writes).
+pub fn health(value: &serde_json::Value) {
+    let by_hand = Health::from_value(value);
+    if value.is_object() {
+        assert_eq!(
+            by_hand,
+            serde_json::from_value::<Health>(value.clone()).ok(),
+            "{value}"
+        );
+    } else {
+        assert_eq!(by_hand, None);
+    }
+    if let Some(h) = by_hand {
+        let again = kommo::json::parse(&serde_json::to_string(&h).unwrap());
+        assert_eq!(again.as_ref().and_then(Health::from_value), Some(h));
+    }
+}
+
 pub fn proxy_answer(body: &str) {
     let Some(value) = kommo::json::parse(body) else {
         return;
@@ -405,6 +424,7 @@ pub fn proxy_answer(body: &str) {
         assert_eq!(again.as_ref(), Some(&e));
         assert!(e.status() >= 400);
     }
+    health(&value);
     if let Ok(h) = serde_json::from_value::<Health>(value.clone()) {
         for id in [None, h.client_id.as_deref(), Some("another")] {
             if h.holds_for_exchanges_only(id) {
