@@ -42,6 +42,13 @@ if [ "$split" != off ]; then
   rustflags="$rustflags -Clink-args=--emit-relocs"
   features=(--features split)
 fi
+# Panic locations name each crate's source file: without this, as /root/.cargo/registry/src/index.crates.io-…/
+# tachys-0.2.19/src/…, 40 times over — the builder's home in every served file. Shortened to tachys-0.2.19/src/….
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+for d in "$cargo_home"/registry/src/*/; do
+  case "$d" in *' '*) continue ;; esac # RUSTFLAGS is split on spaces
+  [ -d "$d" ] && rustflags="$rustflags --remap-path-prefix=$d="
+done
 say "cargo build ($profile, split $split)"
 RUSTFLAGS="$rustflags" CARGO_TARGET_DIR="$split_target" \
   cargo build --target wasm32-unknown-unknown --bin "$name" "${features[@]}" "${cargo_profile[@]}"
