@@ -18,10 +18,11 @@ export PATH="$HOME/.cargo/bin:$root/.tools/node_modules/.bin:$PATH"
 dist=${DIST:-$root/dist}
 budget=90000
 # The budget is far off (docs/hosting.md, "Where the page stands"), so a second, measured line guards against silent
-# growth until the budget is decided: the first load as it stands (174.4 kB gzip on 2026-12-05, after the split of
-# issue 14 took the cards after Consent, "Already have a token?" and the Russian strings out of it and release builds
-# minified the JS glue and a reload stopped reading the return's outcome as JSON; 265.4 kB before the split) plus room for small changes. A change that needs more raises this number in its own commit and says why.
-ceiling=174900
+# growth until the budget is decided: the first load as it stands (164.7 kB gzip on 2026-12-06, after the split of
+# issue 14 took the cards after Consent, "Already have a token?" and the Russian strings out of it, release builds
+# minified the JS glue, and the first load stopped deserializing with serde — the return, the kept answer and tokens,
+# the setup and /healthz; 265.4 kB before the split) plus room for small changes. A change that needs more raises this number in its own commit and says why.
+ceiling=165200
 
 build=1 check=0 guard=0
 for arg in "$@"; do
