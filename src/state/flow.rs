@@ -126,9 +126,11 @@ impl Ctx {
             return;
         };
         if let Some(why) = outcome.not_ours(stored.as_deref()) {
+            // Kept tokens count before they are read (`unread`: the result part reads them after this runs).
             let holds = stored.is_some()
                 || self.code_return().is_some()
-                || self.kept.newer.with_untracked(|l| l.is_some());
+                || self.kept.newer.with_untracked(|l| l.is_some())
+                || self.kept.unread.get_untracked();
             if holds {
                 let outcome = match why {
                     SetAside::State(problem) => ReturnOutcome::Untrusted {

@@ -511,3 +511,40 @@ async fn an_old_code_is_called_expired_but_can_still_be_tried() {
     until("result", || m.has(&sel(RESULT))).await;
     assert_eq!(calls.borrow().len(), 1);
 }
+
+#[wasm_bindgen_test]
+async fn a_crafted_return_in_a_tab_holding_only_a_long_lived_token_is_set_aside() {
+    let ns = "t-crafted-long-lived:";
+    set_up(ns);
+    let (api, _) = FakeApi::new(Some(health(false)), ok_answer());
+    let m = mounted(ns, api).await;
+    let token = jwt(
+        serde_json::json!({"aud": CLIENT_ID, "exp": now_secs() + 86400, "account_id": "31000001"}),
+    );
+    m.type_into(&sel(LONG_LIVED_TOKEN), &token);
+    m.type_into(&sel(LONG_LIVED_HOST), "kwid.kommo.com");
+    m.click(&sel(USE_LONG_LIVED));
+    until("result", || m.has(&sel(RESULT))).await;
+    let env = m.text(&sel(ENV_DOTENV));
+    drop(m);
+    // No consent pending and no code: only the kept token, which the page reads after the return is weighed.
+    session().remove_item(&format!("{ns}state")).unwrap();
+    at_url("?code=evil&state=x&referer=evil.kommo.com");
+    let (api, calls) = FakeApi::new(Some(health(false)), ok_answer());
+    let m2 = mount(ns, api);
+    ready(&m2).await;
+    assert_eq!(
+        m2.attr(&sel(RETURN_SET_ASIDE), "data-problem").as_deref(),
+        Some("NothingStored")
+    );
+    assert!(m2.has(&sel(RESULT)), "the result stays");
+    assert_eq!(m2.text(&sel(ENV_DOTENV)), env, "the same token");
+    assert!(
+        !m2.has(&sel(RETURN_PANEL)),
+        "the crafted return is not shown as this tab's"
+    );
+    sleep(50).await;
+    assert!(calls.borrow().is_empty(), "nothing was posted");
+    assert!(!all_storage_values(ns).contains("evil"));
+    fresh(ns, "");
+}
