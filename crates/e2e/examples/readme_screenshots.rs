@@ -48,10 +48,7 @@ async fn main() {
             );
 
             save(&b, &out, &format!("{lang}-{theme}-setup")).await;
-            b.click("#go-same-tab").await;
-            b.wait("#allow").await;
-            b.click("#allow").await;
-            b.wait_ready().await;
+            b.consent_in_this_tab().await;
             b.wait("#exchange").await;
             b.click("#exchange").await;
             b.wait("#result").await;
@@ -65,10 +62,7 @@ async fn main() {
     let stack = start_stack().await;
     let b = Browser::start_with(&["--window-size=1280,1043", "--hide-scrollbars"]).await;
     b.open_page(&stack.page_url).await;
-    b.click("#go-same-tab").await;
-    b.wait("#allow").await;
-    b.click("#allow").await;
-    b.wait_ready().await;
+    b.consent_in_this_tab().await;
     b.wait("#exchange").await;
     b.click("#exchange").await;
     b.wait("#result").await;

@@ -193,6 +193,15 @@ impl Browser {
         self.wait("#proxy-status[data-state='ok']").await;
     }
 
+    /// "Continue in this tab", Allow on the double's consent page (its demo account), and wait until the page has
+    /// read the return.
+    pub async fn consent_in_this_tab(&self) {
+        self.click("#go-same-tab").await;
+        self.wait("#allow").await;
+        self.click("#allow").await;
+        self.wait_ready().await;
+    }
+
     /// Wait until `css` exists and its text contains `needle`; returns the text.
     pub async fn wait_text(&self, css: &str, needle: &str) -> String {
         let deadline = tokio::time::Instant::now() + WAIT;

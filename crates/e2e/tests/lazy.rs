@@ -80,10 +80,7 @@ async fn a_return_from_kommo_fetches_the_part_after_consent_with_the_main_module
     let double = stack.double.clone().unwrap();
     let b = Browser::start_with(&["--lang=en-US"]).await;
     b.open_page(&stack.page_url).await;
-    b.click("#go-same-tab").await;
-    b.wait("#allow").await;
-    b.click("#allow").await;
-    b.wait_ready().await;
+    b.consent_in_this_tab().await;
     b.wait_text("#account-host", DEMO_HOST).await;
     wait_fetched(&b, "healthz").await;
     let list = fetched(&b).await;
@@ -231,10 +228,7 @@ async fn a_part_that_fails_to_load_says_so_and_try_again_loads_it_with_nothing_l
     b.wait_text("h1", "Kommo OAuth Helper").await;
 
     // Back from Kommo with a code, while the part after Consent cannot be fetched.
-    b.click("#go-same-tab").await;
-    b.wait("#allow").await;
-    b.click("#allow").await;
-    b.wait_ready().await;
+    b.consent_in_this_tab().await;
     let text = b.wait_text(".later [role=alert]", "did not load").await;
     assert!(
         text.contains("Nothing you entered or received is lost"),
@@ -291,10 +285,7 @@ async fn a_reload_that_keeps_tokens_reads_them_with_the_result_part_and_says_so_
     let b = Browser::start_with(&["--lang=en-US"]).await;
     b.open_page(&stack.page_url).await;
     b.fill("#prefix", "MY_APP_").await;
-    b.click("#go-same-tab").await;
-    b.wait("#allow").await;
-    b.click("#allow").await;
-    b.wait_ready().await;
+    b.consent_in_this_tab().await;
     b.click("#exchange").await;
     b.wait("#result").await;
     let block = b.text("#env-dotenv").await;
